@@ -1,0 +1,64 @@
+using System;
+using AsyncFetch.Engine.Loop;
+
+namespace AsyncFetch
+{
+    /// <summary>Engine-wide settings and the defaults for requests that leave a value unset.</summary>
+    public sealed class FetchEngineOptions
+    {
+        /// <summary>Requests in flight at once (queued requests wait, first come first served).</summary>
+        public int MaxConcurrency { get; set; } = 64;
+
+        /// <summary>Requests in flight at once to one host name.</summary>
+        public int PerHostLimit { get; set; } = 16;
+
+        /// <summary>Default total time per attempt.</summary>
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
+
+        /// <summary>Default time allowed for establishing a TCP connection (all addresses of the host together).</summary>
+        public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+        /// <summary>How long an unused keep-alive connection stays in the pool.</summary>
+        public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>How long a resolved host name is reused.</summary>
+        public TimeSpan DnsCacheTime { get; set; } = TimeSpan.FromSeconds(60);
+
+        public string UserAgent { get; set; } = "AsyncFetch/" + typeof(FetchEngineOptions).Assembly.GetName().Version?.ToString(3);
+
+        public int MaxHeaderBytes { get; set; } = 64 * 1024;
+
+        public int MaxHeaderCount { get; set; } = 100;
+
+        /// <summary>Default limit on a (decoded) response body kept in memory.</summary>
+        public long MaxResponseBytes { get; set; } = 256L * 1024 * 1024;
+
+        /// <summary>Send Accept-Encoding: gzip, deflate and decode such bodies.</summary>
+        public bool AutomaticDecompression { get; set; } = true;
+
+        public SelectorKind Selector { get; set; } = SelectorKind.Default;
+
+        /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
+        internal Func<string, System.Threading.Tasks.Task<System.Net.IPAddress[]>>? Resolver { get; set; }
+
+        internal FetchEngineOptions Validate()
+        {
+            if (MaxConcurrency < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), "MaxConcurrency must be at least 1.");
+            }
+
+            if (PerHostLimit < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(PerHostLimit), "PerHostLimit must be at least 1.");
+            }
+
+            if (Timeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Timeout), "Timeouts must be positive.");
+            }
+
+            return this;
+        }
+    }
+}

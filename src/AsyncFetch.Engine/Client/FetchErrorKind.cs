@@ -1,0 +1,39 @@
+namespace AsyncFetch
+{
+    /// <summary>Why a request produced no (complete) HTTP response. HTTP 4xx/5xx are not errors: they have a status code.</summary>
+    public enum FetchErrorKind
+    {
+        /// <summary>A response arrived.</summary>
+        None = 0,
+
+        /// <summary>The request itself is unusable: not an absolute http URL, a CR/LF/NUL in the URL or a header, ...</summary>
+        InvalidRequest,
+
+        /// <summary>The host name could not be resolved.</summary>
+        Dns,
+
+        /// <summary>No connection could be made (refused, unreachable).</summary>
+        Connect,
+
+        /// <summary>The connect timeout or the total timeout of the attempt expired.</summary>
+        Timeout,
+
+        /// <summary>The connection was reset or closed before the response was complete.</summary>
+        ConnectionLost,
+
+        /// <summary>The server's response is not valid HTTP/1.1 (status line, headers, framing, encoding).</summary>
+        Protocol,
+
+        /// <summary>The response exceeds a limit: header section, header count, or body size (also after decompression).</summary>
+        TooLarge,
+
+        /// <summary>TLS failed: handshake, certificate validation.</summary>
+        Tls,
+
+        /// <summary>The request was cancelled (by its token, Stop-Job, Ctrl+C or the engine shutting down).</summary>
+        Canceled,
+
+        /// <summary>An unexpected failure inside the engine; the message has the details.</summary>
+        Internal,
+    }
+}

@@ -1,0 +1,441 @@
+using System;
+using System.Globalization;
+using System.Net;
+using System.Threading;
+using AsyncFetch.Engine.Http;
+using AsyncFetch.Engine.Loop;
+
+namespace AsyncFetch.Engine.Client
+{
+    /// <summary>
+    /// One request from submission to its single result. Lives on the loop thread, except that a request
+    /// which never reaches the loop (invalid, engine gone) is completed by the submitting thread; completion
+    /// is guarded so it happens exactly once whoever gets there first.
+    ///
+    /// An attempt: slot granted by the limiter, total-timeout timer armed, an idle pooled connection taken
+    /// or a new one resolved and connected (under the connect timeout), request sent, response parsed into
+    /// this object (it is the parser's sink). A failure on a reused connection before any response byte is
+    /// a stale keep-alive connection: an idempotent request gets one more attempt on a new connection.
+    /// </summary>
+    internal sealed class FetchOperation : IHttpBodySink
+    {
+        private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
+        private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
+        private static readonly DnsResolver.Callback ResolvedCallback = (a, e, s) => ((FetchOperation)s!).OnResolved(a, e);
+
+        private readonly FetchEngine _engine;
+        private readonly Action<FetchResult> _callback;
+        private Uri _uri = null!;
+        private int _completed;
+        private bool _staleRetried;
+        private LoopTimer? _totalTimer;
+        private LoopTimer? _connectTimer;
+        private long _queuedAt;
+        private long _attemptStart;
+        private long _dnsStart;
+        private long _connectStart;
+        private string? _contentEncoding;
+        private byte[]? _body;
+        private int _bodyLength;
+        private bool _keepBody;
+
+        public FetchOperation(FetchEngine engine, FetchRequest request, FetchLimiter limiter, Action<FetchResult> callback)
+        {
+            _engine = engine;
+            Request = request;
+            Limiter = limiter;
+            _callback = callback;
+            Result = new FetchResult(request);
+        }
+
+        public FetchRequest Request { get; }
+
+        public FetchResult Result { get; }
+
+        public FetchLimiter Limiter { get; }
+
+        public string HostKey { get; private set; } = string.Empty;
+
+        public string OriginKey { get; private set; } = string.Empty;
+
+        public bool IsCompleted => Volatile.Read(ref _completed) != 0;
+
+        /// <summary>Submission order within the limiter (FIFO tie-breaks).</summary>
+        internal long Sequence { get; set; }
+
+        /// <summary>The limiter's per-host slots while this request holds one.</summary>
+        internal FetchLimiter.HostSlots? HostSlots { get; set; }
+
+        /// <summary>The connection carrying the current attempt.</summary>
+        internal HttpConnection? Connection { get; set; }
+
+        internal CancellationTokenRegistration CancellationRegistration { get; set; }
+
+        private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
+
+        private TimeSpan ConnectTimeout => Request.ConnectTimeout ?? _engine.Options.ConnectTimeout;
+
+        private long MaxBody => Request.MaxResponseBytes ?? _engine.Options.MaxResponseBytes;
+
+        /// <summary>Submitting thread: fixes the target once validation has passed.</summary>
+        public void Prepare(Uri uri)
+        {
+            _uri = uri;
+            HostKey = uri.IdnHost;
+            OriginKey = uri.Scheme + "://" + uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>Loop thread: hand the request to its limiter.</summary>
+        public void Start()
+        {
+            if (IsCompleted)
+            {
+                return;
+            }
+
+            _queuedAt = EventLoop.Now;
+            Limiter.Enqueue(this);
+        }
+
+        /// <summary>The limiter granted a slot: begin the first attempt.</summary>
+        public void OnSlotGranted()
+        {
+            Result.Timings.QueuedMs = _engine.Loop.TicksToMilliseconds(EventLoop.Now - _queuedAt);
+            StartAttempt(allowPooled: true);
+        }
+
+        /// <summary>Writes the request head into the loop's send buffer; small bodies go along in the same buffer.</summary>
+        public int WriteRequestHead(ref byte[] buffer, out byte[]? separateBody)
+        {
+            FetchEngineOptions o = _engine.Options;
+            int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression);
+            byte[]? body = Request.Body;
+            separateBody = null;
+            if (body != null && body.Length > 0)
+            {
+                if (body.Length <= 16 * 1024)
+                {
+                    if (buffer.Length < length + body.Length)
+                    {
+                        Array.Resize(ref buffer, length + body.Length);
+                    }
+
+                    Buffer.BlockCopy(body, 0, buffer, length, body.Length);
+                    length += body.Length;
+                }
+                else
+                {
+                    separateBody = body;
+                }
+            }
+
+            return length;
+        }
+
+        public void OnConnected()
+        {
+            _engine.Loop.CancelTimer(_connectTimer);
+            _connectTimer = null;
+            Result.Timings.ConnectMs = Ms(EventLoop.Now - _connectStart);
+        }
+
+        public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
+
+        public void OnHeadersComplete(HttpResponseParser parser)
+        {
+            Result.StatusCode = parser.StatusCode;
+            Result.ReasonPhrase = parser.ReasonPhrase;
+            Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
+            Result.Headers = parser.Headers;
+            string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
+            _contentEncoding = ContentDecoder.IsSupported(encoding) ? encoding : null;
+            _keepBody = !Request.DiscardBody || _contentEncoding != null;
+            _bodyLength = 0;
+            _body = null;
+
+            if (_contentEncoding == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
+            {
+                throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declared} bytes) is larger than the limit of {MaxBody} bytes.");
+            }
+
+            if (_keepBody && parser.ContentLength is long length && length > 0)
+            {
+                _body = new byte[length]; // framed by Content-Length: the final array, filled in place
+            }
+        }
+
+        public void OnBody(ReadOnlySpan<byte> data)
+        {
+            if (_contentEncoding == null && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
+            {
+                throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body is larger than the limit of {MaxBody} bytes.");
+            }
+
+            if (!_keepBody)
+            {
+                _bodyLength += data.Length;
+                return;
+            }
+
+            if (_body == null || _bodyLength + data.Length > _body.Length)
+            {
+                long wanted = Math.Max(_bodyLength + (long)data.Length, Math.Max(4096, (_body?.Length ?? 0) * 2L));
+                if (wanted > int.MaxValue - 64)
+                {
+                    throw new FetchFailure(FetchErrorKind.TooLarge, "The response body is larger than 2 GiB, which cannot be held in memory.");
+                }
+
+                Array.Resize(ref _body, (int)wanted);
+            }
+
+            data.CopyTo(new Span<byte>(_body, _bodyLength, data.Length));
+            _bodyLength += data.Length;
+        }
+
+        /// <summary>The connection parsed a whole response (and has already been pooled or closed).</summary>
+        public void OnResponseComplete()
+        {
+            if (IsCompleted)
+            {
+                return;
+            }
+
+            if (_contentEncoding != null && _body != null)
+            {
+                ContentDecoder.Outcome outcome = ContentDecoder.Decode(_body, _bodyLength, _contentEncoding, MaxBody, !Request.DiscardBody, out byte[]? decoded, out long decodedLength, out string? error);
+                if (outcome == ContentDecoder.Outcome.TooLarge)
+                {
+                    Fail(FetchErrorKind.TooLarge, error!, null);
+                    return;
+                }
+
+                if (outcome == ContentDecoder.Outcome.Broken)
+                {
+                    Fail(FetchErrorKind.Protocol, error!, null);
+                    return;
+                }
+
+                Result.Body = decoded;
+                Result.ContentLength = decodedLength;
+            }
+            else
+            {
+                if (_keepBody)
+                {
+                    Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, _bodyLength);
+                }
+
+                Result.ContentLength = _bodyLength;
+            }
+
+            _body = null;
+            Complete(FetchErrorKind.None, null, null);
+        }
+
+        public void OnParseError(HttpParseError error, string message)
+        {
+            FetchErrorKind kind = error switch
+            {
+                HttpParseError.HeaderSectionTooLarge => FetchErrorKind.TooLarge,
+                HttpParseError.TooManyHeaders => FetchErrorKind.TooLarge,
+                HttpParseError.BodyTooLarge => FetchErrorKind.TooLarge,
+                HttpParseError.UnexpectedEndOfStream => FetchErrorKind.ConnectionLost,
+                _ => FetchErrorKind.Protocol,
+            };
+            Fail(kind, message, null);
+        }
+
+        /// <summary>The connection broke; <paramref name="staleConnection"/>: it was a reused one and nothing of the response had arrived.</summary>
+        public void OnConnectionLost(string message, bool staleConnection)
+        {
+            if (IsCompleted)
+            {
+                return;
+            }
+
+            if (staleConnection && !_staleRetried && HttpRequestWriter.IsIdempotent(Request.Method))
+            {
+                _staleRetried = true;
+                _engine.Loop.CancelTimer(_totalTimer);
+                StartAttempt(allowPooled: false);
+                return;
+            }
+
+            Fail(FetchErrorKind.ConnectionLost, message, null);
+        }
+
+        /// <summary>Loop thread (or any thread before the request reached the loop): fails the request.</summary>
+        public void Fail(FetchErrorKind kind, string message, Exception? exception) => Complete(kind, message, exception);
+
+        /// <summary>Loop thread: cancellation requested through the token.</summary>
+        public void Cancel() => Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
+
+        /// <summary>
+        /// Completes a request that is not (or no longer) driven by a live loop: only the result and the
+        /// callback, none of the loop's structures. Safe from any thread; a no-op if already completed.
+        /// </summary>
+        public void CompleteDetached(FetchErrorKind kind, string message)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0)
+            {
+                return;
+            }
+
+            Result.ErrorKind = kind;
+            Result.ErrorMessage = message;
+            Connection = null;
+            Deliver();
+        }
+
+        private void StartAttempt(bool allowPooled)
+        {
+            try
+            {
+                Result.Attempts++;
+                _attemptStart = EventLoop.Now;
+                Result.Timings.DnsMs = 0;
+                Result.Timings.ConnectMs = 0;
+                Result.Timings.FirstByteMs = 0;
+                Result.StatusCode = 0;
+                _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
+
+                HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
+                if (pooled != null)
+                {
+                    pooled.StartRequest(this);
+                    return;
+                }
+
+                _dnsStart = EventLoop.Now;
+                _engine.Dns.Resolve(_uri.DnsSafeHost, ResolvedCallback, this);
+            }
+            catch (Exception e)
+            {
+                Fail(FetchErrorKind.Internal, "Unexpected failure while starting the request: " + e.Message, e);
+            }
+        }
+
+        private void OnResolved(IPAddress[]? addresses, Exception? error)
+        {
+            if (IsCompleted)
+            {
+                return;
+            }
+
+            try
+            {
+                Result.Timings.DnsMs = Ms(EventLoop.Now - _dnsStart);
+                if (addresses == null)
+                {
+                    Fail(FetchErrorKind.Dns, error?.Message ?? $"Could not resolve host '{_uri.Host}'.", error?.InnerException);
+                    return;
+                }
+
+                _connectStart = EventLoop.Now;
+                _connectTimer = _engine.Loop.SetTimer(ConnectTimeout, ConnectTimeoutCallback, this);
+                _engine.NewConnection(OriginKey).Connect(this, addresses, _uri.Port);
+            }
+            catch (Exception e)
+            {
+                Fail(FetchErrorKind.Internal, "Unexpected failure while connecting: " + e.Message, e);
+            }
+        }
+
+        private void OnTotalTimeout()
+        {
+            _totalTimer = null;
+            Fail(FetchErrorKind.Timeout, $"The request did not complete within {Seconds(Timeout)} (TimeoutSec).", null);
+        }
+
+        private void OnConnectTimeout()
+        {
+            _connectTimer = null;
+            Fail(FetchErrorKind.Timeout, $"Could not connect to {_uri.Host}:{_uri.Port} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
+        }
+
+        private void Complete(FetchErrorKind kind, string? message, Exception? exception)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0)
+            {
+                return;
+            }
+
+            EventLoop loop = _engine.Loop;
+            if (loop.IsLoopThread)
+            {
+                loop.CancelTimer(_totalTimer);
+                loop.CancelTimer(_connectTimer);
+                HttpConnection? connection = Connection;
+                Connection = null;
+                connection?.Abort();
+                if (_attemptStart != 0)
+                {
+                    Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
+                }
+            }
+
+            _totalTimer = null;
+            _connectTimer = null;
+            _body = null;
+            Result.ErrorKind = kind;
+            Result.ErrorMessage = message;
+            Result.Exception = exception;
+            if (kind != FetchErrorKind.None)
+            {
+                Result.Body = null;
+            }
+
+            if (HostSlots != null)
+            {
+                Limiter.Release(this);
+            }
+
+            Deliver();
+        }
+
+        private void Deliver()
+        {
+            _engine.OnOperationFinished(this);
+            try
+            {
+                CancellationRegistration.Dispose();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The token's source is gone: nothing left to unregister.
+            }
+
+            try
+            {
+                _callback(Result);
+            }
+            catch (Exception e)
+            {
+                _engine.ReportCallbackFailure(e);
+            }
+        }
+
+        private double Ms(long ticks) => _engine.Loop.TicksToMilliseconds(ticks);
+
+        private static byte[] Trim(byte[] data, int length)
+        {
+            var trimmed = new byte[length];
+            Buffer.BlockCopy(data, 0, trimmed, 0, length);
+            return trimmed;
+        }
+
+        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+    }
+
+    /// <summary>Thrown inside the parse path to fail the current request with a specific kind.</summary>
+    internal sealed class FetchFailure : Exception
+    {
+        public FetchFailure(FetchErrorKind kind, string message)
+            : base(message)
+        {
+            Kind = kind;
+        }
+
+        public FetchErrorKind Kind { get; }
+    }
+}

@@ -1,0 +1,126 @@
+using System;
+using System.Text;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// The outcome of one request: always exactly one per request, success or failure. A failure has an
+    /// <see cref="ErrorKind"/> and a message; an HTTP error status (4xx/5xx) is a response, not a failure.
+    /// </summary>
+    public sealed class FetchResult
+    {
+        private string? _content;
+
+        internal FetchResult(FetchRequest request)
+        {
+            Request = request;
+            Method = request.Method;
+            RequestedUri = request.Uri?.IsAbsoluteUri == true ? request.Uri.AbsoluteUri : request.Uri?.OriginalString ?? request.RawUri ?? string.Empty;
+            Uri = request.Uri?.IsAbsoluteUri == true ? request.Uri : null;
+        }
+
+        public FetchRequest Request { get; }
+
+        /// <summary>What the request was made from (the pipeline input for the cmdlets).</summary>
+        public object? Input => Request.Tag;
+
+        /// <summary>The URL as requested.</summary>
+        public string RequestedUri { get; }
+
+        /// <summary>The URL the response came from (differs after redirects); null for an unusable URL.</summary>
+        public Uri? Uri { get; internal set; }
+
+        public string Method { get; }
+
+        /// <summary>The HTTP status code; 0 when no response arrived.</summary>
+        public int StatusCode { get; internal set; }
+
+        public string ReasonPhrase { get; internal set; } = string.Empty;
+
+        /// <summary>"1.1" or "1.0"; empty when no response arrived.</summary>
+        public string HttpVersion { get; internal set; } = string.Empty;
+
+        public FetchHeaders Headers { get; internal set; } = new FetchHeaders();
+
+        public string? ContentType => Headers["Content-Type"];
+
+        /// <summary>The (decoded) body; null when there was none kept (failure, HEAD, or the body was discarded).</summary>
+        public byte[]? Body { get; internal set; }
+
+        /// <summary>The body as text, decoded with the charset of Content-Type (UTF-8 when none is given).</summary>
+        public string? Content => _content ??= Body == null ? null : DecodeText(Body, ContentType);
+
+        /// <summary>Length of the (decoded) body in bytes, also when it was discarded.</summary>
+        public long ContentLength { get; internal set; }
+
+        public FetchTimings Timings { get; } = new FetchTimings();
+
+        /// <summary>Total milliseconds of the final attempt.</summary>
+        public double ElapsedMs => Timings.TotalMs;
+
+        /// <summary>How many attempts were made (a silent retry on a stale keep-alive connection counts).</summary>
+        public int Attempts { get; internal set; }
+
+        public FetchErrorKind ErrorKind { get; internal set; }
+
+        public string? ErrorMessage { get; internal set; }
+
+        /// <summary>The exception behind a failure, when there was one.</summary>
+        public Exception? Exception { get; internal set; }
+
+        /// <summary>True when a response arrived (ErrorKind None).</summary>
+        public bool IsResponse => ErrorKind == FetchErrorKind.None;
+
+        /// <summary>True when a response arrived and its status is below 400.</summary>
+        public bool Succeeded => ErrorKind == FetchErrorKind.None && StatusCode < 400;
+
+        public override string ToString() => ErrorKind == FetchErrorKind.None
+            ? $"{StatusCode} {RequestedUri}"
+            : $"{ErrorKind} {RequestedUri}: {ErrorMessage}";
+
+        internal static string DecodeText(byte[] body, string? contentType)
+        {
+            Encoding encoding = new UTF8Encoding(false);
+            string? charset = GetCharset(contentType);
+            if (charset != null)
+            {
+                try
+                {
+                    encoding = Encoding.GetEncoding(charset);
+                }
+                catch (ArgumentException)
+                {
+                    // An unknown charset: UTF-8 is the most useful guess.
+                }
+            }
+
+            int skip = 0;
+            if (body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF)
+            {
+                encoding = new UTF8Encoding(false);
+                skip = 3;
+            }
+
+            return encoding.GetString(body, skip, body.Length - skip);
+        }
+
+        private static string? GetCharset(string? contentType)
+        {
+            if (contentType == null)
+            {
+                return null;
+            }
+
+            foreach (string part in contentType.Split(';'))
+            {
+                string p = part.Trim();
+                if (p.StartsWith("charset=", StringComparison.OrdinalIgnoreCase))
+                {
+                    return p.Substring(8).Trim('"', '\'', ' ');
+                }
+            }
+
+            return null;
+        }
+    }
+}

@@ -1,0 +1,473 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using AsyncFetch.Engine.Http;
+using AsyncFetch.Engine.Loop;
+
+namespace AsyncFetch.Engine.Client
+{
+    /// <summary>
+    /// One HTTP/1.1 connection driven by the loop: connect, send a request, parse its response, then idle in
+    /// its origin's pool or close.
+    ///
+    /// I/O discipline (try first, register second):
+    /// - Connect is issued non-blocking; "in progress" registers write interest, and writability completes it,
+    ///   checked with SO_ERROR. A failed address moves on to the next one of the host.
+    /// - Sends are tried at once; only a send that would block registers write interest, and the unsent rest
+    ///   is copied out of the loop's shared send buffer.
+    /// - Read interest stays registered for the connection's life, so no syscall is spent re-arming it per
+    ///   request; a read that filled the buffer is retried at once, a short read waits for the next event.
+    ///   Readiness while idle means the server closed (or misbehaved): the connection is dropped from the pool.
+    /// - Reads go into the loop's shared receive buffer; only an incomplete element the parser left
+    ///   unconsumed (part of a header line, say) is copied aside, so an idle or waiting connection holds no
+    ///   buffer of its own and ten thousand of them stay cheap.
+    /// Loop thread only.
+    /// </summary>
+    internal sealed class HttpConnection : IIoHandler
+    {
+        private readonly FetchEngine _engine;
+        private readonly string _originKey;
+        private readonly HttpResponseParser _parser;
+        private Socket? _socket;
+        private SelectorKey? _key;
+        private ConnectionState _state;
+        private IPAddress[] _addresses = Array.Empty<IPAddress>();
+        private int _port;
+        private int _nextAddress;
+        private string? _lastConnectError;
+        private FetchOperation? _op;
+        private byte[]? _pending;
+        private int _pendingLength;
+        private byte[]? _sendHead;
+        private int _sendHeadOffset;
+        private int _sendHeadEnd;
+        private bool _sendHeadShared;
+        private byte[]? _sendBody;
+        private int _sendBodyOffset;
+        private bool _writeInterest;
+        private bool _receivedAny;
+
+        public HttpConnection(FetchEngine engine, string originKey)
+        {
+            _engine = engine;
+            _originKey = originKey;
+            _parser = new HttpResponseParser(engine.ParserLimits);
+        }
+
+        private enum ConnectionState
+        {
+            New,
+            Connecting,
+            Active,
+            Idle,
+            Closed,
+        }
+
+        public bool IsClosed => _state == ConnectionState.Closed;
+
+        /// <summary>Requests completed on this connection (more than 0: it is a reused keep-alive connection).</summary>
+        public int RequestsServed { get; private set; }
+
+        public long IdleSinceTicks { get; private set; }
+
+        /// <summary>Response bytes have arrived for the current request.</summary>
+        public bool ReceivedAny => _receivedAny;
+
+        /// <summary>Opens a connection for <paramref name="op"/>, trying each address in turn.</summary>
+        public void Connect(FetchOperation op, IPAddress[] addresses, int port)
+        {
+            _op = op;
+            op.Connection = this;
+            _addresses = addresses;
+            _port = port;
+            _nextAddress = 0;
+            _state = ConnectionState.Connecting;
+            _engine.OnConnectionOpened(this);
+            TryNextAddress();
+        }
+
+        /// <summary>Sends <paramref name="op"/>'s request on this connected (new or idle) connection.</summary>
+        public void StartRequest(FetchOperation op)
+        {
+            _op = op;
+            op.Connection = this;
+            _state = ConnectionState.Active;
+            _receivedAny = false;
+            _pendingLength = 0;
+            _parser.Reset(string.Equals(op.Request.Method, "HEAD", StringComparison.Ordinal));
+
+            _sendHeadEnd = op.WriteRequestHead(ref _engine.SendBuffer, out _sendBody);
+            _sendHead = _engine.SendBuffer;
+            _sendHeadShared = true;
+            _sendHeadOffset = 0;
+            _sendBodyOffset = 0;
+            ContinueSend();
+        }
+
+        public void OnReady(SelectorEvents events)
+        {
+            switch (_state)
+            {
+                case ConnectionState.Connecting:
+                    CompleteConnect();
+                    break;
+                case ConnectionState.Active:
+                    if ((events & SelectorEvents.Write) != 0 && _sendHead != null)
+                    {
+                        ContinueSend();
+                    }
+
+                    if ((events & SelectorEvents.Read) != 0 && _state == ConnectionState.Active)
+                    {
+                        Receive();
+                    }
+
+                    break;
+                case ConnectionState.Idle:
+                    // An idle connection has nothing to read: this is the server closing it (or talking out of turn).
+                    _engine.RemoveIdleConnection(_originKey, this);
+                    Close();
+                    break;
+            }
+        }
+
+        public void OnFault(Exception exception)
+        {
+            FetchOperation? op = Detach();
+            Close();
+            if (exception is FetchFailure failure)
+            {
+                op?.Fail(failure.Kind, failure.Message, null); // a limit the request's sink enforces
+            }
+            else
+            {
+                op?.Fail(FetchErrorKind.Internal, "Unexpected failure while handling the connection: " + exception.Message, exception);
+            }
+        }
+
+        /// <summary>Closes the socket at once (the current request, if any, must already have been detached).</summary>
+        public void Close()
+        {
+            if (_state == ConnectionState.Closed)
+            {
+                return;
+            }
+
+            _state = ConnectionState.Closed;
+            _op = null;
+            CloseSocket();
+            _pending = null;
+            _engine.OnConnectionClosed(this);
+        }
+
+        /// <summary>Aborts the request in progress: the connection is closed and never reused.</summary>
+        public void Abort()
+        {
+            _op = null;
+            Close();
+        }
+
+        private void TryNextAddress()
+        {
+            while (_nextAddress < _addresses.Length)
+            {
+                IPAddress address = _addresses[_nextAddress++];
+                Socket socket;
+                try
+                {
+                    socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false, NoDelay = true };
+                }
+                catch (SocketException e)
+                {
+                    _lastConnectError = $"{Describe(address)}: {e.Message}";
+                    continue;
+                }
+
+                _socket = socket;
+                SocketError error = SocketError.Success;
+                try
+                {
+                    socket.Connect(new IPEndPoint(address, _port));
+                }
+                catch (SocketException e)
+                {
+                    error = e.SocketErrorCode;
+                }
+
+                if (error == SocketError.Success)
+                {
+                    _key = _engine.Loop.Register(socket, SelectorEvents.Read, this);
+                    Connected();
+                    return;
+                }
+
+                if (error == SocketError.WouldBlock || error == SocketError.InProgress || error == SocketError.AlreadyInProgress)
+                {
+                    _key = _engine.Loop.Register(socket, SelectorEvents.Write, this);
+                    return;
+                }
+
+                _lastConnectError = $"{Describe(address)}: {new SocketException((int)error).Message}";
+                CloseSocket();
+            }
+
+            FetchOperation? op = Detach();
+            Close();
+            op?.Fail(FetchErrorKind.Connect, "Could not connect to " + (_lastConnectError ?? "the host (no usable address)."), null);
+        }
+
+        private void CompleteConnect()
+        {
+            int soError = (int)_socket!.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (soError == 0)
+            {
+                _engine.Loop.Modify(_key!, SelectorEvents.Read);
+                Connected();
+                return;
+            }
+
+            IPAddress address = _addresses[_nextAddress - 1];
+            string reason = Enum.IsDefined(typeof(SocketError), soError) ? new SocketException(soError).Message : "socket error " + soError;
+            _lastConnectError = $"{Describe(address)}: {reason}";
+            CloseSocket();
+            TryNextAddress();
+        }
+
+        private void Connected()
+        {
+            FetchOperation op = _op!;
+            op.OnConnected();
+            if (!op.IsCompleted && ReferenceEquals(_op, op))
+            {
+                StartRequest(op);
+            }
+        }
+
+        private void ContinueSend()
+        {
+            Socket socket = _socket!;
+            SocketError error = SocketError.Success;
+            while (_sendHeadOffset < _sendHeadEnd)
+            {
+                int n = socket.Send(_sendHead!, _sendHeadOffset, _sendHeadEnd - _sendHeadOffset, SocketFlags.None, out error);
+                if (error != SocketError.Success)
+                {
+                    break;
+                }
+
+                _sendHeadOffset += n;
+            }
+
+            if (error == SocketError.Success && _sendBody != null)
+            {
+                while (_sendBodyOffset < _sendBody.Length)
+                {
+                    int n = socket.Send(_sendBody, _sendBodyOffset, _sendBody.Length - _sendBodyOffset, SocketFlags.None, out error);
+                    if (error != SocketError.Success)
+                    {
+                        break;
+                    }
+
+                    _sendBodyOffset += n;
+                }
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                if (_sendHeadShared && _sendHeadOffset < _sendHeadEnd)
+                {
+                    // The shared buffer is about to serve other connections: keep our unsent rest.
+                    int rest = _sendHeadEnd - _sendHeadOffset;
+                    var copy = new byte[rest];
+                    Buffer.BlockCopy(_sendHead!, _sendHeadOffset, copy, 0, rest);
+                    _sendHead = copy;
+                    _sendHeadOffset = 0;
+                    _sendHeadEnd = rest;
+                }
+
+                _sendHeadShared = false;
+                SetWriteInterest(true);
+                return;
+            }
+
+            if (error != SocketError.Success)
+            {
+                LostConnection("Sending the request failed: " + new SocketException((int)error).Message);
+                return;
+            }
+
+            _sendHead = null;
+            _sendBody = null;
+            SetWriteInterest(false);
+        }
+
+        private void Receive()
+        {
+            byte[] buffer = _engine.ReceiveBuffer;
+            Socket socket = _socket!;
+            while (true)
+            {
+                int start = 0;
+                if (_pendingLength > 0)
+                {
+                    Buffer.BlockCopy(_pending!, 0, buffer, 0, _pendingLength);
+                    start = _pendingLength;
+                    _pendingLength = 0;
+                }
+
+                int room = buffer.Length - start;
+                int n = socket.Receive(buffer, start, room, SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    SavePending(buffer, 0, start);
+                    return;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    LostConnection("The connection was reset while receiving the response: " + new SocketException((int)error).Message);
+                    return;
+                }
+
+                if (n == 0)
+                {
+                    EndOfStream();
+                    return;
+                }
+
+                FetchOperation op = _op!;
+                if (!_receivedAny)
+                {
+                    _receivedAny = true;
+                    op.OnFirstByte();
+                }
+
+                int total = start + n;
+                HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
+                if (status == HttpParseStatus.Complete)
+                {
+                    FinishResponse(_parser.KeepAlive && consumed == total);
+                    return;
+                }
+
+                if (status == HttpParseStatus.Error)
+                {
+                    FailParse();
+                    return;
+                }
+
+                SavePending(buffer, consumed, total - consumed);
+                if (n < room || _state != ConnectionState.Active)
+                {
+                    return; // a short read: the kernel had no more for now
+                }
+            }
+        }
+
+        private void EndOfStream()
+        {
+            HttpParseStatus status = _parser.FinishAtEndOfStream();
+            if (status == HttpParseStatus.Complete)
+            {
+                FinishResponse(false);
+                return;
+            }
+
+            LostConnection(_parser.ErrorMessage ?? "The server closed the connection.");
+        }
+
+        private void FinishResponse(bool reusable)
+        {
+            FetchOperation op = Detach()!;
+            RequestsServed++;
+            if (reusable)
+            {
+                _state = ConnectionState.Idle;
+                IdleSinceTicks = EventLoop.Now;
+                _engine.ReturnIdleConnection(_originKey, this);
+            }
+            else
+            {
+                Close();
+            }
+
+            op.OnResponseComplete();
+        }
+
+        private void FailParse()
+        {
+            FetchOperation op = Detach()!;
+            HttpParseError error = _parser.Error;
+            string message = _parser.ErrorMessage ?? error.ToString();
+            Close();
+            op.OnParseError(error, message);
+        }
+
+        private void LostConnection(string message)
+        {
+            FetchOperation? op = Detach();
+            bool reused = RequestsServed > 0;
+            bool beforeResponse = !_receivedAny;
+            Close();
+            op?.OnConnectionLost(message, reused && beforeResponse);
+        }
+
+        private FetchOperation? Detach()
+        {
+            FetchOperation? op = _op;
+            _op = null;
+            if (op != null && ReferenceEquals(op.Connection, this))
+            {
+                op.Connection = null;
+            }
+
+            return op;
+        }
+
+        private void SavePending(byte[] buffer, int offset, int count)
+        {
+            if (count == 0)
+            {
+                _pendingLength = 0;
+                return;
+            }
+
+            if (_pending == null || _pending.Length < count)
+            {
+                _pending = new byte[Math.Max(count, 1024)];
+            }
+
+            Buffer.BlockCopy(buffer, offset, _pending, 0, count);
+            _pendingLength = count;
+        }
+
+        private void SetWriteInterest(bool on)
+        {
+            if (_writeInterest != on && _key != null)
+            {
+                _writeInterest = on;
+                _engine.Loop.Modify(_key, on ? SelectorEvents.ReadWrite : SelectorEvents.Read);
+            }
+        }
+
+        private void CloseSocket()
+        {
+            try
+            {
+                if (_key != null)
+                {
+                    _engine.Loop.Unregister(_key); // before closing: the selector must never see a closed socket
+                }
+            }
+            finally
+            {
+                _key = null;
+                _writeInterest = false;
+                _socket?.Dispose();
+                _socket = null;
+            }
+        }
+
+        private static string Describe(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
+    }
+}

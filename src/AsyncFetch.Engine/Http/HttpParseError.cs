@@ -1,0 +1,38 @@
+namespace AsyncFetch.Engine.Http
+{
+    /// <summary>Why the response parser rejected its input.</summary>
+    public enum HttpParseError
+    {
+        None,
+        InvalidStatusLine,
+        UnsupportedVersion,
+        InvalidStatusCode,
+        InvalidHeaderLine,
+        InvalidHeaderName,
+        InvalidHeaderValue,
+        HeaderSectionTooLarge,
+        TooManyHeaders,
+        InvalidContentLength,
+        ConflictingContentLength,
+        InvalidChunkSize,
+        ChunkSizeOverflow,
+        ChunkLineTooLong,
+        InvalidChunkTerminator,
+        BodyTooLarge,
+        UnexpectedUpgrade,
+        UnexpectedEndOfStream,
+    }
+
+    /// <summary>What a call to <see cref="HttpResponseParser.Parse"/> achieved.</summary>
+    public enum HttpParseStatus
+    {
+        /// <summary>The input ended inside an element; feed the unconsumed rest again with more bytes.</summary>
+        NeedMore,
+
+        /// <summary>A whole response has been parsed; bytes after it were not consumed.</summary>
+        Complete,
+
+        /// <summary>The input is not a valid response; see <see cref="HttpResponseParser.Error"/>.</summary>
+        Error,
+    }
+}

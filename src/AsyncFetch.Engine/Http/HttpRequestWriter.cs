@@ -1,0 +1,234 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using AsyncFetch.Engine.Internal;
+
+namespace AsyncFetch.Engine.Http
+{
+    /// <summary>
+    /// Checks a request before anything is sent and writes its head (request line and header section).
+    /// Validation refuses CR, LF and NUL anywhere in the URL, a header name or value: with those a request
+    /// could smuggle a second one. Names must be tokens; values are sent as UTF-8.
+    /// </summary>
+    internal static class HttpRequestWriter
+    {
+        private static readonly UTF8Encoding Utf8Encoding = new UTF8Encoding(false);
+
+        /// <summary>Returns an error message, or null when the request can be sent; <paramref name="uri"/> is its absolute URI.</summary>
+        public static string? Validate(FetchRequest request, out Uri? uri)
+        {
+            uri = request.Uri;
+            string text = request.RawUri ?? request.Uri?.OriginalString ?? string.Empty;
+            if (uri == null)
+            {
+                return $"'{Printable(text)}' is not a valid URL.";
+            }
+
+            if (HasLineBreakOrNul(text) || HasLineBreakOrNul(uri.OriginalString))
+            {
+                return "The URL contains a CR, LF or NUL character.";
+            }
+
+            if (!uri.IsAbsoluteUri)
+            {
+                return $"'{Printable(text)}' is a relative URL; an absolute http:// or https:// URL is needed.";
+            }
+
+            if (uri.Scheme != "http")
+            {
+                return uri.Scheme == "https"
+                    ? $"'{Printable(text)}': https is not supported yet by this engine."
+                    : $"'{Printable(text)}' has the unsupported scheme '{uri.Scheme}'; use http or https.";
+            }
+
+            if (uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)
+            {
+                return $"'{Printable(text)}' has no valid host.";
+            }
+
+            if (!HttpText.IsToken(request.Method))
+            {
+                return $"'{Printable(request.Method)}' is not a valid HTTP method.";
+            }
+
+            foreach (KeyValuePair<string, string> header in request.Headers)
+            {
+                string? error = ValidateHeader(header.Key, header.Value);
+                if (error != null)
+                {
+                    return error;
+                }
+            }
+
+            return ValidateHeader("Content-Type", request.ContentType) ?? ValidateHeader("User-Agent", request.UserAgent);
+        }
+
+        /// <summary>Writes the request head into <paramref name="buffer"/> (grown as needed) and returns its length.</summary>
+        public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed)
+        {
+            var w = new Writer(buffer);
+            w.Ascii(request.Method).Byte((byte)' ').Ascii(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
+
+            bool hostSet = false, agentSet = false, acceptSet = false, encodingSet = false, typeSet = false;
+            foreach (KeyValuePair<string, string> h in request.Headers)
+            {
+                if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding"))
+                {
+                    continue; // framing is ours: the body we send decides it
+                }
+
+                hostSet |= IsHeader(h.Key, "Host");
+                agentSet |= IsHeader(h.Key, "User-Agent");
+                acceptSet |= IsHeader(h.Key, "Accept");
+                encodingSet |= IsHeader(h.Key, "Accept-Encoding");
+                typeSet |= IsHeader(h.Key, "Content-Type");
+            }
+
+            if (!hostSet)
+            {
+                w.Ascii("Host: ").Ascii(uri.IdnHost);
+                if (!uri.IsDefaultPort)
+                {
+                    w.Byte((byte)':').Ascii(uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                w.Ascii("\r\n");
+            }
+
+            if (!agentSet)
+            {
+                w.Ascii("User-Agent: ").Utf8(request.UserAgent ?? defaultUserAgent).Ascii("\r\n");
+            }
+
+            if (!acceptSet)
+            {
+                w.Ascii("Accept: */*\r\n");
+            }
+
+            if (acceptCompressed && !encodingSet)
+            {
+                w.Ascii("Accept-Encoding: gzip, deflate\r\n");
+            }
+
+            if (request.ContentType != null && !typeSet)
+            {
+                w.Ascii("Content-Type: ").Utf8(request.ContentType).Ascii("\r\n");
+            }
+
+            if (request.Body != null || MethodExpectsBody(request.Method))
+            {
+                w.Ascii("Content-Length: ").Ascii((request.Body?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Ascii("\r\n");
+            }
+
+            foreach (KeyValuePair<string, string> h in request.Headers)
+            {
+                if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding"))
+                {
+                    continue;
+                }
+
+                w.Ascii(h.Key).Ascii(": ").Utf8(h.Value).Ascii("\r\n");
+            }
+
+            w.Ascii("\r\n");
+            buffer = w.Buffer;
+            return w.Length;
+        }
+
+        public static bool IsIdempotent(string method) =>
+            method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" || method == "TRACE";
+
+        private static bool MethodExpectsBody(string method) => method == "POST" || method == "PUT" || method == "PATCH";
+
+        private static bool IsHeader(string name, string wanted) => string.Equals(name, wanted, StringComparison.OrdinalIgnoreCase);
+
+        private static string? ValidateHeader(string name, string? value)
+        {
+            if (!HttpText.IsToken(name ?? string.Empty))
+            {
+                return $"'{Printable(name ?? string.Empty)}' is not a valid header name.";
+            }
+
+            if (value == null)
+            {
+                return null;
+            }
+
+            foreach (char c in value)
+            {
+                if ((c < 0x20 && c != '\t') || c == 0x7F)
+                {
+                    return $"The value of header '{name}' contains a control character (CR, LF, NUL or similar).";
+                }
+            }
+
+            return null;
+        }
+
+        private static bool HasLineBreakOrNul(string s) => s.IndexOf('\r') >= 0 || s.IndexOf('\n') >= 0 || s.IndexOf('\0') >= 0;
+
+        private static string Printable(string s)
+        {
+            var sb = new StringBuilder(Math.Min(s.Length, 200));
+            foreach (char c in s)
+            {
+                if (sb.Length >= 200)
+                {
+                    sb.Append("...");
+                    break;
+                }
+
+                sb.Append(char.IsControl(c) ? '?' : c);
+            }
+
+            return sb.ToString();
+        }
+
+        /// <summary>Appends to a growable byte array (a class: the fluent calls must share one position).</summary>
+        private sealed class Writer
+        {
+            public Writer(byte[] buffer)
+            {
+                Buffer = buffer;
+                Length = 0;
+            }
+
+            public byte[] Buffer;
+            public int Length;
+
+            public Writer Ascii(string s)
+            {
+                Ensure(s.Length);
+                for (int i = 0; i < s.Length; i++)
+                {
+                    Buffer[Length + i] = (byte)s[i];
+                }
+
+                Length += s.Length;
+                return this;
+            }
+
+            public Writer Utf8(string s)
+            {
+                Ensure(Utf8Encoding.GetMaxByteCount(s.Length));
+                Length += Utf8Encoding.GetBytes(s, 0, s.Length, Buffer, Length);
+                return this;
+            }
+
+            public Writer Byte(byte b)
+            {
+                Ensure(1);
+                Buffer[Length++] = b;
+                return this;
+            }
+
+            private void Ensure(int more)
+            {
+                if (Length + more > Buffer.Length)
+                {
+                    Array.Resize(ref Buffer, Math.Max(Buffer.Length * 2, Length + more));
+                }
+            }
+        }
+    }
+}

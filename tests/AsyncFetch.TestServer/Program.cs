@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace AsyncFetch.TestServer;
+
+/// <summary>
+/// Process entry point: <c>dotnet AsyncFetch.TestServer.dll [--port N] [--listen 127.0.0.1,127.0.0.2,::1] [--hostile] [--ignore-stdin]</c>.
+/// Prints "Listening on URL" (and "Hostile on URL"), then runs until SIGTERM/SIGINT or until a redirected stdin reaches EOF.
+/// </summary>
+internal static class Program
+{
+    private const string Usage =
+        "usage: dotnet AsyncFetch.TestServer.dll [--port N] [--listen ADDR[,ADDR...]] [--hostile] [--ignore-stdin]";
+
+    public static async Task<int> Main(string[] args)
+    {
+        var options = new LoopbackServerOptions();
+        bool hostile = false;
+        bool ignoreStdin = false;
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--port":
+                        options.Port = int.Parse(Value(args, ref i), NumberStyles.None, CultureInfo.InvariantCulture);
+                        break;
+                    case "--listen":
+                        var addresses = new List<IPAddress>();
+                        foreach (string part in Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                        {
+                            addresses.Add(IPAddress.Parse(part.Trim('[', ']')));
+                        }
+
+                        options.Addresses = addresses;
+                        break;
+                    case "--hostile":
+                        hostile = true;
+                        break;
+                    case "--ignore-stdin":
+                        ignoreStdin = true;
+                        break;
+                    case "-h":
+                    case "--help":
+                        Console.Out.WriteLine(Usage);
+                        return 0;
+                    default:
+                        throw new FormatException("unknown argument: " + args[i]);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handler);
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handler);
+        using PosixSignalRegistration sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Handler);
+
+        await using LoopbackServer server = await LoopbackServer.StartAsync(options).ConfigureAwait(false);
+        using HostileServer? hostileServer = hostile ? HostileServer.Start() : null;
+
+        Console.Out.WriteLine("Listening on " + server.BaseUri);
+        if (hostileServer is not null)
+        {
+            Console.Out.WriteLine("Hostile on " + hostileServer.BaseUri);
+        }
+
+        Console.Out.Flush();
+
+        if (Console.IsInputRedirected && !ignoreStdin)
+        {
+            // A parent that dies closes our stdin: exit then instead of lingering.
+            var watcher = new Thread(() =>
+            {
+                try
+                {
+                    using Stream stdin = Console.OpenStandardInput();
+                    var buffer = new byte[256];
+                    while (stdin.Read(buffer, 0, buffer.Length) > 0)
+                    {
+                    }
+                }
+                catch (Exception)
+                {
+                    // Treat a broken stdin as EOF.
+                }
+
+                stop.TrySetResult();
+            })
+            {
+                IsBackground = true,
+                Name = "stdin-eof-watcher",
+            };
+            watcher.Start();
+        }
+
+        await stop.Task.ConfigureAwait(false);
+        return 0;
+
+        void Handler(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+    }
+
+    private static string Value(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+        {
+            throw new FormatException(args[i] + " needs a value");
+        }
+
+        return args[++i];
+    }
+}
