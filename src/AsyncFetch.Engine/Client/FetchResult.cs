@@ -15,7 +15,7 @@ namespace AsyncFetch
         {
             Request = request;
             Method = request.Method;
-            RequestedUri = request.Uri?.IsAbsoluteUri == true ? request.Uri.AbsoluteUri : request.Uri?.OriginalString ?? request.RawUri ?? string.Empty;
+            RequestedUri = request.RawUri ?? (request.Uri!.IsAbsoluteUri ? request.Uri.AbsoluteUri : request.Uri.OriginalString);
             Uri = request.Uri?.IsAbsoluteUri == true ? request.Uri : null;
         }
 
@@ -24,7 +24,7 @@ namespace AsyncFetch
         /// <summary>What the request was made from (the pipeline input for the cmdlets).</summary>
         public object? Input => Request.Tag;
 
-        /// <summary>The URL as requested.</summary>
+        /// <summary>The URL as requested (the text given, when the request was made from a string).</summary>
         public string RequestedUri { get; }
 
         /// <summary>The URL the response came from (differs after redirects); null for an unusable URL.</summary>

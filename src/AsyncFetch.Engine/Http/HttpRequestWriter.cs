@@ -31,7 +31,7 @@ namespace AsyncFetch.Engine.Http
 
             if (!uri.IsAbsoluteUri)
             {
-                return $"'{Printable(text)}' is a relative URL; an absolute http:// or https:// URL is needed.";
+                return $"'{Printable(text)}' is not an absolute URL; an absolute http:// or https:// URL is needed.";
             }
 
             if (uri.Scheme != "http")
