@@ -67,7 +67,7 @@ namespace AsyncFetch.Engine.Http
         public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed)
         {
             var w = new Writer(buffer);
-            w.Ascii(request.Method).Byte((byte)' ').Ascii(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
+            w.Ascii(request.Method).Byte((byte)' ').Target(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
 
             bool hostSet = false, agentSet = false, acceptSet = false, encodingSet = false, typeSet = false;
             foreach (KeyValuePair<string, string> h in request.Headers)
@@ -86,7 +86,7 @@ namespace AsyncFetch.Engine.Http
 
             if (!hostSet)
             {
-                w.Ascii("Host: ").Ascii(uri.IdnHost);
+                w.Ascii("Host: ").Ascii(HostHeader(uri));
                 if (!uri.IsDefaultPort)
                 {
                     w.Byte((byte)':').Ascii(uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -135,6 +135,19 @@ namespace AsyncFetch.Engine.Http
             return w.Length;
         }
 
+        /// <summary>The Host header's host: IDN as punycode, IPv6 in brackets without a zone id.</summary>
+        public static string HostHeader(Uri uri)
+        {
+            if (uri.HostNameType != UriHostNameType.IPv6)
+            {
+                return uri.IdnHost;
+            }
+
+            string host = uri.Host.Trim('[', ']');
+            int zone = host.IndexOf('%');
+            return "[" + (zone >= 0 ? host.Substring(0, zone) : host) + "]";
+        }
+
         public static bool IsIdempotent(string method) =>
             method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" || method == "TRACE";
 
@@ -151,7 +164,7 @@ namespace AsyncFetch.Engine.Http
 
             if (value == null)
             {
-                return null;
+                return name == "Content-Type" || name == "User-Agent" ? null : $"Header '{name}' has no value.";
             }
 
             foreach (char c in value)
@@ -207,6 +220,37 @@ namespace AsyncFetch.Engine.Http
                 Length += s.Length;
                 return this;
             }
+
+            /// <summary>
+            /// The request target as visible ASCII: anything else (a space, a control character, a non-ASCII
+            /// character a Uri created without escaping may hold) is percent-encoded as UTF-8, so no byte of the
+            /// target can end the request line or smuggle a header.
+            /// </summary>
+            public Writer Target(string s)
+            {
+                Ensure(s.Length);
+                for (int i = 0; i < s.Length; i++)
+                {
+                    char c = s[i];
+                    if (c > 0x20 && c < 0x7F)
+                    {
+                        Byte((byte)c);
+                        continue;
+                    }
+
+                    int count = char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
+                    byte[] utf8 = Utf8Encoding.GetBytes(s.Substring(i, count));
+                    i += count - 1;
+                    foreach (byte b in utf8)
+                    {
+                        Byte((byte)'%').Byte(HexDigit(b >> 4)).Byte(HexDigit(b & 0xF));
+                    }
+                }
+
+                return this;
+            }
+
+            private static byte HexDigit(int v) => (byte)(v < 10 ? '0' + v : 'A' + v - 10);
 
             public Writer Utf8(string s)
             {

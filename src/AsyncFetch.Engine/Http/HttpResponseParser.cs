@@ -33,6 +33,11 @@ namespace AsyncFetch.Engine.Http
         public HttpResponseParser(HttpParserLimits? limits = null)
         {
             _limits = limits ?? new HttpParserLimits();
+            if (_limits.MaxHeaderBytes < 1 || _limits.MaxHeaderCount < 0 || _limits.MaxChunkLineBytes < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(limits), "Parser limits must be positive.");
+            }
+
             Reset(false);
         }
 
@@ -527,6 +532,11 @@ namespace AsyncFetch.Engine.Http
             }
             else if (_sawTransferEncoding)
             {
+                if (MinorVersion == 0)
+                {
+                    KeepAlive = false; // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 - close after this response
+                }
+
                 if (IsChunked)
                 {
                     _state = State.ChunkSize;
@@ -616,7 +626,7 @@ namespace AsyncFetch.Engine.Http
                 return;
             }
 
-            if (_limits.MaxBodyBytes >= 0 && BodyBytes + size > _limits.MaxBodyBytes)
+            if (_limits.MaxBodyBytes >= 0 && size > _limits.MaxBodyBytes - BodyBytes)
             {
                 Fail(HttpParseError.BodyTooLarge, $"The response body is larger than the limit of {_limits.MaxBodyBytes} bytes.");
                 return;

@@ -23,6 +23,7 @@ namespace AsyncFetch.Engine.Loop
         private SelectorKey?[] _slots = new SelectorKey?[64];
         private readonly Stack<int> _freeSlots = new Stack<int>();
         private int _nextSlot;
+        private readonly object _wakeLock = new object();
         private int _count;
         private int _disposed;
 
@@ -83,13 +84,21 @@ namespace AsyncFetch.Engine.Loop
             }
 
             int fd = (int)socket.Handle;
-            byte* ev = stackalloc byte[16];
-            WriteEvent(ev, ToEpoll(events), (ulong)slot);
-            if (epoll_ctl(_epfd, EPOLL_CTL_ADD, fd, ev) != 0)
+            if (events != SelectorEvents.None)
             {
-                int err = Marshal.GetLastWin32Error();
+                byte* ev = stackalloc byte[16];
+                WriteEvent(ev, ToEpoll(events), (ulong)slot);
+                if (epoll_ctl(_epfd, EPOLL_CTL_ADD, fd, ev) != 0)
+                {
+                    int err = Marshal.GetLastWin32Error();
+                    _freeSlots.Push(slot);
+                    throw new Win32Exception(err, "epoll_ctl(ADD) failed");
+                }
+            }
+            else if (IsKnownFd(fd))
+            {
                 _freeSlots.Push(slot);
-                throw new Win32Exception(err, "epoll_ctl(ADD) failed");
+                throw new Win32Exception(17, "The socket is already registered."); // EEXIST, as epoll_ctl(ADD) would say
             }
 
             key.Slot = slot;
@@ -108,9 +117,23 @@ namespace AsyncFetch.Engine.Loop
                 return;
             }
 
+            // A key with no interest is kept out of the kernel's set: epoll reports errors and hang-ups
+            // whatever the mask, and a level-triggered error nobody asked about would make Select spin.
             byte* ev = stackalloc byte[16];
             WriteEvent(ev, ToEpoll(events), (ulong)key.Slot);
-            Check(epoll_ctl(_epfd, EPOLL_CTL_MOD, key.Fd, ev), "epoll_ctl(MOD)");
+            if (key.Events == SelectorEvents.None)
+            {
+                Check(epoll_ctl(_epfd, EPOLL_CTL_ADD, key.Fd, ev), "epoll_ctl(ADD)");
+            }
+            else if (events == SelectorEvents.None)
+            {
+                Check(epoll_ctl(_epfd, EPOLL_CTL_DEL, key.Fd, ev), "epoll_ctl(DEL)");
+            }
+            else
+            {
+                Check(epoll_ctl(_epfd, EPOLL_CTL_MOD, key.Fd, ev), "epoll_ctl(MOD)");
+            }
+
             key.Events = events;
         }
 
@@ -126,7 +149,7 @@ namespace AsyncFetch.Engine.Loop
             _slots[key.Slot] = null;
             _freeSlots.Push(key.Slot);
             _count--;
-            if (_disposed == 0)
+            if (_disposed == 0 && key.Events != SelectorEvents.None)
             {
                 byte* ev = stackalloc byte[16];
                 epoll_ctl(_epfd, EPOLL_CTL_DEL, key.Fd, ev);
@@ -190,20 +213,29 @@ namespace AsyncFetch.Engine.Loop
 
         public void Wakeup()
         {
-            if (Volatile.Read(ref _disposed) != 0)
+            lock (_wakeLock)
             {
-                return;
-            }
+                if (_disposed != 0)
+                {
+                    return; // the eventfd may be closed, and its number reused by someone else
+                }
 
-            ulong one = 1;
-            write(_eventFd, (byte*)&one, (IntPtr)8); // EAGAIN means a wakeup is already pending
+                ulong one = 1;
+                write(_eventFd, (byte*)&one, (IntPtr)8); // EAGAIN means a wakeup is already pending
+            }
         }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            lock (_wakeLock)
             {
-                return;
+                if (_disposed != 0)
+                {
+                    return;
+                }
+
+                _disposed = 1;
+                close(_eventFd);
             }
 
             foreach (SelectorKey? key in _slots)
@@ -214,8 +246,8 @@ namespace AsyncFetch.Engine.Loop
                 }
             }
 
+            _count = 0;
             close(_epfd);
-            close(_eventFd);
             Marshal.FreeHGlobal(_events);
         }
 
@@ -223,6 +255,19 @@ namespace AsyncFetch.Engine.Loop
         {
             ulong value;
             read(_eventFd, (byte*)&value, (IntPtr)8);
+        }
+
+        private bool IsKnownFd(int fd)
+        {
+            foreach (SelectorKey? key in _slots)
+            {
+                if (key != null && key.Fd == fd)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static uint ToEpoll(SelectorEvents events)

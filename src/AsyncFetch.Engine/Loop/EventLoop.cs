@@ -20,10 +20,11 @@ namespace AsyncFetch.Engine.Loop
     ///   5. Fire the timers that are due.
     ///
     /// Threading: <see cref="Post(Action{object}, object)"/> is the only member that may be called from any thread
-    /// (a lock-free queue plus one selector wakeup per batch of posts). Everything else belongs to the loop
-    /// thread and checks that it is called there. If the loop itself fails (the selector breaks), it stops,
-    /// raises <see cref="Faulted"/> on its own thread, and <see cref="Post(Action{object}, object)"/> returns
-    /// false from then on; owners of pending work fail it from the Faulted handler.
+    /// (a queue plus one selector wakeup per batch of posts). Everything else belongs to the loop thread and
+    /// checks that it is called there. When the loop stops (disposed, or failed because the selector broke),
+    /// it runs the callbacks already accepted, raises <see cref="Faulted"/> on its own thread if it failed,
+    /// and <see cref="Post(Action{object}, object)"/> returns false from then on; owners of pending work fail
+    /// it from the Faulted handler.
     /// </summary>
     public sealed class EventLoop : IDisposable
     {
@@ -36,6 +37,7 @@ namespace AsyncFetch.Engine.Loop
         private readonly List<SelectorReady> _io = new List<SelectorReady>();
         private readonly Thread _thread;
         private readonly double _msPerTick = 1000.0 / Stopwatch.Frequency;
+        private readonly object _postLock = new object();
         private long _timerSequence;
         private int _wakeRequested;
         private volatile bool _stopping;
@@ -86,12 +88,18 @@ namespace AsyncFetch.Engine.Loop
         /// </summary>
         public bool Post(Action<object?> callback, object? state)
         {
-            if (_closed)
+            // The lock makes "accepted" and "closed" exclusive: the loop closes under it and then drains the
+            // queue once more, so an accepted callback always runs. Uncontended, it costs a few nanoseconds.
+            lock (_postLock)
             {
-                return false;
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _posted.Enqueue(new WorkItem(callback, state));
             }
 
-            _posted.Enqueue(new WorkItem(callback, state));
             if (Interlocked.Exchange(ref _wakeRequested, 1) == 0 && !IsLoopThread)
             {
                 _selector.Wakeup();
@@ -106,8 +114,10 @@ namespace AsyncFetch.Engine.Loop
         /// <summary>Schedules a callback after <paramref name="delay"/> (loop thread).</summary>
         public LoopTimer SetTimer(TimeSpan delay, Action<object?> callback, object? state)
         {
-            long ticks = delay <= TimeSpan.Zero ? 0 : (long)(delay.TotalMilliseconds / _msPerTick);
-            return SetTimerAt(Now + ticks, callback, state);
+            long now = Now;
+            double ticks = delay <= TimeSpan.Zero ? 0 : delay.TotalMilliseconds / _msPerTick;
+            long due = ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks; // "never", not an overflow into the past
+            return SetTimerAt(due, callback, state);
         }
 
         /// <summary>Schedules a callback at a <see cref="Now"/> timestamp (loop thread).</summary>
@@ -179,7 +189,13 @@ namespace AsyncFetch.Engine.Loop
                 Volatile.Write(ref _fault, e);
             }
 
-            _closed = true;
+            lock (_postLock)
+            {
+                _closed = true;
+            }
+
+            // A failed loop tells its owners first (they fail their pending work), then, like a stopped one,
+            // runs the callbacks accepted before the close, so nothing a caller was told was accepted is dropped.
             Exception? fault = Fault;
             if (fault != null)
             {
@@ -191,6 +207,17 @@ namespace AsyncFetch.Engine.Loop
                 {
                     Report(e);
                 }
+            }
+
+            while (_posted.TryDequeue(out WorkItem late))
+            {
+                _ready.Enqueue(late);
+            }
+
+            while (_ready.Count > 0)
+            {
+                WorkItem item = _ready.Dequeue();
+                Invoke(item.Callback, item.State);
             }
 
             _timers.Clear();

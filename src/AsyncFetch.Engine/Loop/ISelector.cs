@@ -6,8 +6,8 @@ namespace AsyncFetch.Engine.Loop
 {
     /// <summary>
     /// Readiness notification over non-blocking sockets, modelled on Python's <c>selectors</c> module.
-    /// Every member except <see cref="Wakeup"/> and <see cref="IDisposable.Dispose"/> belongs to the one thread
-    /// that runs the loop. Errors and hang-ups are reported as the registered events being ready, so the
+    /// Every member except <see cref="Wakeup"/> belongs to the one thread that runs the loop; Dispose too
+    /// (never while a Select is running), and Wakeup is safe before, during and after it. Errors and hang-ups are reported as the registered events being ready, so the
     /// owner finds out by trying the operation (as Python's selectors do). A socket must be unregistered
     /// before it is closed (as with Python's selectors): the selector never touches a closed socket.
     /// </summary>

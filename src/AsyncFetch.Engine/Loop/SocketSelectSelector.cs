@@ -75,6 +75,11 @@ namespace AsyncFetch.Engine.Loop
                 return;
             }
 
+            if (!_keys.TryGetValue(key.Socket, out SelectorKey? known) || !ReferenceEquals(known, key))
+            {
+                throw new InvalidOperationException("The key is not registered with this selector.");
+            }
+
             key.IsRegistered = false;
             _keys.Remove(key.Socket);
         }

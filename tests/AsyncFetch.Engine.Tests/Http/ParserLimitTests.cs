@@ -19,11 +19,12 @@ namespace AsyncFetch.Engine.Tests.Http
 
         private static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
 
-        /// <summary>One go, byte by byte and split at every point: the same outcome each time.</summary>
+        /// <summary>One go, byte by byte (997-byte pieces over 8 KiB) and split at ~300 points: the same outcome each time.</summary>
         private static DriveResult AllWays(byte[] input, HttpParserLimits limits, bool eof = false)
         {
             DriveResult oneGo = ParserDriver.OneShot(input, eof, limits: limits);
-            Assert.Equal(oneGo.Summary, ParserDriver.Drive(input, ParserDriver.Ones(input.Length), eof, limits: limits).Summary);
+            int[] small = input.Length <= 8192 ? ParserDriver.Ones(input.Length) : Enumerable.Repeat(997, (input.Length / 997) + 1).ToArray(); // byte by byte is quadratic
+            Assert.Equal(oneGo.Summary, ParserDriver.Drive(input, small, eof, limits: limits).Summary);
             int step = Math.Max(1, input.Length / 300);
             for (int p = 0; p <= input.Length; p += step)
             {

@@ -1,0 +1,231 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// Coordinates one batch of requests between a producer/consumer thread (the cmdlet's pipeline thread)
+    /// and the engine's loop:
+    ///
+    /// - a submit window: <see cref="TrySubmit"/> refuses when <see cref="FetchBatchOptions.Window"/> results are
+    ///   outstanding (submitted, not yet taken), so the caller drains before it reads more input and memory
+    ///   stays bounded for any input length;
+    /// - a completion queue the loop fills and only the consumer drains (<see cref="TryTake"/>,
+    ///   <see cref="WaitForResult"/>): the loop never runs caller code;
+    /// - optional input order: results wait in a reorder buffer until every earlier one is taken; the window
+    ///   bounds that buffer too;
+    /// - statistics, readable at any time.
+    ///
+    /// Every submitted request yields exactly one result, including after <see cref="Cancel"/> (as Canceled).
+    /// TrySubmit/TryTake/WaitForResult belong to one consumer thread; the rest is thread-safe.
+    /// </summary>
+    public sealed class FetchBatch : IDisposable
+    {
+        private readonly FetchEngine _engine;
+        private readonly FetchLimiter _limiter;
+        private readonly int _window;
+        private readonly bool _ordered;
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private readonly object _lock = new object();
+        private readonly Queue<FetchResult> _completed = new Queue<FetchResult>();
+        private readonly FetchResult?[] _reorder;
+        private readonly ManualResetEventSlim _signal = new ManualResetEventSlim(false);
+        private readonly Dictionary<int, long> _byStatus = new Dictionary<int, long>();
+        private readonly Dictionary<FetchErrorKind, long> _byErrorKind = new Dictionary<FetchErrorKind, long>();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Action<FetchResult> _onResult;
+        private long _submitted;
+        private long _completedCount;
+        private long _succeeded;
+        private long _failed;
+        private long _taken;
+        private int _disposed;
+
+        public FetchBatch(FetchEngine engine, FetchBatchOptions? options = null)
+        {
+            options ??= new FetchBatchOptions();
+            options.Validate();
+            _engine = engine ?? throw new ArgumentNullException(nameof(engine));
+            _limiter = engine.CreateLimiter(options.MaxConcurrency, options.EffectivePerHostLimit);
+            _window = options.EffectiveWindow;
+            _ordered = options.Ordered;
+            _reorder = _ordered ? new FetchResult?[_window] : Array.Empty<FetchResult?>();
+            _onResult = r => OnResult(r, -1);
+        }
+
+        public FetchLimiter Limiter => _limiter;
+
+        /// <summary>Submitted and not yet taken (at most the window).</summary>
+        public long Outstanding => Interlocked.Read(ref _submitted) - Interlocked.Read(ref _taken);
+
+        public bool CanSubmit => Outstanding < _window;
+
+        /// <summary>True when everything submitted has been taken.</summary>
+        public bool IsDrained => Outstanding == 0;
+
+        public bool IsCanceled => _cancel.IsCancellationRequested;
+
+        /// <summary>Submits the request unless the window is full (then drain first and try again).</summary>
+        public bool TrySubmit(FetchRequest request)
+        {
+            if (request == null)
+            {
+                throw new ArgumentNullException(nameof(request));
+            }
+
+            if (!CanSubmit)
+            {
+                return false;
+            }
+
+            long sequence = Interlocked.Increment(ref _submitted) - 1;
+            // An ordered batch needs each result's place: it travels in the request's own callback (the same
+            // request object may well be submitted twice).
+            Action<FetchResult> onResult = _ordered ? r => OnResult(r, sequence) : _onResult;
+            _engine.Submit(request, onResult, _limiter, _cancel.Token);
+            return true;
+        }
+
+        /// <summary>Takes the next result (in completion order, or input order for an ordered batch) if one is ready.</summary>
+        public bool TryTake(out FetchResult result)
+        {
+            lock (_lock)
+            {
+                if (_ordered)
+                {
+                    int slot = (int)(_taken % _window);
+                    FetchResult? next = _reorder[slot];
+                    if (next == null)
+                    {
+                        result = null!;
+                        return false;
+                    }
+
+                    _reorder[slot] = null;
+                    result = next;
+                }
+                else if (_completed.Count > 0)
+                {
+                    result = _completed.Dequeue();
+                }
+                else
+                {
+                    result = null!;
+                    return false;
+                }
+
+                _taken++;
+                return true;
+            }
+        }
+
+        /// <summary>Waits until a result can be taken, the timeout passes or the token is cancelled. True when one can.</summary>
+        public bool WaitForResult(TimeSpan timeout, CancellationToken cancellationToken = default)
+        {
+            _signal.Reset();
+            if (HasResult())
+            {
+                return true;
+            }
+
+            try
+            {
+                _signal.Wait(timeout, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            return HasResult();
+        }
+
+        /// <summary>Cancels every outstanding request; each still yields its (Canceled) result.</summary>
+        public void Cancel()
+        {
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already disposed: everything was cancelled then.
+            }
+        }
+
+        public FetchBatchStatistics GetStatistics()
+        {
+            lock (_lock)
+            {
+                return new FetchBatchStatistics(
+                    Interlocked.Read(ref _submitted),
+                    Interlocked.Read(ref _completedCount),
+                    Interlocked.Read(ref _succeeded),
+                    Interlocked.Read(ref _failed),
+                    _taken,
+                    _clock.Elapsed,
+                    new Dictionary<int, long>(_byStatus),
+                    new Dictionary<FetchErrorKind, long>(_byErrorKind));
+            }
+        }
+
+        /// <summary>Cancels what is outstanding. Results not yet taken are dropped with the batch.</summary>
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            Cancel();
+        }
+
+        private bool HasResult()
+        {
+            lock (_lock)
+            {
+                return _ordered ? _reorder[(int)(_taken % _window)] != null : _completed.Count > 0;
+            }
+        }
+
+        /// <summary>Loop thread (or the submitting thread for a request refused at once): record and queue.</summary>
+        private void OnResult(FetchResult result, long sequence)
+        {
+            lock (_lock)
+            {
+                if (result.ErrorKind == FetchErrorKind.None)
+                {
+                    _byStatus[result.StatusCode] = _byStatus.TryGetValue(result.StatusCode, out long n) ? n + 1 : 1;
+                }
+                else
+                {
+                    _byErrorKind[result.ErrorKind] = _byErrorKind.TryGetValue(result.ErrorKind, out long n) ? n + 1 : 1;
+                }
+
+                if (result.Succeeded)
+                {
+                    _succeeded++;
+                }
+                else
+                {
+                    _failed++;
+                }
+
+                _completedCount++;
+                if (_ordered)
+                {
+                    // The window guarantees the slot is free: at most _window results are outstanding.
+                    _reorder[(int)(sequence % _window)] = result;
+                }
+                else
+                {
+                    _completed.Enqueue(result);
+                }
+            }
+
+            _signal.Set();
+        }
+    }
+}

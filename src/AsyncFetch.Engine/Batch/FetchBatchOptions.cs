@@ -1,0 +1,40 @@
+using System;
+
+namespace AsyncFetch
+{
+    /// <summary>Limits and ordering of one batch (one cmdlet call, one job).</summary>
+    public sealed class FetchBatchOptions
+    {
+        /// <summary>Requests in flight at once.</summary>
+        public int MaxConcurrency { get; set; } = 32;
+
+        /// <summary>Requests in flight at once to one host; 0 means the same as <see cref="MaxConcurrency"/>.</summary>
+        public int PerHostLimit { get; set; }
+
+        /// <summary>
+        /// Requests submitted but not yet taken by the consumer, at most (0: four times the concurrency, at least
+        /// 64). This bounds memory for any input length, and also bounds the reorder buffer of an ordered batch.
+        /// </summary>
+        public int Window { get; set; }
+
+        /// <summary>Hand results out in submission order instead of completion order.</summary>
+        public bool Ordered { get; set; }
+
+        internal int EffectivePerHostLimit => PerHostLimit > 0 ? PerHostLimit : MaxConcurrency;
+
+        internal int EffectiveWindow => Window > 0 ? Window : Math.Max(64, MaxConcurrency * 4);
+
+        internal void Validate()
+        {
+            if (MaxConcurrency < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), "The concurrency limit must be at least 1.");
+            }
+
+            if (PerHostLimit < 0 || Window < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(PerHostLimit), "Limits cannot be negative.");
+            }
+        }
+    }
+}

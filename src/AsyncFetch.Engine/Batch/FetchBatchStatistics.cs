@@ -1,0 +1,46 @@
+using System;
+using System.Collections.Generic;
+
+namespace AsyncFetch
+{
+    /// <summary>A snapshot of a batch's progress.</summary>
+    public sealed class FetchBatchStatistics
+    {
+        internal FetchBatchStatistics(long submitted, long completed, long succeeded, long failed, long taken, TimeSpan elapsed, IReadOnlyDictionary<int, long> byStatus, IReadOnlyDictionary<FetchErrorKind, long> byErrorKind)
+        {
+            Submitted = submitted;
+            Completed = completed;
+            Succeeded = succeeded;
+            Failed = failed;
+            Taken = taken;
+            Elapsed = elapsed;
+            ByStatus = byStatus;
+            ByErrorKind = byErrorKind;
+        }
+
+        public long Submitted { get; }
+
+        public long Completed { get; }
+
+        /// <summary>Completed with a response whose status is below 400.</summary>
+        public long Succeeded { get; }
+
+        /// <summary>Completed with a transport failure or a status of 400 or more.</summary>
+        public long Failed { get; }
+
+        /// <summary>Results handed to the consumer.</summary>
+        public long Taken { get; }
+
+        public long InFlight => Submitted - Completed;
+
+        public TimeSpan Elapsed { get; }
+
+        public double RequestsPerSecond => Elapsed.TotalSeconds > 0 ? Completed / Elapsed.TotalSeconds : 0;
+
+        /// <summary>Responses by HTTP status code.</summary>
+        public IReadOnlyDictionary<int, long> ByStatus { get; }
+
+        /// <summary>Transport failures by kind.</summary>
+        public IReadOnlyDictionary<FetchErrorKind, long> ByErrorKind { get; }
+    }
+}
