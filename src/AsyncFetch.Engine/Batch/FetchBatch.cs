@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch
 {
@@ -68,6 +71,7 @@ namespace AsyncFetch
         public bool IsCanceled => _cancel.IsCancellationRequested;
 
         /// <summary>Submits the request unless the window is full (then drain first and try again).</summary>
+        [MethodImpl(Hot.Path)]
         public bool TrySubmit(FetchRequest request)
         {
             if (request == null)
@@ -89,6 +93,7 @@ namespace AsyncFetch
         }
 
         /// <summary>Takes the next result (in completion order, or input order for an ordered batch) if one is ready.</summary>
+        [MethodImpl(Hot.Path)]
         public bool TryTake(out FetchResult result)
         {
             lock (_lock)
@@ -191,6 +196,7 @@ namespace AsyncFetch
         }
 
         /// <summary>Loop thread (or the submitting thread for a request refused at once): record and queue.</summary>
+        [MethodImpl(Hot.Path)]
         private void OnResult(FetchResult result, long sequence)
         {
             lock (_lock)

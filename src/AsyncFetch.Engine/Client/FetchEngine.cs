@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -6,6 +7,8 @@ using System.Threading.Tasks;
 using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch
 {
@@ -105,6 +108,7 @@ namespace AsyncFetch
         /// the loop thread (or, for a request refused before reaching the loop, on the calling thread): keep it
         /// short, thread-safe and non-blocking. Safe to call from any thread.
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public void Submit(FetchRequest request, Action<FetchResult> onComplete, FetchLimiter? limiter = null, CancellationToken cancellationToken = default)
         {
             if (request == null)
@@ -208,6 +212,7 @@ namespace AsyncFetch
             }
         }
 
+        [MethodImpl(Hot.Path)]
         internal void OnOperationFinished(FetchOperation op)
         {
             lock (_pending)
@@ -218,11 +223,13 @@ namespace AsyncFetch
             Interlocked.Increment(ref _requestsCompleted);
         }
 
+        [MethodImpl(Hot.Path)]
         internal HttpConnection? TakeIdleConnection(string originKey) =>
             _pools.TryGetValue(originKey, out OriginPool? pool) ? pool.TakeIdle(EventLoop.Now, _idleTicks) : null;
 
         internal HttpConnection NewConnection(string originKey) => new HttpConnection(this, originKey);
 
+        [MethodImpl(Hot.Path)]
         internal void ReturnIdleConnection(string originKey, HttpConnection connection)
         {
             if (!_pools.TryGetValue(originKey, out OriginPool? pool))

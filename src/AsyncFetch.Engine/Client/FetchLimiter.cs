@@ -1,6 +1,9 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using AsyncFetch.Engine.Client;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch
 {
@@ -45,6 +48,7 @@ namespace AsyncFetch
         public int Active => System.Threading.Volatile.Read(ref _active);
 
         /// <summary>Loop thread: admits the operation now or queues it; <paramref name="start"/> runs when it gets a slot.</summary>
+        [MethodImpl(Hot.Path)]
         internal void Enqueue(FetchOperation op)
         {
             op.Sequence = _sequence++;
@@ -65,6 +69,7 @@ namespace AsyncFetch
         }
 
         /// <summary>Loop thread: the operation that held a slot has finished.</summary>
+        [MethodImpl(Hot.Path)]
         internal void Release(FetchOperation op)
         {
             HostSlots host = op.HostSlots!;
@@ -104,6 +109,7 @@ namespace AsyncFetch
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private void DispatchPass()
         {
             while (_active < MaxConcurrency)
@@ -183,6 +189,7 @@ namespace AsyncFetch
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private void Start(HostSlots host, FetchOperation op)
         {
             _active++;
@@ -191,6 +198,7 @@ namespace AsyncFetch
             op.OnSlotGranted();
         }
 
+        [MethodImpl(Hot.Path)]
         private HostSlots GetHost(string key)
         {
             if (!_hosts.TryGetValue(key, out HostSlots? host))

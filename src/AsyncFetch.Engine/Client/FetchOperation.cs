@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Globalization;
 using System.Net;
 using System.Threading;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Client
 {
@@ -78,6 +81,7 @@ namespace AsyncFetch.Engine.Client
         private long MaxBody => Request.MaxResponseBytes ?? _engine.Options.MaxResponseBytes;
 
         /// <summary>Submitting thread: fixes the target once validation has passed.</summary>
+        [MethodImpl(Hot.Path)]
         public void Prepare(Uri uri)
         {
             _uri = uri;
@@ -86,6 +90,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>Loop thread: hand the request to its limiter.</summary>
+        [MethodImpl(Hot.Path)]
         public void Start()
         {
             if (IsCompleted)
@@ -98,6 +103,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>The limiter granted a slot: begin the first attempt.</summary>
+        [MethodImpl(Hot.Path)]
         public void OnSlotGranted()
         {
             Result.Timings.QueuedMs = _engine.Loop.TicksToMilliseconds(EventLoop.Now - _queuedAt);
@@ -105,6 +111,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>Writes the request head into the loop's send buffer; small bodies go along in the same buffer.</summary>
+        [MethodImpl(Hot.Path)]
         public int WriteRequestHead(ref byte[] buffer, out byte[]? separateBody)
         {
             FetchEngineOptions o = _engine.Options;
@@ -141,6 +148,7 @@ namespace AsyncFetch.Engine.Client
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
+        [MethodImpl(Hot.Path)]
         public void OnHeadersComplete(HttpResponseParser parser)
         {
             Result.StatusCode = parser.StatusCode;
@@ -164,6 +172,7 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
+        [MethodImpl(Hot.Path)]
         public void OnBody(ReadOnlySpan<byte> data)
         {
             if (_contentEncoding == null && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
@@ -193,6 +202,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>The connection parsed a whole response (and has already been pooled or closed).</summary>
+        [MethodImpl(Hot.Path)]
         public void OnResponseComplete()
         {
             if (IsCompleted)
@@ -287,6 +297,7 @@ namespace AsyncFetch.Engine.Client
             Deliver();
         }
 
+        [MethodImpl(Hot.Path)]
         private void StartAttempt(bool allowPooled)
         {
             try
@@ -353,6 +364,7 @@ namespace AsyncFetch.Engine.Client
             Fail(FetchErrorKind.Timeout, $"Could not connect to {_uri.Host}:{_uri.Port} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
         }
 
+        [MethodImpl(Hot.Path)]
         private void Complete(FetchErrorKind kind, string? message, Exception? exception)
         {
             if (Interlocked.Exchange(ref _completed, 1) != 0)
@@ -393,6 +405,7 @@ namespace AsyncFetch.Engine.Client
             Deliver();
         }
 
+        [MethodImpl(Hot.Path)]
         private void Deliver()
         {
             _engine.OnOperationFinished(this);

@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Net;
 using System.Net.Sockets;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Client
 {
@@ -87,6 +90,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>Sends <paramref name="op"/>'s request on this connected (new or idle) connection.</summary>
+        [MethodImpl(Hot.Path)]
         public void StartRequest(FetchOperation op)
         {
             _op = op;
@@ -104,6 +108,7 @@ namespace AsyncFetch.Engine.Client
             ContinueSend();
         }
 
+        [MethodImpl(Hot.Path)]
         public void OnReady(SelectorEvents events)
         {
             switch (_state)
@@ -243,6 +248,7 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private void ContinueSend()
         {
             Socket socket = _socket!;
@@ -301,6 +307,7 @@ namespace AsyncFetch.Engine.Client
             SetWriteInterest(false);
         }
 
+        [MethodImpl(Hot.Path)]
         private void Receive()
         {
             byte[] buffer = _engine.ReceiveBuffer;
@@ -376,6 +383,7 @@ namespace AsyncFetch.Engine.Client
             LostConnection(_parser.ErrorMessage ?? "The server closed the connection.");
         }
 
+        [MethodImpl(Hot.Path)]
         private void FinishResponse(bool reusable)
         {
             FetchOperation op = Detach()!;
@@ -424,6 +432,7 @@ namespace AsyncFetch.Engine.Client
             return op;
         }
 
+        [MethodImpl(Hot.Path)]
         private void SavePending(byte[] buffer, int offset, int count)
         {
             if (count == 0)

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Client
 {
@@ -20,6 +23,7 @@ namespace AsyncFetch.Engine.Client
         public int IdleCount => _idle.Count;
 
         /// <summary>The most recently used live connection that has not been idle too long, or null.</summary>
+        [MethodImpl(Hot.Path)]
         public HttpConnection? TakeIdle(long now, long idleTicks)
         {
             while (_idle.Count > 0)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Text;
@@ -15,6 +16,7 @@ namespace AsyncFetch.Engine.Http
         private static readonly UTF8Encoding Utf8Encoding = new UTF8Encoding(false);
 
         /// <summary>Returns an error message, or null when the request can be sent; <paramref name="uri"/> is its absolute URI.</summary>
+        [MethodImpl(Hot.Path)]
         public static string? Validate(FetchRequest request, out Uri? uri)
         {
             uri = request.Uri;
@@ -64,6 +66,7 @@ namespace AsyncFetch.Engine.Http
         }
 
         /// <summary>Writes the request head into <paramref name="buffer"/> (grown as needed) and returns its length.</summary>
+        [MethodImpl(Hot.Path)]
         public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed)
         {
             var w = new Writer(buffer);
@@ -136,6 +139,7 @@ namespace AsyncFetch.Engine.Http
         }
 
         /// <summary>The Host header's host: IDN as punycode, IPv6 in brackets without a zone id.</summary>
+        [MethodImpl(Hot.Path)]
         public static string HostHeader(Uri uri)
         {
             if (uri.HostNameType != UriHostNameType.IPv6)
@@ -209,6 +213,7 @@ namespace AsyncFetch.Engine.Http
             public byte[] Buffer;
             public int Length;
 
+            [MethodImpl(Hot.Path)]
             public Writer Ascii(string s)
             {
                 Ensure(s.Length);
@@ -226,6 +231,7 @@ namespace AsyncFetch.Engine.Http
             /// character a Uri created without escaping may hold) is percent-encoded as UTF-8, so no byte of the
             /// target can end the request line or smuggle a header.
             /// </summary>
+            [MethodImpl(Hot.Path)]
             public Writer Target(string s)
             {
                 Ensure(s.Length);
@@ -252,6 +258,7 @@ namespace AsyncFetch.Engine.Http
 
             private static byte HexDigit(int v) => (byte)(v < 10 ? '0' + v : 'A' + v - 10);
 
+            [MethodImpl(Hot.Path)]
             public Writer Utf8(string s)
             {
                 Ensure(Utf8Encoding.GetMaxByteCount(s.Length));

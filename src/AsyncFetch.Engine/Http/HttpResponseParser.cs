@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using AsyncFetch.Engine.Internal;
 
@@ -90,6 +91,7 @@ namespace AsyncFetch.Engine.Http
         public bool IsComplete => _state == State.Complete;
 
         /// <summary>Prepares for the next response. <paramref name="noBody"/>: the request was HEAD.</summary>
+        [MethodImpl(Hot.Path)]
         public void Reset(bool noBody)
         {
             _state = State.StatusLine;
@@ -118,6 +120,7 @@ namespace AsyncFetch.Engine.Http
         /// Parses as much of <paramref name="input"/> as forms whole elements. <paramref name="consumed"/> is how many
         /// bytes were used; on <see cref="HttpParseStatus.Complete"/> the bytes after the response are not consumed.
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public HttpParseStatus Parse(ReadOnlySpan<byte> input, IHttpBodySink? sink, out int consumed)
         {
             consumed = 0;
@@ -264,6 +267,7 @@ namespace AsyncFetch.Engine.Http
         }
 
         /// <summary>Takes one LF-terminated line (a CR before the LF is dropped) if it is whole and within the bound.</summary>
+        [MethodImpl(Hot.Path)]
         private bool TryTakeLine(ReadOnlySpan<byte> rest, int bound, out ReadOnlySpan<byte> line, out int used, HttpParseError tooLong = HttpParseError.HeaderSectionTooLarge)
         {
             int lf = rest.Length > bound ? rest.Slice(0, bound).IndexOf((byte)'\n') : rest.IndexOf((byte)'\n');
@@ -286,6 +290,7 @@ namespace AsyncFetch.Engine.Http
             return true;
         }
 
+        [MethodImpl(Hot.Path)]
         private void ParseStatusLine(ReadOnlySpan<byte> line)
         {
             // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated.
@@ -353,6 +358,7 @@ namespace AsyncFetch.Engine.Http
             _state = State.Headers;
         }
 
+        [MethodImpl(Hot.Path)]
         private void ParseHeaderLine(ReadOnlySpan<byte> line, IHttpBodySink? sink)
         {
             if (line.IsEmpty)
@@ -403,6 +409,7 @@ namespace AsyncFetch.Engine.Http
         }
 
         /// <summary>Splits "name: value" with RFC 9112 rules: no folding, no space before the colon, a token name.</summary>
+        [MethodImpl(Hot.Path)]
         private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
         {
             name = default;
@@ -462,6 +469,7 @@ namespace AsyncFetch.Engine.Http
             return true;
         }
 
+        [MethodImpl(Hot.Path)]
         private void AddContentLength(string value)
         {
             // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error.
@@ -498,6 +506,7 @@ namespace AsyncFetch.Engine.Http
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private void EndOfHeaders(IHttpBodySink? sink)
         {
             if (StatusCode < 200)
@@ -636,6 +645,7 @@ namespace AsyncFetch.Engine.Http
             _state = State.ChunkData;
         }
 
+        [MethodImpl(Hot.Path)]
         private bool Deliver(ReadOnlySpan<byte> data, IHttpBodySink? sink)
         {
             if (_limits.MaxBodyBytes >= 0 && BodyBytes + data.Length > _limits.MaxBodyBytes)

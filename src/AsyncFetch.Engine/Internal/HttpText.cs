@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Text;
 
@@ -23,6 +24,7 @@ namespace AsyncFetch.Engine.Internal
         /// <summary>A visible char, space, tab or obs-text (RFC 9110 field-value); no CR, LF, NUL or other controls.</summary>
         public static bool IsFieldValueChar(byte b) => b >= 0x20 ? b != 0x7F : b == 0x09;
 
+        [MethodImpl(Hot.Path)]
         public static unsafe string GetString(ReadOnlySpan<byte> bytes)
         {
             if (bytes.IsEmpty)
@@ -37,6 +39,7 @@ namespace AsyncFetch.Engine.Internal
         }
 
         /// <summary>The canonical string for a well-known header name (any case), else a new string.</summary>
+        [MethodImpl(Hot.Path)]
         public static string GetHeaderName(ReadOnlySpan<byte> name)
         {
             foreach (string known in KnownHeaderNames)
@@ -51,6 +54,7 @@ namespace AsyncFetch.Engine.Internal
         }
 
         /// <summary>ASCII case-insensitive comparison of bytes with a (lower- or mixed-case) ASCII string.</summary>
+        [MethodImpl(Hot.Path)]
         public static bool EqualsIgnoreCase(ReadOnlySpan<byte> bytes, string ascii)
         {
             if (bytes.Length != ascii.Length)
@@ -70,6 +74,7 @@ namespace AsyncFetch.Engine.Internal
         }
 
         /// <summary>True when a comma-separated header value contains <paramref name="token"/> (case-insensitive).</summary>
+        [MethodImpl(Hot.Path)]
         public static bool HasToken(string value, string token)
         {
             foreach (string part in value.Split(','))
@@ -90,6 +95,7 @@ namespace AsyncFetch.Engine.Internal
             return (comma < 0 ? value : value.Substring(comma + 1)).Trim(' ', '\t');
         }
 
+        [MethodImpl(Hot.Path)]
         public static bool IsToken(string s)
         {
             if (s.Length == 0)

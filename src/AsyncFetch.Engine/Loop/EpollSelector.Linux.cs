@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
@@ -5,6 +6,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading;
 using static AsyncFetch.Engine.Loop.LinuxInterop;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Loop
 {
@@ -108,6 +111,7 @@ namespace AsyncFetch.Engine.Loop
             return key;
         }
 
+        [MethodImpl(Hot.Path)]
         public void Modify(SelectorKey key, SelectorEvents events)
         {
             ThrowIfDisposed();
@@ -156,6 +160,7 @@ namespace AsyncFetch.Engine.Loop
             }
         }
 
+        [MethodImpl(Hot.Path)]
         public int Select(int timeoutMs, List<SelectorReady> ready)
         {
             ThrowIfDisposed();
@@ -211,6 +216,7 @@ namespace AsyncFetch.Engine.Loop
             return ready.Count;
         }
 
+        [MethodImpl(Hot.Path)]
         public void Wakeup()
         {
             lock (_wakeLock)

@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Loop
 {
@@ -86,6 +89,7 @@ namespace AsyncFetch.Engine.Loop
         /// Queues a callback to run on the loop thread. Safe from any thread. Returns false when the loop has
         /// stopped and will run nothing more. Callbacks run in the order posted.
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public bool Post(Action<object?> callback, object? state)
         {
             // The lock makes "accepted" and "closed" exclusive: the loop closes under it and then drains the
@@ -112,6 +116,7 @@ namespace AsyncFetch.Engine.Loop
         public bool Post(Action action) => Post(RunAction, action);
 
         /// <summary>Schedules a callback after <paramref name="delay"/> (loop thread).</summary>
+        [MethodImpl(Hot.Path)]
         public LoopTimer SetTimer(TimeSpan delay, Action<object?> callback, object? state)
         {
             long now = Now;
@@ -121,6 +126,7 @@ namespace AsyncFetch.Engine.Loop
         }
 
         /// <summary>Schedules a callback at a <see cref="Now"/> timestamp (loop thread).</summary>
+        [MethodImpl(Hot.Path)]
         public LoopTimer SetTimerAt(long dueTicks, Action<object?> callback, object? state)
         {
             CheckThread();
@@ -130,6 +136,7 @@ namespace AsyncFetch.Engine.Loop
         }
 
         /// <summary>Cancels a timer that has not fired; does nothing otherwise (loop thread).</summary>
+        [MethodImpl(Hot.Path)]
         public void CancelTimer(LoopTimer? timer)
         {
             if (timer != null && timer.IsActive)
@@ -224,6 +231,7 @@ namespace AsyncFetch.Engine.Loop
             _selector.Dispose();
         }
 
+        [MethodImpl(Hot.Path)]
         private void RunOnce()
         {
             _selector.Select(ComputeTimeout(), _io);
@@ -277,6 +285,7 @@ namespace AsyncFetch.Engine.Loop
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private int ComputeTimeout()
         {
             if (_ready.Count > 0 || !_posted.IsEmpty || _stopping)
@@ -300,6 +309,7 @@ namespace AsyncFetch.Engine.Loop
             return ms > 3_600_000 ? 3_600_000 : (int)ms; // a far timer: wake hourly and recompute
         }
 
+        [MethodImpl(Hot.Path)]
         private void Invoke(Action<object?> callback, object? state)
         {
             try

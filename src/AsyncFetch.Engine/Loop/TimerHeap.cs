@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
+
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Loop
 {
@@ -14,6 +17,7 @@ namespace AsyncFetch.Engine.Loop
 
         public LoopTimer? Peek() => _heap.Count > 0 ? _heap[0] : null;
 
+        [MethodImpl(Hot.Path)]
         public void Add(LoopTimer timer)
         {
             _heap.Add(timer);
@@ -21,6 +25,7 @@ namespace AsyncFetch.Engine.Loop
             SiftUp(timer.HeapIndex);
         }
 
+        [MethodImpl(Hot.Path)]
         public bool Remove(LoopTimer timer)
         {
             int i = timer.HeapIndex;
@@ -46,6 +51,7 @@ namespace AsyncFetch.Engine.Loop
             return true;
         }
 
+        [MethodImpl(Hot.Path)]
         public LoopTimer Pop()
         {
             LoopTimer top = _heap[0];
@@ -72,6 +78,7 @@ namespace AsyncFetch.Engine.Loop
             t.HeapIndex = index;
         }
 
+        [MethodImpl(Hot.Path)]
         private void SiftUp(int i)
         {
             LoopTimer t = _heap[i];
@@ -90,6 +97,7 @@ namespace AsyncFetch.Engine.Loop
             Move(t, i);
         }
 
+        [MethodImpl(Hot.Path)]
         private void SiftDown(int i)
         {
             LoopTimer t = _heap[i];
