@@ -65,6 +65,9 @@ namespace AsyncFetch
         /// <summary>The limits used when a request is submitted without a limiter of its own.</summary>
         public FetchLimiter DefaultLimiter { get; }
 
+        /// <summary>True once the engine has been disposed or its loop has stopped: it completes new requests with a failure.</summary>
+        public bool IsClosed => _disposed || Loop.IsClosed;
+
         /// <summary>"epoll" or "select".</summary>
         public string SelectorName => Loop.SelectorName;
 

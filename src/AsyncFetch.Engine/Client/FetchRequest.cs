@@ -61,6 +61,27 @@ namespace AsyncFetch
             return this;
         }
 
+        /// <summary>A copy with its own header list, so defaults can be filled in without touching the caller's object.</summary>
+        public FetchRequest Clone()
+        {
+            FetchRequest copy = RawUri != null ? new FetchRequest(RawUri) : new FetchRequest(Uri!);
+            copy.Method = Method;
+            copy.Body = Body;
+            copy.ContentType = ContentType;
+            copy.UserAgent = UserAgent;
+            copy.Timeout = Timeout;
+            copy.ConnectTimeout = ConnectTimeout;
+            copy.MaxResponseBytes = MaxResponseBytes;
+            copy.DiscardBody = DiscardBody;
+            copy.Tag = Tag;
+            foreach (KeyValuePair<string, string> h in Headers)
+            {
+                copy.Headers.Add(h);
+            }
+
+            return copy;
+        }
+
         public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
     }
 }

@@ -19,6 +19,12 @@ namespace AsyncFetch
             Uri = request.Uri?.IsAbsoluteUri == true ? request.Uri : null;
         }
 
+        /// <summary>A failed result made without the engine (the cmdlets use it for input that is not a request at all).</summary>
+        public static FetchResult CreateFailure(FetchRequest request, FetchErrorKind kind, string message)
+        {
+            return new FetchResult(request) { ErrorKind = kind, ErrorMessage = message };
+        }
+
         public FetchRequest Request { get; }
 
         /// <summary>What the request was made from (the pipeline input for the cmdlets).</summary>

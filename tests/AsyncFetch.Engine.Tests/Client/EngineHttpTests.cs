@@ -165,6 +165,20 @@ namespace AsyncFetch.Engine.Tests.Client
 
         [Theory]
         [MemberData(nameof(SelectorKinds), MemberType = typeof(TestUtil))]
+        public async Task IPv6_literal_hosts_connect_and_send_a_bracketed_Host(SelectorKind kind)
+        {
+            await using var v6 = await AsyncFetch.TestServer.LoopbackServer.StartAsync(new AsyncFetch.TestServer.LoopbackServerOptions
+            {
+                Addresses = new System.Collections.Generic.List<System.Net.IPAddress> { System.Net.IPAddress.IPv6Loopback },
+            });
+            using FetchEngine engine = NewEngine(kind);
+            FetchResult r = await Fetch(engine, new FetchRequest(new Uri($"http://[::1]:{v6.Port}/echo")));
+            Assert.True(r.IsResponse, r.ErrorMessage);
+            Assert.Contains($"\"Host\":\"[::1]:{v6.Port}\"", r.Content);
+        }
+
+        [Theory]
+        [MemberData(nameof(SelectorKinds), MemberType = typeof(TestUtil))]
         public async Task Two_thousand_requests_at_concurrency_200_all_complete(SelectorKind kind)
         {
             using FetchEngine engine = NewEngine(kind, o => { o.MaxConcurrency = 200; o.PerHostLimit = 200; });

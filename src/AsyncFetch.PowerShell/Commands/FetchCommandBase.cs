@@ -1,0 +1,117 @@
+using System;
+using System.Collections;
+using System.Management.Automation;
+
+namespace AsyncFetch.PowerShell.Commands
+{
+    /// <summary>
+    /// The request parameters shared by Invoke-AsyncFetch and Start-FetchJob: one definition, so the two
+    /// commands cannot drift apart. Names follow Invoke-WebRequest where it has the same thing.
+    /// </summary>
+    public abstract class FetchCommandBase : PSCmdlet
+    {
+        public const int DefaultThrottleLimit = 32;
+        public const int DefaultTimeoutSec = 100;
+        public const int DefaultConnectTimeoutSec = 15;
+
+        /// <summary>
+        /// The URLs: strings, [uri], FetchRequest objects (New-FetchRequest), or any object with a Uri, Url or
+        /// Link property (Import-Csv rows). Bound from the pipeline; blank lines and '#' comments are skipped.
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Url", "Link")]
+        [AllowNull]
+        [AllowEmptyString]
+        [AllowEmptyCollection]
+        public PSObject?[] Uri { get; set; } = Array.Empty<PSObject?>();
+
+        /// <summary>The HTTP method for URL inputs (GET by default).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(MethodCompleter))]
+        public string Method { get; set; } = "GET";
+
+        /// <summary>Request header fields added to every request.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public IDictionary? Headers { get; set; }
+
+        /// <summary>A request body: a string (sent as UTF-8), a byte array, or a hashtable (sent as a urlencoded form).</summary>
+        [Parameter]
+        public object? Body { get; set; }
+
+        /// <summary>The Content-Type of the body.</summary>
+        [Parameter]
+        public string? ContentType { get; set; }
+
+        /// <summary>The User-Agent header (default AsyncFetch/&lt;version&gt;).</summary>
+        [Parameter]
+        public string? UserAgent { get; set; }
+
+        /// <summary>Seconds one attempt may take from its start to the end of the response (default 100).</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int TimeoutSec { get; set; } = DefaultTimeoutSec;
+
+        /// <summary>Seconds allowed for establishing a connection (default 15).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int ConnectTimeoutSec { get; set; } = DefaultConnectTimeoutSec;
+
+        /// <summary>Requests in flight at once (default 32).</summary>
+        [Parameter]
+        [ValidateRange(1, 100000)]
+        public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
+
+        /// <summary>Requests in flight at once to one host (default: the same as ThrottleLimit).</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int PerHostLimit { get; set; }
+
+        /// <summary>Read the response bodies but do not keep them (ContentLength is still reported).</summary>
+        [Parameter]
+        public SwitchParameter NoContent { get; set; }
+
+        private protected RequestDefaults BuildDefaults()
+        {
+            string? contentType = ContentType;
+            byte[]? body = RequestBuilder.BodyBytes(Body, ref contentType);
+            return new RequestDefaults
+            {
+                Method = Method.ToUpperInvariant(),
+                Headers = RequestBuilder.HeaderList(Headers),
+                Body = body,
+                ContentType = contentType,
+                UserAgent = UserAgent,
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
+                DiscardBody = NoContent.IsPresent,
+            };
+        }
+
+        private protected FetchBatchOptions BuildBatchOptions(bool ordered) => new FetchBatchOptions
+        {
+            MaxConcurrency = ThrottleLimit,
+            PerHostLimit = PerHostLimit,
+            Ordered = ordered,
+        };
+
+        /// <summary>Offers the common HTTP methods for -Method.</summary>
+        public sealed class MethodCompleter : IArgumentCompleter
+        {
+            private static readonly string[] Methods = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS" };
+
+            public System.Collections.Generic.IEnumerable<System.Management.Automation.CompletionResult> CompleteArgument(
+                string commandName, string parameterName, string wordToComplete, System.Management.Automation.Language.CommandAst commandAst, IDictionary fakeBoundParameters)
+            {
+                foreach (string m in Methods)
+                {
+                    if (m.StartsWith(wordToComplete ?? string.Empty, StringComparison.OrdinalIgnoreCase))
+                    {
+                        yield return new System.Management.Automation.CompletionResult(m);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+
+namespace AsyncFetch.PowerShell.Commands
+{
+    /// <summary>
+    /// Invoke-AsyncFetch: pipeline input becomes concurrent requests on the shared engine.
+    ///
+    /// Threading (see ARCHITECTURE.md): the engine completes requests on its loop thread into the batch's queue;
+    /// only this pipeline thread drains it, writes output, errors, verbose and progress, and runs -OnComplete.
+    /// ProcessRecord submits and drains without blocking; when the batch's window is full it waits while
+    /// draining, so memory stays bounded for any input length. EndProcessing drains until every request has
+    /// finished. StopProcessing (Ctrl+C) and Dispose (-ErrorAction Stop, a downstream Select-Object -First)
+    /// only cancel: each request still ends as a Canceled result, sockets closed.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "AsyncFetch", HelpUri = "https://github.com/AsyncFetch/AsyncFetch/blob/main/docs/en-US/Invoke-AsyncFetch.md")]
+    [OutputType(typeof(FetchResult), typeof(PSObject))]
+    public sealed class InvokeAsyncFetchCommand : FetchCommandBase, IDisposable
+    {
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+        private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(200);
+
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly Stopwatch _sinceProgress = new Stopwatch();
+        private FetchBatch? _batch;
+        private RequestDefaults _defaults = null!;
+        private bool _verbose;
+        private bool _progress;
+        private int _progressId;
+        private long _knownTotal = -1;
+
+        /// <summary>A script block run for each completed request on the pipeline thread, with $_ (and $args[0]) the FetchResult; its output is the command's output.</summary>
+        [Parameter]
+        public ScriptBlock? OnComplete { get; set; }
+
+        /// <summary>Emit results in input order (a bounded reorder buffer) instead of completion order.</summary>
+        [Parameter]
+        public SwitchParameter Ordered { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            _defaults = BuildDefaults();
+            _batch = new FetchBatch(EngineHost.Shared, BuildBatchOptions(Ordered.IsPresent));
+            _verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
+                ? ((SwitchParameter)v).IsPresent
+                : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
+            _progress = !Equals(GetVariableValue("ProgressPreference"), ActionPreference.SilentlyContinue);
+            _progressId = Math.Abs(GetHashCode() % 100000) + 1;
+            if (!MyInvocation.ExpectingInput)
+            {
+                _knownTotal = Uri.Length;
+            }
+
+            _sinceProgress.Start();
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (PSObject? input in Uri)
+            {
+                RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? request);
+                if (outcome == RequestBuilder.Outcome.Skip)
+                {
+                    continue;
+                }
+
+                if (outcome == RequestBuilder.Outcome.NotAUrl)
+                {
+                    string message = string.Format(CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
+                    Emit(FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
+                    continue;
+                }
+
+                while (!_batch!.TrySubmit(request!))
+                {
+                    Drain();
+                    if (!_batch.CanSubmit)
+                    {
+                        Wait();
+                    }
+                }
+            }
+
+            Drain();
+        }
+
+        protected override void EndProcessing()
+        {
+            while (!_batch!.IsDrained)
+            {
+                Drain();
+                if (!_batch.IsDrained)
+                {
+                    Wait();
+                }
+            }
+
+            Drain();
+            if (_progress && _progressShown)
+            {
+                WriteProgress(new ProgressRecord(_progressId, Strings.ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
+
+        protected override void StopProcessing()
+        {
+            _stop.Cancel();
+            _batch?.Cancel();
+        }
+
+        public void Dispose()
+        {
+            _batch?.Dispose();
+            _stop.Dispose();
+        }
+
+        private bool _progressShown;
+
+        private void Wait()
+        {
+            _batch!.WaitForResult(WaitSlice, _stop.Token);
+            if (_stop.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            ReportProgress();
+        }
+
+        private void Drain()
+        {
+            while (_batch!.TryTake(out FetchResult result))
+            {
+                Emit(result, null);
+            }
+
+            ReportProgress();
+        }
+
+        private void Emit(FetchResult result, string? errorId)
+        {
+            if (_verbose)
+            {
+                object status = result.ErrorKind == FetchErrorKind.None ? (object)result.StatusCode : result.ErrorKind;
+                WriteVerbose(string.Format(CultureInfo.InvariantCulture, Strings.VerboseCompletion, status, result.ElapsedMs, result.ContentLength, result.RequestedUri));
+            }
+
+            if (result.ErrorKind != FetchErrorKind.None)
+            {
+                var record = new ErrorRecord(new FetchException(result), errorId ?? ErrorIds.For(result.ErrorKind), ErrorIds.CategoryOf(result.ErrorKind), result);
+                WriteError(record);
+            }
+
+            if (OnComplete == null)
+            {
+                WriteObject(result);
+                return;
+            }
+
+            Collection<PSObject> output;
+            try
+            {
+                // A new list each time: InvokeWithContext takes $_ out of the list it is given.
+                output = OnComplete.InvokeWithContext(null, new List<PSVariable> { new PSVariable("_", result) }, result);
+            }
+            catch (RuntimeException e) when (!(e is PipelineStoppedException) && !(e is ActionPreferenceStopException))
+            {
+                string message = string.Format(CultureInfo.CurrentCulture, Strings.OnCompleteFailed, result.RequestedUri, e.Message);
+                var record = new ErrorRecord(new FetchException(message, e, result), ErrorIds.OnCompleteFailed, ErrorCategory.InvalidResult, result);
+                WriteError(record);
+                return;
+            }
+
+            foreach (PSObject item in output)
+            {
+                WriteObject(item);
+            }
+        }
+
+        private void ReportProgress()
+        {
+            if (!_progress || _sinceProgress.Elapsed < ProgressInterval)
+            {
+                return;
+            }
+
+            _sinceProgress.Restart();
+            FetchBatchStatistics s = _batch!.GetStatistics();
+            var record = new ProgressRecord(_progressId, Strings.ProgressActivity, string.Format(CultureInfo.CurrentCulture, Strings.ProgressStatus, s.Completed, s.InFlight, s.Failed, s.RequestsPerSecond));
+            if (_knownTotal > 0)
+            {
+                record.PercentComplete = (int)Math.Min(100, s.Completed * 100 / _knownTotal);
+            }
+
+            WriteProgress(record);
+            _progressShown = true;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>
+    /// Stable ErrorIds (the part before the comma of FullyQualifiedErrorId). A failed request's id is
+    /// "AsyncFetch." + its <see cref="FetchErrorKind"/>, so scripts can test for, say, AsyncFetch.Timeout.
+    /// </summary>
+    public static class ErrorIds
+    {
+        public const string Prefix = "AsyncFetch.";
+        public const string NoUriProperty = Prefix + "NoUriProperty";
+        public const string OnCompleteFailed = Prefix + "OnCompleteFailed";
+        public const string UnsupportedBody = Prefix + "UnsupportedBody";
+
+        public static string For(FetchErrorKind kind) => Prefix + kind;
+
+        public static ErrorCategory CategoryOf(FetchErrorKind kind)
+        {
+            switch (kind)
+            {
+                case FetchErrorKind.InvalidRequest:
+                    return ErrorCategory.InvalidArgument;
+                case FetchErrorKind.Dns:
+                    return ErrorCategory.ResourceUnavailable;
+                case FetchErrorKind.Connect:
+                case FetchErrorKind.ConnectionLost:
+                    return ErrorCategory.ConnectionError;
+                case FetchErrorKind.Timeout:
+                    return ErrorCategory.OperationTimeout;
+                case FetchErrorKind.Protocol:
+                    return ErrorCategory.ProtocolError;
+                case FetchErrorKind.TooLarge:
+                    return ErrorCategory.LimitsExceeded;
+                case FetchErrorKind.Tls:
+                    return ErrorCategory.SecurityError;
+                case FetchErrorKind.Canceled:
+                    return ErrorCategory.OperationStopped;
+                default:
+                    return ErrorCategory.NotSpecified;
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>
+    /// Turns pipeline input into requests. Strings and [uri] are URLs (blank lines and lines starting with '#'
+    /// are skipped: URL files have them); a FetchRequest is used as given, with the command's values filling what
+    /// it leaves unset; any other object is used through its Uri, Url or Link property. The input object
+    /// rides along as the request's Tag, which the result shows as Input.
+    /// </summary>
+    internal static class RequestBuilder
+    {
+        private static readonly string[] UriProperties = { "Uri", "Url", "Link" };
+
+        public enum Outcome
+        {
+            Request,
+            Skip,
+            NotAUrl,
+        }
+
+        /// <summary>Converts one input item. On NotAUrl, <paramref name="request"/> is a stand-in for the failed result.</summary>
+        public static Outcome FromInput(object? input, RequestDefaults defaults, out FetchRequest? request)
+        {
+            request = null;
+            object? value = input is PSObject pso ? pso.BaseObject : input;
+            switch (value)
+            {
+                case null:
+                    return Outcome.Skip;
+                case FetchRequest given:
+                    request = defaults.Apply(given.Clone(), overrideExisting: false);
+                    return Outcome.Request;
+                case string text:
+                    string trimmed = text.Trim();
+                    if (trimmed.Length == 0 || trimmed[0] == '#')
+                    {
+                        return Outcome.Skip;
+                    }
+
+                    request = defaults.Apply(new FetchRequest(trimmed) { Tag = input }, overrideExisting: true);
+                    return Outcome.Request;
+                case Uri uri:
+                    request = defaults.Apply(new FetchRequest(uri) { Tag = input }, overrideExisting: true);
+                    return Outcome.Request;
+            }
+
+            PSObject wrapped = input as PSObject ?? PSObject.AsPSObject(value);
+            foreach (string name in UriProperties)
+            {
+                PSPropertyInfo? property = wrapped.Properties[name];
+                object? inner = property?.Value is PSObject p ? p.BaseObject : property?.Value;
+                if (inner is string s && s.Trim().Length > 0)
+                {
+                    request = defaults.Apply(new FetchRequest(s.Trim()) { Tag = input }, overrideExisting: true);
+                    return Outcome.Request;
+                }
+
+                if (inner is Uri u)
+                {
+                    request = defaults.Apply(new FetchRequest(u) { Tag = input }, overrideExisting: true);
+                    return Outcome.Request;
+                }
+            }
+
+            request = new FetchRequest(LanguagePrimitives.ConvertTo<string>(value) ?? string.Empty) { Tag = input };
+            return Outcome.NotAUrl;
+        }
+
+        /// <summary>A -Body as bytes: string as UTF-8, byte[] as is, a dictionary as a urlencoded form.</summary>
+        public static byte[]? BodyBytes(object? body, ref string? contentType)
+        {
+            object? value = body is PSObject pso ? pso.BaseObject : body;
+            switch (value)
+            {
+                case null:
+                    return null;
+                case byte[] bytes:
+                    return bytes;
+                case string text:
+                    return new UTF8Encoding(false).GetBytes(text);
+                case IDictionary form:
+                    contentType ??= "application/x-www-form-urlencoded";
+                    var sb = new StringBuilder();
+                    foreach (DictionaryEntry e in form)
+                    {
+                        if (sb.Length > 0)
+                        {
+                            sb.Append('&');
+                        }
+
+                        sb.Append(Uri.EscapeDataString(Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty))
+                          .Append('=')
+                          .Append(Uri.EscapeDataString(Convert.ToString(e.Value is PSObject v ? v.BaseObject : e.Value, CultureInfo.InvariantCulture) ?? string.Empty));
+                    }
+
+                    return Encoding.ASCII.GetBytes(sb.ToString());
+                default:
+                    throw new ArgumentException(string.Format(CultureInfo.CurrentCulture, Strings.UnsupportedBody, value.GetType().FullName));
+            }
+        }
+
+        /// <summary>Header fields from a hashtable (values joined if they are lists).</summary>
+        public static List<KeyValuePair<string, string>> HeaderList(IDictionary? headers)
+        {
+            var list = new List<KeyValuePair<string, string>>();
+            if (headers == null)
+            {
+                return list;
+            }
+
+            foreach (DictionaryEntry e in headers)
+            {
+                string name = Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty;
+                object? v = e.Value is PSObject p ? p.BaseObject : e.Value;
+                string value = v is IEnumerable items && !(v is string)
+                    ? string.Join(", ", ToStrings(items))
+                    : Convert.ToString(v, CultureInfo.InvariantCulture) ?? string.Empty;
+                list.Add(new KeyValuePair<string, string>(name, value));
+            }
+
+            return list;
+        }
+
+        private static IEnumerable<string> ToStrings(IEnumerable items)
+        {
+            foreach (object? item in items)
+            {
+                yield return Convert.ToString(item is PSObject p ? p.BaseObject : item, CultureInfo.InvariantCulture) ?? string.Empty;
+            }
+        }
+    }
+}

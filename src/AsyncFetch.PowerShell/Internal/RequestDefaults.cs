@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>The request values a command was given, applied to each request it builds or receives.</summary>
+    internal sealed class RequestDefaults
+    {
+        public string? Method { get; set; }
+
+        public List<KeyValuePair<string, string>> Headers { get; set; } = new List<KeyValuePair<string, string>>();
+
+        public byte[]? Body { get; set; }
+
+        public string? ContentType { get; set; }
+
+        public string? UserAgent { get; set; }
+
+        public TimeSpan? Timeout { get; set; }
+
+        public TimeSpan? ConnectTimeout { get; set; }
+
+        public bool DiscardBody { get; set; }
+
+        /// <summary>
+        /// Fills the request. For a request built from a URL the command's values are the request's values
+        /// (<paramref name="overrideExisting"/>); a FetchRequest from New-FetchRequest keeps what it set and only
+        /// takes what it left open. Headers: the request's own win over the command's of the same name.
+        /// </summary>
+        public FetchRequest Apply(FetchRequest request, bool overrideExisting)
+        {
+            if (Method != null && (overrideExisting || request.Method == "GET"))
+            {
+                request.Method = Method;
+            }
+
+            if (Body != null && (overrideExisting || request.Body == null))
+            {
+                request.Body = Body;
+            }
+
+            request.ContentType = overrideExisting ? ContentType ?? request.ContentType : request.ContentType ?? ContentType;
+            request.UserAgent = overrideExisting ? UserAgent ?? request.UserAgent : request.UserAgent ?? UserAgent;
+            request.Timeout ??= Timeout;
+            request.ConnectTimeout ??= ConnectTimeout;
+            request.DiscardBody |= DiscardBody;
+            foreach (KeyValuePair<string, string> h in Headers)
+            {
+                if (!HasHeader(request, h.Key))
+                {
+                    request.Headers.Add(h);
+                }
+            }
+
+            return request;
+        }
+
+        private static bool HasHeader(FetchRequest request, string name)
+        {
+            foreach (KeyValuePair<string, string> h in request.Headers)
+            {
+                if (string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}
