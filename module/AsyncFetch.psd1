@@ -9,7 +9,7 @@
     Description          = 'Fetch thousands of URLs concurrently from the pipeline, on an event-loop HTTP engine that owns its sockets.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
-    CmdletsToExport      = @('Invoke-AsyncFetch', 'New-FetchRequest')
+    CmdletsToExport      = @('Invoke-AsyncFetch', 'New-FetchRequest', 'Start-FetchJob', 'Receive-FetchJob')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

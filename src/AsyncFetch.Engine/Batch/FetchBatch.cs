@@ -58,6 +58,12 @@ namespace AsyncFetch
             _onResult = r => OnResult(r, -1);
         }
 
+        /// <summary>
+        /// Raised (on the loop thread) after each result is queued. Keep handlers tiny, e.g. setting an event that
+        /// a consumer waiting on several things (input and results) shares.
+        /// </summary>
+        public event Action? ResultAvailable;
+
         public FetchLimiter Limiter => _limiter;
 
         /// <summary>Submitted and not yet taken (at most the window).</summary>
@@ -88,7 +94,16 @@ namespace AsyncFetch
             // An ordered batch needs each result's place: it travels in the request's own callback (the same
             // request object may well be submitted twice).
             Action<FetchResult> onResult = _ordered ? r => OnResult(r, sequence) : _onResult;
-            _engine.Submit(request, onResult, _limiter, _cancel.Token);
+            try
+            {
+                _engine.Submit(request, onResult, _limiter, _cancel.Token);
+            }
+            catch
+            {
+                Interlocked.Decrement(ref _submitted); // never submitted: it must not hold a window slot
+                throw;
+            }
+
             return true;
         }
 
@@ -129,22 +144,32 @@ namespace AsyncFetch
         /// <summary>Waits until a result can be taken, the timeout passes or the token is cancelled. True when one can.</summary>
         public bool WaitForResult(TimeSpan timeout, CancellationToken cancellationToken = default)
         {
-            _signal.Reset();
-            if (HasResult())
+            // Any completion wakes the wait, but in an ordered batch a later result does not make one takeable:
+            // keep waiting until the next one in order is there or the time is up.
+            var clock = Stopwatch.StartNew();
+            while (true)
             {
-                return true;
-            }
+                _signal.Reset();
+                if (HasResult())
+                {
+                    return true;
+                }
 
-            try
-            {
-                _signal.Wait(timeout, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
+                TimeSpan left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
 
-            return HasResult();
+                try
+                {
+                    _signal.Wait(left, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+            }
         }
 
         /// <summary>Cancels every outstanding request; each still yields its (Canceled) result.</summary>
@@ -170,6 +195,7 @@ namespace AsyncFetch
                     Interlocked.Read(ref _succeeded),
                     Interlocked.Read(ref _failed),
                     _taken,
+                    _limiter.Active,
                     _clock.Elapsed,
                     new Dictionary<int, long>(_byStatus),
                     new Dictionary<FetchErrorKind, long>(_byErrorKind));
@@ -232,6 +258,7 @@ namespace AsyncFetch
             }
 
             _signal.Set();
+            ResultAvailable?.Invoke();
         }
     }
 }

@@ -6,8 +6,9 @@ namespace AsyncFetch
     /// <summary>A snapshot of a batch's progress.</summary>
     public sealed class FetchBatchStatistics
     {
-        internal FetchBatchStatistics(long submitted, long completed, long succeeded, long failed, long taken, TimeSpan elapsed, IReadOnlyDictionary<int, long> byStatus, IReadOnlyDictionary<FetchErrorKind, long> byErrorKind)
+        internal FetchBatchStatistics(long submitted, long completed, long succeeded, long failed, long taken, long active, TimeSpan elapsed, IReadOnlyDictionary<int, long> byStatus, IReadOnlyDictionary<FetchErrorKind, long> byErrorKind)
         {
+            InFlight = Math.Min(active, submitted - completed);
             Submitted = submitted;
             Completed = completed;
             Succeeded = succeeded;
@@ -31,7 +32,11 @@ namespace AsyncFetch
         /// <summary>Results handed to the consumer.</summary>
         public long Taken { get; }
 
-        public long InFlight => Submitted - Completed;
+        /// <summary>Requests running now (holding a concurrency slot): at most the concurrency limit.</summary>
+        public long InFlight { get; }
+
+        /// <summary>Requests submitted and waiting for a slot.</summary>
+        public long Waiting => Submitted - Completed - InFlight;
 
         public TimeSpan Elapsed { get; }
 

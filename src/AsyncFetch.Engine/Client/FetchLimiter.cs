@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using AsyncFetch.Engine.Client;
 
 using AsyncFetch.Engine.Internal;
@@ -74,7 +75,7 @@ namespace AsyncFetch
         {
             HostSlots host = op.HostSlots!;
             op.HostSlots = null;
-            _active--;
+            Interlocked.Decrement(ref _active);
             host.Active--;
             if (host.Parked.Count > 0 && !host.Ready)
             {
@@ -192,7 +193,7 @@ namespace AsyncFetch
         [MethodImpl(Hot.Path)]
         private void Start(HostSlots host, FetchOperation op)
         {
-            _active++;
+            Interlocked.Increment(ref _active); // read from other threads for statistics
             host.Active++;
             op.HostSlots = host;
             op.OnSlotGranted();

@@ -48,9 +48,9 @@ namespace AsyncFetch.Engine.Http
                 return $"'{Printable(text)}' has no valid host.";
             }
 
-            if (!HttpText.IsToken(request.Method))
+            if (request.Method == null || !HttpText.IsToken(request.Method))
             {
-                return $"'{Printable(request.Method)}' is not a valid HTTP method.";
+                return request.Method == null ? "The HTTP method is missing." : $"'{Printable(request.Method)}' is not a valid HTTP method.";
             }
 
             foreach (KeyValuePair<string, string> header in request.Headers)

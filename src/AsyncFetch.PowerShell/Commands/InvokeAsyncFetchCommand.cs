@@ -146,14 +146,13 @@ namespace AsyncFetch.PowerShell.Commands
         {
             if (_verbose)
             {
-                object status = result.ErrorKind == FetchErrorKind.None ? (object)result.StatusCode : result.ErrorKind;
-                WriteVerbose(string.Format(CultureInfo.InvariantCulture, Strings.VerboseCompletion, status, result.ElapsedMs, result.ContentLength, result.RequestedUri));
+                WriteVerbose(ResultRecords.VerboseLine(result));
             }
 
-            if (result.ErrorKind != FetchErrorKind.None)
+            ErrorRecord? error = ResultRecords.ErrorFor(result, errorId);
+            if (error != null)
             {
-                var record = new ErrorRecord(new FetchException(result), errorId ?? ErrorIds.For(result.ErrorKind), ErrorIds.CategoryOf(result.ErrorKind), result);
-                WriteError(record);
+                WriteError(error);
             }
 
             if (OnComplete == null)
@@ -191,7 +190,7 @@ namespace AsyncFetch.PowerShell.Commands
 
             _sinceProgress.Restart();
             FetchBatchStatistics s = _batch!.GetStatistics();
-            var record = new ProgressRecord(_progressId, Strings.ProgressActivity, string.Format(CultureInfo.CurrentCulture, Strings.ProgressStatus, s.Completed, s.InFlight, s.Failed, s.RequestsPerSecond));
+            var record = new ProgressRecord(_progressId, Strings.ProgressActivity, ResultRecords.ProgressStatus(s));
             if (_knownTotal > 0)
             {
                 record.PercentComplete = (int)Math.Min(100, s.Completed * 100 / _knownTotal);

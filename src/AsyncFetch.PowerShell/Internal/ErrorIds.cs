@@ -12,6 +12,9 @@ namespace AsyncFetch.PowerShell
         public const string NoUriProperty = Prefix + "NoUriProperty";
         public const string OnCompleteFailed = Prefix + "OnCompleteFailed";
         public const string UnsupportedBody = Prefix + "UnsupportedBody";
+        public const string JobFailed = Prefix + "JobFailed";
+        public const string NotAFetchJob = Prefix + "NotAFetchJob";
+        public const string JobNotFound = Prefix + "JobNotFound";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 

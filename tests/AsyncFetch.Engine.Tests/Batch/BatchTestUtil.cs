@@ -17,12 +17,12 @@ namespace AsyncFetch.Engine.Tests.Batch
         public static List<FetchResult> Run(FetchBatch batch, IEnumerable<FetchRequest> requests, Action<FetchBatch>? afterSubmit = null, TimeSpan? deadline = null)
         {
             var results = new List<FetchResult>();
-            Run(batch, requests, results.Add, afterSubmit, deadline);
+            RunInto(batch, requests, results.Add, afterSubmit, deadline);
             return results;
         }
 
         /// <summary>As <see cref="Run(FetchBatch, IEnumerable{FetchRequest}, Action{FetchBatch}, TimeSpan?)"/>, handing each result to <paramref name="sink"/> (nothing kept).</summary>
-        public static long Run(FetchBatch batch, IEnumerable<FetchRequest> requests, Action<FetchResult> sink, Action<FetchBatch>? afterSubmit = null, TimeSpan? deadline = null)
+        public static long RunInto(FetchBatch batch, IEnumerable<FetchRequest> requests, Action<FetchResult> sink, Action<FetchBatch>? afterSubmit = null, TimeSpan? deadline = null)
         {
             Stopwatch clock = Stopwatch.StartNew();
             TimeSpan limit = deadline ?? Deadline;

@@ -70,7 +70,7 @@ namespace AsyncFetch.Engine.Tests.Batch
             long maxOutstanding = 0;
             int submits = 0;
 
-            long taken = Run(batch, Enumerable.Range(0, 2000).Select(i => new FetchRequest(_f.Url("/bytes/10")) { Tag = i, DiscardBody = true }), r => Assert.Equal(200, r.StatusCode), b =>
+            long taken = RunInto(batch, Enumerable.Range(0, 2000).Select(i => new FetchRequest(_f.Url("/bytes/10")) { Tag = i, DiscardBody = true }), r => Assert.Equal(200, r.StatusCode), b =>
             {
                 submits++;
                 long outstanding = b.Outstanding;

@@ -1,0 +1,75 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+
+namespace AsyncFetch.PowerShell.Commands
+{
+    /// <summary>
+    /// Start-FetchJob: the same requests as Invoke-AsyncFetch (the same parameter definition), run as a
+    /// background job. The job is written to the output at once; pipeline input then streams into it while the
+    /// pipeline still runs (waiting only when the job's input queue is full), and the job outlives the pipeline.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "FetchJob", HelpUri = "https://github.com/AsyncFetch/AsyncFetch/blob/main/docs/en-US/Start-FetchJob.md")]
+    [OutputType(typeof(FetchJob))]
+    public sealed class StartFetchJobCommand : FetchCommandBase, IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private FetchJob? _job;
+
+        /// <summary>A name for the job (Get-Job -Name, Receive-FetchJob -Name).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Name { get; set; }
+
+        /// <summary>
+        /// A script block run for each completed request in a runspace the job owns (with the module imported),
+        /// with $_ and $args[0] the FetchResult. Its output is the job's output; it cannot see the caller's variables.
+        /// </summary>
+        [Parameter]
+        public ScriptBlock? OnComplete { get; set; }
+
+        /// <summary>Emit results in input order instead of completion order.</summary>
+        [Parameter]
+        public SwitchParameter Ordered { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && ((SwitchParameter)v).IsPresent;
+            string command = MyInvocation.Line?.Trim() is string line && line.Length > 0
+                ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
+                : "Start-FetchJob";
+            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), OnComplete, verbose);
+            _job.StartJob();
+            WriteObject(_job);
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (PSObject? item in Uri)
+            {
+                try
+                {
+                    if (!_job!.InjectInput(item, _stop.Token))
+                    {
+                        return; // the job was stopped: it takes no more input
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
+            }
+        }
+
+        protected override void EndProcessing() => _job?.CloseInput();
+
+        protected override void StopProcessing() => _stop.Cancel();
+
+        /// <summary>However the pipeline ends, the job finishes what it was given.</summary>
+        public void Dispose()
+        {
+            _job?.CloseInput();
+            _stop.Dispose();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Management.Automation;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>The records a result produces, the same for Invoke-AsyncFetch and FetchJob.</summary>
+    internal static class ResultRecords
+    {
+        /// <summary>The non-terminating error of a failed request (TargetObject: the result); null for a response.</summary>
+        public static ErrorRecord? ErrorFor(FetchResult result, string? errorId = null)
+        {
+            if (result.ErrorKind == FetchErrorKind.None)
+            {
+                return null;
+            }
+
+            return new ErrorRecord(new FetchException(result), errorId ?? ErrorIds.For(result.ErrorKind), ErrorIds.CategoryOf(result.ErrorKind), result);
+        }
+
+        /// <summary>The one verbose line per completion: status (or error kind), milliseconds, bytes, URI.</summary>
+        public static string VerboseLine(FetchResult result)
+        {
+            object status = result.ErrorKind == FetchErrorKind.None ? (object)result.StatusCode : result.ErrorKind;
+            return string.Format(CultureInfo.InvariantCulture, Strings.VerboseCompletion, status, result.ElapsedMs, result.ContentLength, result.RequestedUri);
+        }
+
+        /// <summary>The progress status line of a batch.</summary>
+        public static string ProgressStatus(FetchBatchStatistics s) =>
+            string.Format(CultureInfo.CurrentCulture, Strings.ProgressStatus, s.Completed, s.InFlight, s.Failed, s.RequestsPerSecond);
+    }
+}

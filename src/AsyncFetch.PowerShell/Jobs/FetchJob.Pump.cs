@@ -1,0 +1,111 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>The job's pump thread: input queue → batch → streams.</summary>
+    public sealed partial class FetchJob
+    {
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+        private void Pump()
+        {
+            var sinceProgress = Stopwatch.StartNew();
+            try
+            {
+                while (true)
+                {
+                    while (!_stopping && _batch.CanSubmit && _input.TryDequeue(out PSObject? item))
+                    {
+                        _inputRoom.Release();
+                        Submit(item);
+                    }
+
+                    while (_batch.TryTake(out FetchResult result))
+                    {
+                        Emit(result, null);
+                    }
+
+                    if (sinceProgress.Elapsed >= ProgressInterval)
+                    {
+                        sinceProgress.Restart();
+                        ReportProgress(ProgressRecordType.Processing);
+                    }
+
+                    bool inputDone = _stopping || (_inputClosed && _input.IsEmpty);
+                    if (inputDone && _batch.IsDrained)
+                    {
+                        break;
+                    }
+
+                    _wake.WaitOne(250);
+                }
+
+                if (!_stopping)
+                {
+                    _runner?.Complete();
+                }
+
+                ReportProgress(ProgressRecordType.Completed);
+                Finish(_stopping ? JobState.Stopped : JobState.Completed);
+            }
+            catch (Exception e)
+            {
+                Error.Add(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
+                _batch.Cancel();
+                Finish(JobState.Failed);
+            }
+        }
+
+        private void Submit(PSObject? item)
+        {
+            RequestBuilder.Outcome outcome = RequestBuilder.FromInput(item, _defaults, out FetchRequest? request);
+            if (outcome == RequestBuilder.Outcome.Skip)
+            {
+                return;
+            }
+
+            if (outcome == RequestBuilder.Outcome.NotAUrl)
+            {
+                string message = string.Format(CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
+                Emit(FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
+                return;
+            }
+
+            _batch.TrySubmit(request!); // the caller checked CanSubmit
+        }
+
+        private void Emit(FetchResult result, string? errorId)
+        {
+            if (_verbose)
+            {
+                Verbose.Add(new VerboseRecord(ResultRecords.VerboseLine(result)));
+            }
+
+            // A request cancelled by Stop-Job was the user's doing: its result is kept, without an error.
+            bool stoppedByUser = _stopping && result.ErrorKind == FetchErrorKind.Canceled;
+            ErrorRecord? error = stoppedByUser ? null : ResultRecords.ErrorFor(result, errorId);
+            if (error != null)
+            {
+                Error.Add(error);
+            }
+
+            if (_runner != null && !_stopping)
+            {
+                _runner.Add(result);
+            }
+            else
+            {
+                Output.Add(PSObject.AsPSObject(result));
+            }
+        }
+
+        private void ReportProgress(ProgressRecordType type)
+        {
+            FetchBatchStatistics s = _batch.GetStatistics();
+            Progress.Add(new ProgressRecord(Math.Abs(Id) + 1, "FetchJob " + Name, ResultRecords.ProgressStatus(s)) { RecordType = type });
+        }
+    }
+}

@@ -1,0 +1,251 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>
+    /// A background fetch as a real PowerShell job (modelled on PowerShell/ThreadJob): a <see cref="Job2"/>
+    /// registered with the session's JobManager through a <see cref="JobDefinition"/> naming
+    /// <see cref="FetchJobSourceAdapter"/>, so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job work on it.
+    ///
+    /// Pieces (one file each): this file holds the streams, state and statistics; FetchJob.Pump.cs the pump
+    /// thread that feeds the shared engine from the input queue and drains results into the streams;
+    /// OnCompleteRunner.cs the runspace the job owns for -OnComplete. Input arrives while the starting pipeline
+    /// still runs (bounded queue: the caller waits when it is full), the job outlives that pipeline, and all its
+    /// threads are background threads, so an exiting PowerShell never waits for it.
+    /// </summary>
+    public sealed partial class FetchJob : Job2
+    {
+        internal const int InputCapacity = 10000;
+
+        private static readonly ConcurrentDictionary<Guid, FetchJob> Registry = new ConcurrentDictionary<Guid, FetchJob>();
+
+        private readonly FetchBatch _batch;
+        private readonly RequestDefaults _defaults;
+        private readonly ConcurrentQueue<PSObject?> _input = new ConcurrentQueue<PSObject?>();
+        private readonly SemaphoreSlim _inputRoom = new SemaphoreSlim(InputCapacity, InputCapacity);
+        private readonly AutoResetEvent _wake = new AutoResetEvent(false);
+        private readonly ManualResetEventSlim _finished = new ManualResetEventSlim(false);
+        private readonly string? _onCompleteText;
+        private readonly string _modulePath;
+        private readonly string? _location;
+        private readonly bool _verbose;
+        private readonly object _stateLock = new object();
+        private OnCompleteRunner? _runner;
+        private Thread? _pump;
+        private volatile bool _inputClosed;
+        private volatile bool _stopping;
+
+        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, ScriptBlock? onComplete, bool verbose)
+            : base(command, name)
+        {
+            PSJobTypeName = "FetchJob";
+            _defaults = defaults;
+            _verbose = verbose;
+            _onCompleteText = onComplete?.ToString();
+            _modulePath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(FetchJob).Assembly.Location) ?? ".", "AsyncFetch.psd1");
+            try
+            {
+                _location = cmdlet.SessionState.Path.CurrentFileSystemLocation.Path;
+            }
+            catch (PSInvalidOperationException)
+            {
+                _location = null;
+            }
+
+            Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
+            Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
+            Progress = new PSDataCollection<ProgressRecord> { EnumeratorNeverBlocks = true };
+            Verbose = new PSDataCollection<VerboseRecord> { EnumeratorNeverBlocks = true };
+            Warning = new PSDataCollection<WarningRecord> { EnumeratorNeverBlocks = true };
+            Debug = new PSDataCollection<DebugRecord> { EnumeratorNeverBlocks = true };
+            Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
+
+            _batch = new FetchBatch(EngineHost.Shared, options);
+            _batch.ResultAvailable += () => _wake.Set();
+            Registry[InstanceId] = this;
+
+            // Through the JobManager, as ThreadJob does: its adapter then answers Get-Job and friends.
+            var definition = new JobDefinition(typeof(FetchJobSourceAdapter), command, Name);
+            var parameters = new Dictionary<string, object> { { FetchJobSourceAdapter.NewJobParameter, this } };
+            cmdlet.JobManager.NewJob(new JobInvocationInfo(definition, parameters));
+        }
+
+        /// <summary>Inputs accepted as requests so far.</summary>
+        public long Queued => _batch.GetStatistics().Submitted;
+
+        public long Completed => _batch.GetStatistics().Completed;
+
+        public long Succeeded => _batch.GetStatistics().Succeeded;
+
+        public long Failed => _batch.GetStatistics().Failed;
+
+        public long InFlight => _batch.GetStatistics().InFlight;
+
+        public TimeSpan Elapsed => _batch.GetStatistics().Elapsed;
+
+        public double RequestsPerSecond => _batch.GetStatistics().RequestsPerSecond;
+
+        public override string StatusMessage => ResultRecords.ProgressStatus(_batch.GetStatistics());
+
+        public override string Location => "AsyncFetch";
+
+        /// <summary>True exactly while unread records are in any stream.</summary>
+        public override bool HasMoreData =>
+            Output.Count > 0 || Error.Count > 0 || Progress.Count > 0 || Verbose.Count > 0 || Warning.Count > 0 || Debug.Count > 0 || Information.Count > 0;
+
+        /// <summary>A summary of the job so far: counts by status and error kind, elapsed, requests/s.</summary>
+        public FetchJobSummary GetSummary() => new FetchJobSummary(this, _batch.GetStatistics());
+
+        internal static FetchJob? Find(Guid instanceId) => Registry.TryGetValue(instanceId, out FetchJob? job) ? job : null;
+
+        internal static IEnumerable<FetchJob> All => Registry.Values;
+
+        internal bool IsFinished => _finished.IsSet;
+
+        /// <summary>Waits until the job has finished (or the timeout passes).</summary>
+        internal bool WaitFinished(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return _finished.Wait(timeout, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        public override void StartJob()
+        {
+            lock (_stateLock)
+            {
+                if (JobStateInfo.State != JobState.NotStarted)
+                {
+                    throw new InvalidOperationException("The job has already been started.");
+                }
+
+                if (_onCompleteText != null)
+                {
+                    _runner = new OnCompleteRunner(_onCompleteText, _modulePath, _location, Output, Error);
+                }
+
+                _pump = new Thread(Pump) { IsBackground = true, Name = "AsyncFetch job " + Id };
+                SetJobState(JobState.Running);
+                _pump.Start();
+            }
+        }
+
+        /// <summary>Adds pipeline input; waits while the input queue is full. False when the job no longer takes input.</summary>
+        internal bool InjectInput(PSObject? item, CancellationToken cancellationToken)
+        {
+            if (_inputClosed || _stopping)
+            {
+                return false;
+            }
+
+            _inputRoom.Wait(cancellationToken);
+            _input.Enqueue(item);
+            _wake.Set();
+            return true;
+        }
+
+        /// <summary>No more input: the job finishes once what it has is done.</summary>
+        internal void CloseInput()
+        {
+            _inputClosed = true;
+            _wake.Set();
+        }
+
+        /// <summary>Cancels everything in flight (each becomes a Canceled result) and waits for the job to stop.</summary>
+        public override void StopJob()
+        {
+            lock (_stateLock)
+            {
+                if (JobStateInfo.State == JobState.NotStarted)
+                {
+                    SetJobState(JobState.Stopped);
+                    _finished.Set();
+                    return;
+                }
+            }
+
+            _stopping = true;
+            _batch.Cancel();
+            _runner?.Stop();
+            _wake.Set();
+            _finished.Wait(TimeSpan.FromSeconds(10));
+        }
+
+        public override void StopJob(bool force, string reason) => StopJob();
+
+        public override void StartJobAsync()
+        {
+            StartJob();
+            OnStartJobCompleted(new System.ComponentModel.AsyncCompletedEventArgs(null, false, this));
+        }
+
+        public override void StopJobAsync() => StopJobAsync(false, string.Empty);
+
+        public override void StopJobAsync(bool force, string reason)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                StopJob();
+                OnStopJobCompleted(new System.ComponentModel.AsyncCompletedEventArgs(null, false, this));
+            });
+        }
+
+        public override void SuspendJob() => throw new PSNotSupportedException("A FetchJob cannot be suspended.");
+
+        public override void SuspendJob(bool force, string reason) => SuspendJob();
+
+        public override void SuspendJobAsync() => SuspendJob();
+
+        public override void SuspendJobAsync(bool force, string reason) => SuspendJob();
+
+        public override void ResumeJob() => throw new PSNotSupportedException("A FetchJob cannot be suspended or resumed.");
+
+        public override void ResumeJobAsync() => ResumeJob();
+
+        public override void UnblockJob() => throw new PSNotSupportedException("A FetchJob is never blocked.");
+
+        public override void UnblockJobAsync() => UnblockJob();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                if (!IsFinished && JobStateInfo.State == JobState.Running)
+                {
+                    StopJob();
+                }
+
+                Registry.TryRemove(InstanceId, out _);
+                _runner?.Dispose();
+                _batch.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void Finish(JobState state)
+        {
+            lock (_stateLock)
+            {
+                if (!IsFinalState(JobStateInfo.State))
+                {
+                    SetJobState(state);
+                }
+            }
+
+            _finished.Set();
+        }
+
+        private static bool IsFinalState(JobState state) =>
+            state == JobState.Completed || state == JobState.Failed || state == JobState.Stopped;
+    }
+}

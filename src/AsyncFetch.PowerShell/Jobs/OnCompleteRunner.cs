@@ -1,0 +1,81 @@
+using System;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>
+    /// Runs a job's -OnComplete in a runspace the job owns (the module imported there), on that runspace's own
+    /// pipeline thread: never on the engine's loop thread, never in the user's runspace. The script block is
+    /// re-created from its text in that runspace and run once per result as a pipeline's process block, so $_
+    /// and $args[0] are the FetchResult. Its output becomes job output; an exception it throws becomes a job
+    /// error (ErrorId AsyncFetch.OnCompleteFailed) and the job goes on.
+    /// </summary>
+    internal sealed class OnCompleteRunner : IDisposable
+    {
+        private const string Wrapper = @"
+param([string] $__AsyncFetchOnComplete)
+begin { $__asyncFetchCallback = [scriptblock]::Create($__AsyncFetchOnComplete) }
+process {
+    $__asyncFetchResult = $_
+    try { & $__asyncFetchCallback $__asyncFetchResult }
+    catch {
+        $__asyncFetchError = [AsyncFetch.PowerShell.FetchException]::new(
+            ('-OnComplete failed for {0}: {1}' -f $__asyncFetchResult.RequestedUri, $_.Exception.Message), $_.Exception, $__asyncFetchResult)
+        Write-Error -Exception $__asyncFetchError -ErrorId 'AsyncFetch.OnCompleteFailed' -Category InvalidResult -TargetObject $__asyncFetchResult
+    }
+}";
+
+        private readonly Runspace _runspace;
+        private readonly System.Management.Automation.PowerShell _ps;
+        private readonly PSDataCollection<object> _input = new PSDataCollection<object>();
+        private readonly IAsyncResult _invocation;
+
+        public OnCompleteRunner(string scriptText, string modulePath, string? location, PSDataCollection<PSObject> output, PSDataCollection<ErrorRecord> errors)
+        {
+            InitialSessionState iss = InitialSessionState.CreateDefault2();
+            iss.ImportPSModule(new[] { modulePath });
+            _runspace = RunspaceFactory.CreateRunspace(iss);
+            _runspace.Open();
+            _ps = System.Management.Automation.PowerShell.Create();
+            _ps.Runspace = _runspace;
+            if (location != null)
+            {
+                _ps.AddCommand("Set-Location").AddParameter("LiteralPath", location).Invoke();
+                _ps.Commands.Clear();
+            }
+
+            _ps.Streams.Error = errors;
+            _ps.AddScript(Wrapper).AddArgument(scriptText);
+            _invocation = _ps.BeginInvoke<object, PSObject>(_input, output);
+        }
+
+        public void Add(FetchResult result) => _input.Add(result);
+
+        /// <summary>No more results: waits until the callback has processed every one.</summary>
+        public void Complete()
+        {
+            _input.Complete();
+            try
+            {
+                _ps.EndInvoke(_invocation);
+            }
+            catch (RuntimeException)
+            {
+                // Stopped or failed: its errors are already in the job's error stream.
+            }
+        }
+
+        public void Stop()
+        {
+            _input.Complete();
+            _ps.BeginStop(null, null);
+        }
+
+        public void Dispose()
+        {
+            _ps.Dispose();
+            _runspace.Dispose();
+        }
+    }
+}

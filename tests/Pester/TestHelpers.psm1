@@ -1,0 +1,65 @@
+# Helpers shared by the Pester suites: import the built module, start and stop the loopback test server.
+# The server is tests/AsyncFetch.TestServer run as a process; it prints its base URLs and exits when its
+# stdin closes, so a test run that dies never leaves it behind.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+
+function Get-AsyncFetchModulePath {
+    # The module laid out by build.ps1 (out/AsyncFetch); builds it if it is missing.
+    $path = Join-Path $script:RepoRoot 'out/AsyncFetch'
+    if (-not (Get-ChildItem $path -Filter AsyncFetch.psd1 -Recurse -ErrorAction SilentlyContinue)) {
+        & (Join-Path $script:RepoRoot 'build.ps1') -Task Build | Out-Null
+    }
+    $path
+}
+
+function Start-TestServer {
+    <#
+    .SYNOPSIS
+        Starts the loopback test server; returns an object with BaseUri, Base2Uri (127.0.0.2), HostileUri and Process.
+    #>
+    param([switch] $NoHostile)
+    $dll = Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer/bin/Release/net10.0/AsyncFetch.TestServer.dll'
+    if (-not (Test-Path $dll)) {
+        & dotnet build (Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer') -c Release -nologo -v quiet | Out-Null
+    }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @($dll, '--listen', '127.0.0.1,127.0.0.2') + $(if ($NoHostile) { @() } else { @('--hostile') })) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $read = $process.StandardOutput.ReadLineAsync()
+    if (-not $read.Wait(30000)) { $process.Kill(); throw 'The test server did not start within 30 s.' }
+    $base = ($read.Result -replace '^Listening on ', '').TrimEnd('/')
+    $hostile = $null
+    if (-not $NoHostile) { $hostile = ($process.StandardOutput.ReadLine() -replace '^Hostile on ', '').TrimEnd('/') }
+    $port = ([uri]$base).Port
+    [pscustomobject]@{
+        BaseUri    = $base
+        Base2Uri   = "http://127.0.0.2:$port"
+        HostileUri = $hostile
+        Process    = $process
+    }
+}
+
+function Stop-TestServer {
+    param($Server)
+    if ($Server -and $Server.Process -and -not $Server.Process.HasExited) {
+        $Server.Process.StandardInput.Close()   # the server exits when its stdin closes
+        if (-not $Server.Process.WaitForExit(5000)) { $Server.Process.Kill() }
+    }
+}
+
+function Get-ServerStats {
+    # The server's concurrency counters (/stats): current, max, total, byHost.
+    param($Server)
+    Invoke-RestMethod -Uri "$($Server.BaseUri)/stats"
+}
+
+function Reset-ServerStats {
+    param($Server)
+    Invoke-WebRequest -Uri "$($Server.BaseUri)/stats/reset" | Out-Null
+}
+
+Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats
