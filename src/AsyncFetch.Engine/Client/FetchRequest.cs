@@ -29,7 +29,21 @@ namespace AsyncFetch
         /// <summary>The URL text as given, when the request was made from a string.</summary>
         public string? RawUri { get; }
 
-        public string Method { get; set; } = "GET";
+        private string _method = "GET";
+
+        /// <summary>The HTTP method (GET unless set).</summary>
+        public string Method
+        {
+            get => _method;
+            set
+            {
+                _method = value;
+                IsMethodSet = true;
+            }
+        }
+
+        /// <summary>True once <see cref="Method"/> has been set explicitly (a command may then not replace it).</summary>
+        public bool IsMethodSet { get; private set; }
 
         /// <summary>Extra request header fields, sent in this order after the defaults they do not replace.</summary>
         public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
@@ -65,7 +79,8 @@ namespace AsyncFetch
         public FetchRequest Clone()
         {
             FetchRequest copy = RawUri != null ? new FetchRequest(RawUri) : new FetchRequest(Uri!);
-            copy.Method = Method;
+            copy._method = _method;
+            copy.IsMethodSet = IsMethodSet;
             copy.Body = Body;
             copy.ContentType = ContentType;
             copy.UserAgent = UserAgent;

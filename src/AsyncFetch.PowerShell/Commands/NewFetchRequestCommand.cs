@@ -19,7 +19,7 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string Uri { get; set; } = string.Empty;
 
-        /// <summary>The HTTP method (GET by default).</summary>
+        /// <summary>The HTTP method. When not given, the -Method of the fetching command applies (GET by default).</summary>
         [Parameter(Position = 1)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(FetchCommandBase.MethodCompleter))]
@@ -70,12 +70,16 @@ namespace AsyncFetch.PowerShell.Commands
 
             var request = new FetchRequest(Uri.Trim())
             {
-                Method = Method.ToUpperInvariant(),
                 Body = body,
                 ContentType = contentType,
                 UserAgent = UserAgent,
                 Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri,
             };
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Method)))
+            {
+                request.Method = Method.ToUpperInvariant(); // unset: the fetching command's -Method applies
+            }
+
             if (TimeoutSec > 0)
             {
                 request.Timeout = TimeSpan.FromSeconds(TimeoutSec);

@@ -29,9 +29,9 @@ namespace AsyncFetch.PowerShell
         /// </summary>
         public FetchRequest Apply(FetchRequest request, bool overrideExisting)
         {
-            if (Method != null && overrideExisting)
+            if (Method != null && (overrideExisting || !request.IsMethodSet))
             {
-                request.Method = Method; // a FetchRequest always has a method of its own (GET by default), and keeps it
+                request.Method = Method; // a FetchRequest whose method was set explicitly (even GET) keeps it
             }
 
             if (Body != null && (overrideExisting || request.Body == null))
