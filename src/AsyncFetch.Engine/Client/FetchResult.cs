@@ -61,8 +61,8 @@ namespace AsyncFetch
 
         public FetchTimings Timings { get; } = new FetchTimings();
 
-        /// <summary>Total milliseconds of the final attempt.</summary>
-        public double ElapsedMs => Timings.TotalMs;
+        /// <summary>Total milliseconds of the final attempt, to the microsecond (Timings has the unrounded phases).</summary>
+        public double ElapsedMs => Math.Round(Timings.TotalMs, 3);
 
         /// <summary>How many attempts were made (a silent retry on a stale keep-alive connection counts).</summary>
         public int Attempts { get; internal set; }

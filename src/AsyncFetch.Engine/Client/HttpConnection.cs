@@ -184,7 +184,7 @@ namespace AsyncFetch.Engine.Client
                 }
                 catch (SocketException e)
                 {
-                    _lastConnectError = $"{Describe(address)}: {e.Message}";
+                    _lastConnectError = $"{Describe(address)}:{_port}: {e.Message}";
                     continue;
                 }
 
@@ -212,7 +212,7 @@ namespace AsyncFetch.Engine.Client
                     return;
                 }
 
-                _lastConnectError = $"{Describe(address)}: {new SocketException((int)error).Message}";
+                _lastConnectError = $"{Describe(address)}:{_port}: {new SocketException((int)error).Message}";
                 CloseSocket();
             }
 
@@ -233,7 +233,7 @@ namespace AsyncFetch.Engine.Client
 
             IPAddress address = _addresses[_nextAddress - 1];
             string reason = Enum.IsDefined(typeof(SocketError), soError) ? new SocketException(soError).Message : "socket error " + soError;
-            _lastConnectError = $"{Describe(address)}: {reason}";
+            _lastConnectError = $"{Describe(address)}:{_port}: {reason}";
             CloseSocket();
             TryNextAddress();
         }

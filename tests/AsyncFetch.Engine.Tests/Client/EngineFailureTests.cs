@@ -36,9 +36,10 @@ namespace AsyncFetch.Engine.Tests.Client
         public async Task Connection_refused_is_a_Connect_error(SelectorKind kind)
         {
             using FetchEngine engine = NewEngine(kind);
-            FetchResult r = await Fetch(engine, new FetchRequest(new Uri($"http://127.0.0.1:{ClosedPort()}/")));
+            int port = ClosedPort();
+            FetchResult r = await Fetch(engine, new FetchRequest(new Uri($"http://127.0.0.1:{port}/")));
             Assert.Equal(FetchErrorKind.Connect, r.ErrorKind);
-            Assert.Contains("127.0.0.1", r.ErrorMessage);
+            Assert.Contains($"127.0.0.1:{port}", r.ErrorMessage);
         }
 
         [Fact]

@@ -1,0 +1,64 @@
+# The README's examples are real: every block marked <!-- readme-example --> (and the scheduled script,
+# <!-- readme-script: name -->) runs against the loopback test server, with only the host changed;
+# <!-- readme-file: name --> blocks become the files the examples read.
+
+BeforeDiscovery {
+    $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
+    $pattern = '<!-- readme-(?<kind>example|file|script)(?::\s*(?<name>[^ ]+))? -->\s*```(?<lang>\w+)\r?\n(?<code>.*?)```'
+    $script:blocks = @([regex]::Matches($readme, $pattern, 'Singleline') | ForEach-Object {
+            @{ Kind = $_.Groups['kind'].Value; Name = $_.Groups['name'].Value; Code = $_.Groups['code'].Value }
+        })
+    $script:examples = @($blocks | Where-Object Kind -eq 'example' | ForEach-Object -Begin { $i = 0 } -Process { $_ + @{ Index = ++$i } })
+    $script:scripts = @($blocks | Where-Object Kind -eq 'script')
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:modulePath = Get-AsyncFetchModulePath
+    Import-Module $modulePath -Force
+    $script:server = Start-TestServer -NoHostile
+    $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
+    function script:Set-Host([string] $text) { $text.Replace('http://127.0.0.1:8080', $server.BaseUri) }
+    Push-Location TestDrive:
+    foreach ($m in [regex]::Matches($readme, '<!-- readme-file:\s*(?<name>[^ ]+) -->\s*```\w+\r?\n(?<code>.*?)```', 'Singleline')) {
+        Set-Content -Path (Join-Path (Get-Location) $m.Groups['name'].Value) -Value (Set-Host $m.Groups['code'].Value)
+    }
+}
+
+AfterAll {
+    Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
+    Pop-Location
+    Stop-TestServer $script:server
+}
+
+Describe 'README' {
+    It 'has examples to run' {
+        $examples.Count | Should -BeGreaterOrEqual 3
+        $scripts.Count | Should -BeGreaterOrEqual 1
+    }
+
+    It 'example <Index> runs and produces output' -ForEach $examples {
+        $code = Set-Host $Code
+        $output = & ([scriptblock]::Create($code)) 2>$null
+        @($output).Count | Should -BeGreaterThan 0
+        if ($code -match 'Export-Csv results\.csv') {
+            $rows = Import-Csv (Join-Path (Get-Location) 'results.csv')
+            $rows.Count | Should -Be 5
+            @($rows | Where-Object StatusCode -eq '200').Count | Should -Be 3
+        }
+        if ($code -match '-OnComplete') {
+            ($output -match '^200 ').Count | Should -Be 3
+            ($output -match '^404 ').Count | Should -Be 1
+        }
+    }
+
+    It 'the scheduled script <Name> reports and exits 1 when something failed' -ForEach $scripts {
+        Set-Content -Path (Join-Path (Get-Location) $Name) -Value (Set-Host $Code)
+        $env:PSModulePath = (Split-Path $modulePath) + [IO.Path]::PathSeparator + $env:PSModulePath
+        $here = (Get-Location).ProviderPath   # a native process needs the file-system path, not TestDrive:
+        $out = & pwsh -NoProfile -NonInteractive -WorkingDirectory $here -File (Join-Path $here $Name) 2>&1
+        $LASTEXITCODE | Should -Be 1
+        $out | Should -Contain '5 checked, 2 failed'
+        (Import-Csv (Join-Path (Get-Location) 'report.csv')).Count | Should -Be 5
+    }
+}
