@@ -94,6 +94,9 @@ function Invoke-Build {
     Set-Content -Path (Join-Path $ModuleDir 'AsyncFetch.psd1') -Value $manifest -Encoding utf8
     Get-ChildItem (Join-Path $Root 'module') -Exclude AsyncFetch.psd1 | Copy-Item -Destination $ModuleDir -Recurse
     Write-Host "Module laid out in $ModuleDir (Import-Module $ModuleBase)"
+    if (Get-Module -ListAvailable -Name platyPS) {
+        Invoke-Docs   # help belongs in the module; without platyPS, -Task Docs says what is missing
+    }
 }
 
 function Invoke-Docs {
@@ -105,8 +108,9 @@ function Invoke-Docs {
         return
     }
     $dest = Join-Path $ModuleDir 'en-US'
-    # In a child process: platyPS loads the module's assemblies to read the cmdlets.
-    Invoke-Native pwsh @('-NoProfile', '-NonInteractive', '-Command', "Import-Module platyPS; New-ExternalHelp -Path '$source' -OutputPath '$dest' -Force | Out-Null; Copy-Item '$source/about_*.md' '$dest' -ErrorAction SilentlyContinue; Get-ChildItem '$dest/about_*.md' | ForEach-Object { Move-Item `$_.FullName (`$_.FullName -replace '\.md$', '.help.txt') -Force }")
+    # In a child process: platyPS loads the module's assemblies to read the cmdlets. It also turns the about
+    # topic (docs/en-US/about_*.md) into about_AsyncFetch.help.txt itself.
+    Invoke-Native pwsh @('-NoProfile', '-NonInteractive', '-Command', "Import-Module platyPS; New-ExternalHelp -Path '$source' -OutputPath '$dest' -Force | Out-Null")
     Write-Host "MAML help written to $dest"
 }
 

@@ -156,8 +156,9 @@ Describe 'Example <Index> of <Command> ("<Title>")' -ForEach $exampleCases {
 
 Describe '<Command> -<Parameter>' -ForEach $parameterCases {
     BeforeAll {
-        $parameter = (Get-Command $Command).Parameters[$Parameter]
-        $attribute = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })[0]
+        # (Not $parameter: variable names ignore case, and $Parameter is the case's name.)
+        $meta = (Get-Command $Command).Parameters[$Parameter]
+        $attribute = @($meta.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })[0]
     }
 
     It 'is documented in docs/en-US/<Command>.md' {
@@ -165,8 +166,8 @@ Describe '<Command> -<Parameter>' -ForEach $parameterCases {
     }
 
     It 'has the Type, Aliases, Required and Position of the code' {
-        $Yaml.Type | Should -Be $parameter.ParameterType.Name
-        $Yaml.Aliases | Should -Be ($parameter.Aliases -join ', ')
+        $Yaml.Type | Should -Be $meta.ParameterType.Name
+        $Yaml.Aliases | Should -Be ($meta.Aliases -join ', ')
         $Yaml.Required | Should -Be ([string]$attribute.Mandatory)
         $position = if ($attribute.Position -eq [int]::MinValue) { 'Named' } else { [string]$attribute.Position }
         $Yaml.Position | Should -Be $position
@@ -180,8 +181,9 @@ Describe '<Command> -<Parameter>' -ForEach $parameterCases {
             $Yaml.'Accept pipeline input' | Should -Be 'False'
         }
         else {
-            $Yaml.'Accept pipeline input' | Should -Match '^True \((.+)\)$'
-            @($Matches[1] -split ',\s*' | Sort-Object) | Should -Be @($kinds | Sort-Object)
+            $Yaml.'Accept pipeline input' | Should -Match '^True \(.+\)$'
+            $documented = $Yaml.'Accept pipeline input' -replace '^True \((.+)\)$', '$1'
+            @($documented -split ',\s*' | Sort-Object) | Should -Be @($kinds | Sort-Object)
         }
     }
 

@@ -39,7 +39,7 @@ namespace AsyncFetch.Engine.Client
         private long _connectStart;
         private string? _contentEncoding;
         private byte[]? _body;
-        private int _bodyLength;
+        private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
         private bool _keepBody;
 
         public FetchOperation(FetchEngine engine, FetchRequest request, FetchLimiter limiter, Action<FetchResult> callback)
@@ -161,7 +161,8 @@ namespace AsyncFetch.Engine.Client
             _bodyLength = 0;
             _body = null;
 
-            if (_contentEncoding == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
+            // The limit protects memory: a body that is only counted (DiscardBody, not compressed) may be any size.
+            if (_keepBody && _contentEncoding == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
             {
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declared} bytes) is larger than the limit of {MaxBody} bytes.");
             }
@@ -175,7 +176,7 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void OnBody(ReadOnlySpan<byte> data)
         {
-            if (_contentEncoding == null && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
+            if (_keepBody && _contentEncoding == null && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
             {
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body is larger than the limit of {MaxBody} bytes.");
             }
@@ -197,7 +198,7 @@ namespace AsyncFetch.Engine.Client
                 Array.Resize(ref _body, (int)wanted);
             }
 
-            data.CopyTo(new Span<byte>(_body, _bodyLength, data.Length));
+            data.CopyTo(new Span<byte>(_body, (int)_bodyLength, data.Length));
             _bodyLength += data.Length;
         }
 
@@ -212,7 +213,7 @@ namespace AsyncFetch.Engine.Client
 
             if (_contentEncoding != null && _body != null)
             {
-                ContentDecoder.Outcome outcome = ContentDecoder.Decode(_body, _bodyLength, _contentEncoding, MaxBody, !Request.DiscardBody, out byte[]? decoded, out long decodedLength, out string? error);
+                ContentDecoder.Outcome outcome = ContentDecoder.Decode(_body, (int)_bodyLength, _contentEncoding, MaxBody, !Request.DiscardBody, out byte[]? decoded, out long decodedLength, out string? error);
                 if (outcome == ContentDecoder.Outcome.TooLarge)
                 {
                     Fail(FetchErrorKind.TooLarge, error!, null);
@@ -232,7 +233,7 @@ namespace AsyncFetch.Engine.Client
             {
                 if (_keepBody)
                 {
-                    Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, _bodyLength);
+                    Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, (int)_bodyLength);
                 }
 
                 Result.ContentLength = _bodyLength;

@@ -33,7 +33,7 @@ namespace AsyncFetch
         /// <summary>The URL as requested (the text given, when the request was made from a string).</summary>
         public string RequestedUri { get; }
 
-        /// <summary>The URL the response came from (differs after redirects); null for an unusable URL.</summary>
+        /// <summary>The URL the response came from (today always the requested one: redirects are not followed yet); null for an unusable URL.</summary>
         public Uri? Uri { get; internal set; }
 
         public string Method { get; }
@@ -50,7 +50,7 @@ namespace AsyncFetch
 
         public string? ContentType => Headers["Content-Type"];
 
-        /// <summary>The (decoded) body; null when there was none kept (failure, HEAD, or the body was discarded).</summary>
+        /// <summary>The (decoded) body: empty for a response without one (HEAD, 204, 304); null for a failure or a discarded body.</summary>
         public byte[]? Body { get; internal set; }
 
         /// <summary>The body as text, decoded with the charset of Content-Type (UTF-8 when none is given).</summary>

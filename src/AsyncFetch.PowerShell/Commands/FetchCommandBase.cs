@@ -75,7 +75,16 @@ namespace AsyncFetch.PowerShell.Commands
         private protected RequestDefaults BuildDefaults()
         {
             string? contentType = ContentType;
-            byte[]? body = RequestBuilder.BodyBytes(Body, ref contentType);
+            byte[]? body = null;
+            try
+            {
+                body = RequestBuilder.BodyBytes(Body, ref contentType);
+            }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, ErrorIds.UnsupportedBody, ErrorCategory.InvalidArgument, Body));
+            }
+
             return new RequestDefaults
             {
                 Method = Method.ToUpperInvariant(),

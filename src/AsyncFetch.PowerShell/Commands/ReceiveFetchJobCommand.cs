@@ -35,6 +35,7 @@ namespace AsyncFetch.PowerShell.Commands
         /// <summary>The names of the jobs.</summary>
         [Parameter(Mandatory = true, ParameterSetName = NameSet)]
         [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Stream results as they complete until each job has finished.</summary>
@@ -61,7 +62,7 @@ namespace AsyncFetch.PowerShell.Commands
         {
             if (AutoRemoveJob && !Wait)
             {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-AutoRemoveJob can only be used with -Wait."), "AsyncFetch.AutoRemoveNeedsWait", ErrorCategory.InvalidArgument, null));
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-AutoRemoveJob can only be used with -Wait."), ErrorIds.AutoRemoveNeedsWait, ErrorCategory.InvalidArgument, null));
             }
         }
 

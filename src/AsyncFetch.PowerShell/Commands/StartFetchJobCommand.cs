@@ -23,7 +23,8 @@ namespace AsyncFetch.PowerShell.Commands
 
         /// <summary>
         /// A script block run for each completed request in a runspace the job owns (with the module imported),
-        /// with $_ and $args[0] the FetchResult. Its output is the job's output; it cannot see the caller's variables.
+        /// with $_ and $args[0] the FetchResult. Its output is the job's output. It sees the caller's variables only
+        /// as $using:name, whose values are taken when the job starts.
         /// </summary>
         [Parameter]
         public ScriptBlock? OnComplete { get; set; }
@@ -34,11 +35,13 @@ namespace AsyncFetch.PowerShell.Commands
 
         protected override void BeginProcessing()
         {
+            System.Collections.Generic.Dictionary<string, object?> usingValues = new System.Collections.Generic.Dictionary<string, object?>();
             bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && ((SwitchParameter)v).IsPresent;
             string command = MyInvocation.Line?.Trim() is string line && line.Length > 0
                 ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
                 : "Start-FetchJob";
-            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), OnComplete, verbose);
+            string? onComplete = OnComplete == null ? null : UsingCapture.Rewrite(OnComplete.ToString(), this, out usingValues);
+            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose);
             _job.StartJob();
             WriteObject(_job);
         }

@@ -15,6 +15,8 @@ namespace AsyncFetch.PowerShell
         public const string JobFailed = Prefix + "JobFailed";
         public const string NotAFetchJob = Prefix + "NotAFetchJob";
         public const string JobNotFound = Prefix + "JobNotFound";
+        public const string AutoRemoveNeedsWait = Prefix + "AutoRemoveNeedsWait";
+        public const string UsingNotSupported = Prefix + "UsingNotSupported";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 

@@ -68,7 +68,8 @@ namespace AsyncFetch.PowerShell
                 }
             }
 
-            request = new FetchRequest(LanguagePrimitives.ConvertTo<string>(value) ?? string.Empty) { Tag = input };
+            // Shown in the error and as RequestedUri: the object as PowerShell prints it, e.g. @{Name=x; Size=3}.
+            request = new FetchRequest(wrapped.ToString()) { Tag = input };
             return Outcome.NotAUrl;
         }
 

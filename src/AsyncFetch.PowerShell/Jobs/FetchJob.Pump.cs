@@ -43,7 +43,11 @@ namespace AsyncFetch.PowerShell
                     _wake.WaitOne(250);
                 }
 
-                if (!_stopping)
+                if (_stopping)
+                {
+                    CancelUnsent();
+                }
+                else
                 {
                     _runner?.Complete();
                 }
@@ -56,6 +60,19 @@ namespace AsyncFetch.PowerShell
                 Error.Add(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
                 _batch.Cancel();
                 Finish(JobState.Failed);
+            }
+        }
+
+        /// <summary>Inputs still queued when the job was stopped: each gets its Canceled result too (nothing is lost).</summary>
+        private void CancelUnsent()
+        {
+            while (_input.TryDequeue(out PSObject? item))
+            {
+                _inputRoom.Release();
+                if (RequestBuilder.FromInput(item, _defaults, out FetchRequest? request) != RequestBuilder.Outcome.Skip)
+                {
+                    Emit(FetchResult.CreateFailure(request!, FetchErrorKind.Canceled, "The job was stopped before this request was sent."), null);
+                }
             }
         }
 

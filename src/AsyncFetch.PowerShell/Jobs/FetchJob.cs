@@ -30,22 +30,25 @@ namespace AsyncFetch.PowerShell
         private readonly AutoResetEvent _wake = new AutoResetEvent(false);
         private readonly ManualResetEventSlim _finished = new ManualResetEventSlim(false);
         private readonly string? _onCompleteText;
+        private readonly IDictionary<string, object?> _usingValues;
         private readonly string _modulePath;
         private readonly string? _location;
         private readonly bool _verbose;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
+        private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
         private Thread? _pump;
         private volatile bool _inputClosed;
         private volatile bool _stopping;
 
-        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, ScriptBlock? onComplete, bool verbose)
+        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, string? onComplete, IDictionary<string, object?> usingValues, bool verbose)
             : base(command, name)
         {
             PSJobTypeName = "FetchJob";
             _defaults = defaults;
             _verbose = verbose;
-            _onCompleteText = onComplete?.ToString();
+            _onCompleteText = onComplete;
+            _usingValues = usingValues;
             _modulePath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(FetchJob).Assembly.Location) ?? ".", "AsyncFetch.psd1");
             try
             {
@@ -75,21 +78,23 @@ namespace AsyncFetch.PowerShell
         }
 
         /// <summary>Inputs accepted as requests so far.</summary>
-        public long Queued => _batch.GetStatistics().Submitted;
+        public long Queued => Statistics.Submitted;
 
-        public long Completed => _batch.GetStatistics().Completed;
+        public long Completed => Statistics.Completed;
 
-        public long Succeeded => _batch.GetStatistics().Succeeded;
+        public long Succeeded => Statistics.Succeeded;
 
-        public long Failed => _batch.GetStatistics().Failed;
+        public long Failed => Statistics.Failed;
 
-        public long InFlight => _batch.GetStatistics().InFlight;
+        public long InFlight => Statistics.InFlight;
 
-        public TimeSpan Elapsed => _batch.GetStatistics().Elapsed;
+        public TimeSpan Elapsed => Statistics.Elapsed;
 
-        public double RequestsPerSecond => _batch.GetStatistics().RequestsPerSecond;
+        public double RequestsPerSecond => Statistics.RequestsPerSecond;
 
-        public override string StatusMessage => ResultRecords.ProgressStatus(_batch.GetStatistics());
+        public override string StatusMessage => ResultRecords.ProgressStatus(Statistics);
+
+        private FetchBatchStatistics Statistics => _final ?? _batch.GetStatistics();
 
         public override string Location => "AsyncFetch";
 
@@ -98,7 +103,7 @@ namespace AsyncFetch.PowerShell
             Output.Count > 0 || Error.Count > 0 || Progress.Count > 0 || Verbose.Count > 0 || Warning.Count > 0 || Debug.Count > 0 || Information.Count > 0;
 
         /// <summary>A summary of the job so far: counts by status and error kind, elapsed, requests/s.</summary>
-        public FetchJobSummary GetSummary() => new FetchJobSummary(this, _batch.GetStatistics());
+        public FetchJobSummary GetSummary() => new FetchJobSummary(this, Statistics);
 
         internal static FetchJob? Find(Guid instanceId) => Registry.TryGetValue(instanceId, out FetchJob? job) ? job : null;
 
@@ -130,7 +135,7 @@ namespace AsyncFetch.PowerShell
 
                 if (_onCompleteText != null)
                 {
-                    _runner = new OnCompleteRunner(_onCompleteText, _modulePath, _location, Output, Error);
+                    _runner = new OnCompleteRunner(_onCompleteText, _usingValues, _modulePath, _location, Output, Error);
                 }
 
                 _pump = new Thread(Pump) { IsBackground = true, Name = "AsyncFetch job " + Id };
@@ -234,6 +239,7 @@ namespace AsyncFetch.PowerShell
 
         private void Finish(JobState state)
         {
+            _final = _batch.GetStatistics();
             lock (_stateLock)
             {
                 if (!IsFinalState(JobStateInfo.State))

@@ -31,12 +31,17 @@ process {
         private readonly PSDataCollection<object> _input = new PSDataCollection<object>();
         private readonly IAsyncResult _invocation;
 
-        public OnCompleteRunner(string scriptText, string modulePath, string? location, PSDataCollection<PSObject> output, PSDataCollection<ErrorRecord> errors)
+        public OnCompleteRunner(string scriptText, System.Collections.Generic.IDictionary<string, object?> usingValues, string modulePath, string? location, PSDataCollection<PSObject> output, PSDataCollection<ErrorRecord> errors)
         {
             InitialSessionState iss = InitialSessionState.CreateDefault2();
             iss.ImportPSModule(new[] { modulePath });
             _runspace = RunspaceFactory.CreateRunspace(iss);
             _runspace.Open();
+            foreach (System.Collections.Generic.KeyValuePair<string, object?> value in usingValues)
+            {
+                _runspace.SessionStateProxy.SetVariable(value.Key, value.Value); // $using:x, rewritten by UsingCapture
+            }
+
             _ps = System.Management.Automation.PowerShell.Create();
             _ps.Runspace = _runspace;
             if (location != null)

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using AsyncFetch.Engine.Journal;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// An append-only JSON Lines record of finished requests, for resumable runs.
+    ///
+    /// Crash safety: each line (with its newline) goes to the operating system in one write as soon as its
+    /// request finishes, so killing the process loses nothing already recorded and can at worst leave a torn
+    /// last line; the reader ignores a line that is not a whole JSON object, and reopening for append first
+    /// ends a torn tail with a newline so the next line starts clean. Lines are also forced to disk (fsync)
+    /// at most a second apart and on close, which bounds what a power cut can take.
+    ///
+    /// One writer at a time (the thread that takes results: a cmdlet's pipeline thread or a job's pump).
+    /// </summary>
+    public sealed class FetchJournal : IDisposable
+    {
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
+        private readonly FileStream _stream;
+        private readonly StringBuilder _line = new StringBuilder(512);
+        private readonly Stopwatch _sinceSync = Stopwatch.StartNew();
+        private bool _dirty;
+
+        private FetchJournal(FileStream stream, string path)
+        {
+            _stream = stream;
+            Path = path;
+        }
+
+        public string Path { get; }
+
+        /// <summary>Opens (creating it if needed) the journal for appending.</summary>
+        public static FetchJournal OpenForAppend(string path)
+        {
+            string full = System.IO.Path.GetFullPath(path);
+            string? dir = System.IO.Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir))
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            var stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+            try
+            {
+                if (stream.Length > 0)
+                {
+                    stream.Seek(-1, SeekOrigin.End);
+                    if (stream.ReadByte() != '\n')
+                    {
+                        stream.WriteByte((byte)'\n'); // a torn last line from a killed run stays a line of its own
+                    }
+                }
+
+                stream.Seek(0, SeekOrigin.End);
+                return new FetchJournal(stream, full);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Records a finished request. <paramref name="input"/> is the input as text (the URL line, the CSV row...).</summary>
+        public void Append(FetchResult result, string? input)
+        {
+            StringBuilder sb = _line.Clear().Append('{');
+            JsonLine.AppendString(sb, "id", FetchIdentity.Of(result.Request).ToString());
+            JsonLine.AppendString(sb, "time", DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            JsonLine.AppendString(sb, "input", input);
+            JsonLine.AppendString(sb, "method", result.Method);
+            JsonLine.AppendString(sb, "uri", result.RequestedUri);
+            JsonLine.AppendString(sb, "finalUri", result.Uri?.AbsoluteUri);
+            JsonLine.AppendNumber(sb, "status", result.StatusCode);
+            JsonLine.AppendString(sb, "errorKind", result.ErrorKind.ToString());
+            JsonLine.AppendString(sb, "error", result.ErrorMessage);
+            JsonLine.AppendNumber(sb, "bytes", result.ContentLength);
+            JsonLine.AppendNumber(sb, "elapsedMs", result.ElapsedMs);
+            JsonLine.AppendNumber(sb, "attempts", result.Attempts);
+            JsonLine.AppendBool(sb, "succeeded", result.Succeeded);
+            JsonLine.AppendString(sb, "outFile", null);
+            sb.Append("}\n");
+            byte[] bytes = Utf8.GetBytes(sb.ToString());
+            _stream.Write(bytes, 0, bytes.Length); // unbuffered stream: one write() per line
+            _dirty = true;
+            if (_sinceSync.Elapsed >= TimeSpan.FromSeconds(1))
+            {
+                Sync();
+            }
+        }
+
+        /// <summary>Forces what was written to disk.</summary>
+        public void Sync()
+        {
+            if (_dirty)
+            {
+                _stream.Flush(true);
+                _dirty = false;
+            }
+
+            _sinceSync.Restart();
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Sync();
+            }
+            finally
+            {
+                _stream.Dispose();
+            }
+        }
+
+        /// <summary>Reads a journal; a missing file is an empty journal. Lines that are not whole JSON objects are counted and ignored.</summary>
+        public static FetchJournalContents Read(string path)
+        {
+            var contents = new FetchJournalContents();
+            string full = System.IO.Path.GetFullPath(path);
+            if (!File.Exists(full))
+            {
+                return contents;
+            }
+
+            using (var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            using (var reader = new StreamReader(stream, Utf8))
+            {
+                string? line;
+                while ((line = reader.ReadLine()) != null)
+                {
+                    if (line.Trim().Length == 0)
+                    {
+                        continue;
+                    }
+
+                    Dictionary<string, object?>? entry = JsonLine.Parse(line);
+                    if (entry == null || !entry.TryGetValue("id", out object? id) || !FetchIdentity.TryParse(id as string, out FetchIdentity identity))
+                    {
+                        contents.TornLines++;
+                        continue;
+                    }
+
+                    contents.Entries++;
+                    if (entry.TryGetValue("succeeded", out object? ok) && ok is bool succeeded && succeeded)
+                    {
+                        contents.Succeeded.Add(identity);
+                    }
+                }
+            }
+
+            return contents;
+        }
+    }
+
+    /// <summary>What a journal holds, for resuming.</summary>
+    public sealed class FetchJournalContents
+    {
+        /// <summary>Identities of requests that finished successfully at least once.</summary>
+        public HashSet<FetchIdentity> Succeeded { get; } = new HashSet<FetchIdentity>();
+
+        public long Entries { get; internal set; }
+
+        /// <summary>Lines that were not whole entries (a torn last line from a killed run, say) and were ignored.</summary>
+        public long TornLines { get; internal set; }
+    }
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// The outcome of a run (Invoke-AsyncFetch -SummaryVariable): counts, timing and latency percentiles.
+    /// Flat and JSON-friendly: the breakdowns are string-keyed and sorted.
+    /// </summary>
+    public sealed class FetchSummary
+    {
+        public long Total { get; internal set; }
+
+        public long Succeeded { get; internal set; }
+
+        public long Failed { get; internal set; }
+
+        /// <summary>Inputs skipped because the journal showed them finished successfully (-Resume).</summary>
+        public long Skipped { get; internal set; }
+
+        /// <summary>Responses by HTTP status code.</summary>
+        public SortedDictionary<string, long> ByStatus { get; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
+
+        /// <summary>Transport failures by error kind.</summary>
+        public SortedDictionary<string, long> ByErrorKind { get; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
+
+        public TimeSpan Elapsed { get; internal set; }
+
+        public double RequestsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round((Total - Skipped) / Elapsed.TotalSeconds, 1) : 0;
+
+        public double LatencyP50Ms { get; internal set; }
+
+        public double LatencyP95Ms { get; internal set; }
+
+        public double LatencyP99Ms { get; internal set; }
+
+        public override string ToString() => $"{Total} total, {Succeeded} succeeded, {Failed} failed, {Skipped} skipped in {Elapsed.TotalSeconds:0.0} s";
+    }
+
+    /// <summary>Builds a <see cref="FetchSummary"/> from results as they are taken. One thread.</summary>
+    public sealed class FetchSummaryBuilder
+    {
+        private readonly FetchSummary _summary = new FetchSummary();
+        private readonly LatencyHistogram _latency = new LatencyHistogram();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Add(FetchResult result)
+        {
+            _summary.Total++;
+            if (result.Succeeded)
+            {
+                _summary.Succeeded++;
+            }
+            else
+            {
+                _summary.Failed++;
+            }
+
+            if (result.ErrorKind == FetchErrorKind.None)
+            {
+                Count(_summary.ByStatus, result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                _latency.Add(result.ElapsedMs);
+            }
+            else
+            {
+                Count(_summary.ByErrorKind, result.ErrorKind.ToString());
+            }
+        }
+
+        /// <summary>An input that was not fetched because it had already succeeded.</summary>
+        public void AddSkipped()
+        {
+            _summary.Total++;
+            _summary.Skipped++;
+        }
+
+        public FetchSummary Build()
+        {
+            _summary.Elapsed = _clock.Elapsed;
+            _summary.LatencyP50Ms = _latency.Percentile(50);
+            _summary.LatencyP95Ms = _latency.Percentile(95);
+            _summary.LatencyP99Ms = _latency.Percentile(99);
+            return _summary;
+        }
+
+        private static void Count(SortedDictionary<string, long> counts, string key) =>
+            counts[key] = counts.TryGetValue(key, out long n) ? n + 1 : 1;
+    }
+}
