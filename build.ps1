@@ -149,8 +149,7 @@ function Invoke-Test {
     elseif (Test-GalleryModule -Name Pester -MinimumVersion 5.0.0) {
         $suites += 'pester'
         $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module Pester -MinimumVersion 5.0.0
+Import-Module Pester -MinimumVersion 5.0.0 -ErrorAction Stop
 `$c = New-PesterConfiguration
 `$c.Run.Path = '$(Join-Path $Root 'tests')'
 `$c.Run.Exit = `$false

@@ -39,6 +39,7 @@ Describe 'README' {
 
     It 'example <Index> runs and produces output' -ForEach $examples {
         $code = Set-Host $Code
+        $ErrorActionPreference = 'Continue'   # as in a user's session: failed requests are non-terminating errors
         $output = & ([scriptblock]::Create($code)) 2>$null
         @($output).Count | Should -BeGreaterThan 0
         if ($code -match 'Export-Csv results\.csv') {

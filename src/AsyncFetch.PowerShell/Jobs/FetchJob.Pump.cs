@@ -57,9 +57,25 @@ namespace AsyncFetch.PowerShell
             }
             catch (Exception e)
             {
-                Error.Add(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
-                _batch.Cancel();
-                Finish(JobState.Failed);
+                // Nothing may escape this thread: an unhandled exception on it would end the whole PowerShell process.
+                try
+                {
+                    _batch.Cancel();
+                    Error.Add(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
+                }
+                catch (Exception)
+                {
+                    // The job was disposed under us (Remove-Job -Force): there is no one left to tell.
+                }
+
+                try
+                {
+                    Finish(JobState.Failed);
+                }
+                catch (Exception)
+                {
+                    // As above.
+                }
             }
         }
 

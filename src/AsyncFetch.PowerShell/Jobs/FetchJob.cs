@@ -182,7 +182,10 @@ namespace AsyncFetch.PowerShell
             _batch.Cancel();
             _runner?.Stop();
             _wake.Set();
-            _finished.Wait(TimeSpan.FromSeconds(10));
+            if (Thread.CurrentThread != _pump)
+            {
+                _finished.Wait(TimeSpan.FromSeconds(10)); // (on the pump itself there is nothing to wait for)
+            }
         }
 
         public override void StopJob(bool force, string reason) => StopJob();
@@ -199,8 +202,24 @@ namespace AsyncFetch.PowerShell
         {
             ThreadPool.QueueUserWorkItem(_ =>
             {
-                StopJob();
-                OnStopJobCompleted(new System.ComponentModel.AsyncCompletedEventArgs(null, false, this));
+                Exception? error = null;
+                try
+                {
+                    StopJob();
+                }
+                catch (Exception e)
+                {
+                    error = e; // reported through the completion event, never thrown on a pool thread
+                }
+
+                try
+                {
+                    OnStopJobCompleted(new System.ComponentModel.AsyncCompletedEventArgs(error, false, this));
+                }
+                catch (Exception)
+                {
+                    // The job was disposed meanwhile.
+                }
             });
         }
 
@@ -239,16 +258,28 @@ namespace AsyncFetch.PowerShell
 
         private void Finish(JobState state)
         {
+            // StateChanged handlers run on this (the pump) thread and may stop or remove the job (Receive-Job
+            // -AutoRemoveJob does): StopJob does not wait when called on the pump, and the job counts as finished
+            // only after the state is final, so nobody disposes it while it is still being set.
             _final = _batch.GetStatistics();
-            lock (_stateLock)
+            try
             {
-                if (!IsFinalState(JobStateInfo.State))
+                lock (_stateLock)
                 {
-                    SetJobState(state);
+                    if (!IsFinalState(JobStateInfo.State))
+                    {
+                        SetJobState(state);
+                    }
                 }
             }
-
-            _finished.Set();
+            catch (ObjectDisposedException)
+            {
+                // Removed from a handler of this very state change: nothing left to update.
+            }
+            finally
+            {
+                _finished.Set();
+            }
         }
 
         private static bool IsFinalState(JobState state) =>

@@ -7,6 +7,12 @@ using static AsyncFetch.Engine.Tests.Client.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Client
 {
+    /// <summary>Runs alone: other test classes would open descriptors (sockets, mapped assemblies) meanwhile.</summary>
+    [CollectionDefinition("fd-sensitive", DisableParallelization = true)]
+    public sealed class FdSensitiveCollection
+    {
+    }
+
     /// <summary>1,000 requests of every ending leave no file descriptor behind.</summary>
     [Collection("fd-sensitive")]
     public sealed class LeakTests : IClassFixture<ServerFixture>
