@@ -388,13 +388,13 @@ Describe 'Invoke-AsyncFetch -NoContent and -Verbose' {
     ) {
         $r = Invoke-AsyncFetch "$base/$Path" -NoContent
         $r.StatusCode | Should -Be 200
-        $r.Body | Should -BeNullOrEmpty
-        $null -eq $r.Body | Should -BeTrue
+        $r.GetBody() | Should -BeNullOrEmpty
+        $null -eq $r.GetBody() | Should -BeTrue
         $r.Content | Should -BeNullOrEmpty
         $r.ContentLength | Should -Be $Length
 
         $kept = Invoke-AsyncFetch "$base/$Path"
-        $kept.Body.Length | Should -Be $Length -Because 'without -NoContent the body is kept'
+        $kept.GetBody().Length | Should -Be $Length -Because 'without -NoContent the body is kept'
     }
 
     It '-Verbose writes one line per completion with its status and URI' {

@@ -35,5 +35,8 @@ namespace AsyncFetch
 
         /// <summary>An unexpected failure inside the engine; the message has the details.</summary>
         Internal,
+
+        /// <summary>Not fetched: a resumed run's journal shows it already succeeded (not an error).</summary>
+        Skipped,
     }
 }

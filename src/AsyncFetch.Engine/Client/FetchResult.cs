@@ -25,7 +25,12 @@ namespace AsyncFetch
             return new FetchResult(request) { ErrorKind = kind, ErrorMessage = message };
         }
 
-        public FetchRequest Request { get; }
+        // Request, body bytes and exception are methods, not properties, so that Export-Csv and ConvertTo-Json
+        // give flat, readable rows: no nested request objects, no giant byte arrays, no exception graphs.
+        private FetchRequest Request { get; }
+
+        /// <summary>The request this is the result of (pipe them back into Invoke-AsyncFetch to retry).</summary>
+        public FetchRequest GetRequest() => Request;
 
         /// <summary>What the request was made from (the pipeline input for the cmdlets).</summary>
         public object? Input => Request.Tag;
@@ -50,11 +55,13 @@ namespace AsyncFetch
 
         public string? ContentType => Headers["Content-Type"];
 
-        /// <summary>The (decoded) body: empty for a response without one (HEAD, 204, 304); null for a failure or a discarded body.</summary>
-        public byte[]? Body { get; internal set; }
+        /// <summary>The (decoded) body bytes: empty for a response without one (HEAD, 204, 304); null for a failure or a discarded body.</summary>
+        public byte[]? GetBody() => Body;
 
         /// <summary>The body as text, decoded with the charset of Content-Type (UTF-8 when none is given).</summary>
         public string? Content => _content ??= Body == null ? null : DecodeText(Body, ContentType);
+
+        internal byte[]? Body { get; set; }
 
         /// <summary>Length of the (decoded) body in bytes, also when it was discarded.</summary>
         public long ContentLength { get; internal set; }
@@ -72,7 +79,9 @@ namespace AsyncFetch
         public string? ErrorMessage { get; internal set; }
 
         /// <summary>The exception behind a failure, when there was one.</summary>
-        public Exception? Exception { get; internal set; }
+        public Exception? GetException() => Exception;
+
+        internal Exception? Exception { get; set; }
 
         /// <summary>True when a response arrived (ErrorKind None).</summary>
         public bool IsResponse => ErrorKind == FetchErrorKind.None;

@@ -71,7 +71,7 @@ namespace AsyncFetch
         public void Append(FetchResult result, string? input)
         {
             StringBuilder sb = _line.Clear().Append('{');
-            JsonLine.AppendString(sb, "id", FetchIdentity.Of(result.Request).ToString());
+            JsonLine.AppendString(sb, "id", FetchIdentity.Of(result.GetRequest()).ToString());
             JsonLine.AppendString(sb, "time", DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
             JsonLine.AppendString(sb, "input", input);
             JsonLine.AppendString(sb, "method", result.Method);

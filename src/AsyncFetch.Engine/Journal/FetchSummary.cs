@@ -25,9 +25,11 @@ namespace AsyncFetch
         /// <summary>Transport failures by error kind.</summary>
         public SortedDictionary<string, long> ByErrorKind { get; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
 
-        public TimeSpan Elapsed { get; internal set; }
+        /// <summary>Wall time of the run in seconds (a number, so it converts cleanly to JSON and CSV).</summary>
+        public double ElapsedSeconds { get; internal set; }
 
-        public double RequestsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round((Total - Skipped) / Elapsed.TotalSeconds, 1) : 0;
+        /// <summary>Fetched (not skipped) requests per second.</summary>
+        public double RequestsPerSecond => ElapsedSeconds > 0 ? Math.Round((Total - Skipped) / ElapsedSeconds, 1) : 0;
 
         public double LatencyP50Ms { get; internal set; }
 
@@ -35,7 +37,7 @@ namespace AsyncFetch
 
         public double LatencyP99Ms { get; internal set; }
 
-        public override string ToString() => $"{Total} total, {Succeeded} succeeded, {Failed} failed, {Skipped} skipped in {Elapsed.TotalSeconds:0.0} s";
+        public override string ToString() => $"{Total} total, {Succeeded} succeeded, {Failed} failed, {Skipped} skipped in {ElapsedSeconds:0.0} s";
     }
 
     /// <summary>Builds a <see cref="FetchSummary"/> from results as they are taken. One thread.</summary>
@@ -77,7 +79,7 @@ namespace AsyncFetch
 
         public FetchSummary Build()
         {
-            _summary.Elapsed = _clock.Elapsed;
+            _summary.ElapsedSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3);
             _summary.LatencyP50Ms = _latency.Percentile(50);
             _summary.LatencyP95Ms = _latency.Percentile(95);
             _summary.LatencyP99Ms = _latency.Percentile(99);

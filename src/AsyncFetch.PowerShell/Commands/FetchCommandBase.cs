@@ -72,6 +72,42 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public SwitchParameter NoContent { get; set; }
 
+        /// <summary>
+        /// A JSON Lines file that gets one line per finished request (appended, crash-safe), so an interrupted run
+        /// can be resumed with -Resume.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? JournalPath { get; set; }
+
+        /// <summary>Skip the inputs that the journal (-JournalPath) shows already succeeded; failed ones are tried again.</summary>
+        [Parameter]
+        public SwitchParameter Resume { get; set; }
+
+        /// <summary>With -Resume, also output a result (ErrorKind Skipped, not an error) for each input that was skipped.</summary>
+        [Parameter]
+        public SwitchParameter IncludeSkipped { get; set; }
+
+        /// <summary>Opens the journal and resume set; a path problem is a terminating error.</summary>
+        private protected RunRecorder OpenRecorder()
+        {
+            if (Resume && JournalPath == null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Resume needs -JournalPath: the journal is what tells which inputs already succeeded."), ErrorIds.ResumeNeedsJournal, ErrorCategory.InvalidArgument, null));
+            }
+
+            try
+            {
+                string? path = JournalPath == null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+                return RunRecorder.Open(path, Resume.IsPresent);
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is NotSupportedException || e is ArgumentException)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, ErrorIds.JournalFailed, ErrorCategory.OpenError, JournalPath));
+                throw; // not reached
+            }
+        }
+
         private protected RequestDefaults BuildDefaults()
         {
             string? contentType = ContentType;

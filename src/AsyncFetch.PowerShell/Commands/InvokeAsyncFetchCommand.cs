@@ -28,6 +28,8 @@ namespace AsyncFetch.PowerShell.Commands
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Stopwatch _sinceProgress = new Stopwatch();
         private FetchBatch? _batch;
+        private RunRecorder? _recorder;
+        private bool _summarySet;
         private RequestDefaults _defaults = null!;
         private bool _verbose;
         private bool _progress;
@@ -42,9 +44,18 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public SwitchParameter Ordered { get; set; }
 
+        /// <summary>
+        /// The name of a variable (without $) that receives a FetchSummary when the command ends: totals, counts by
+        /// status and error kind, elapsed time, requests/s and latency percentiles. Set also when the run is stopped.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SummaryVariable { get; set; }
+
         protected override void BeginProcessing()
         {
             _defaults = BuildDefaults();
+            _recorder = OpenRecorder();
             _batch = new FetchBatch(EngineHost.Shared, BuildBatchOptions(Ordered.IsPresent));
             _verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
                 ? ((SwitchParameter)v).IsPresent
@@ -54,6 +65,11 @@ namespace AsyncFetch.PowerShell.Commands
             if (!MyInvocation.ExpectingInput)
             {
                 _knownTotal = Uri.Length;
+            }
+
+            if (_verbose && _recorder.ResumeDescription != null)
+            {
+                WriteVerbose(_recorder.ResumeDescription);
             }
 
             _sinceProgress.Start();
@@ -73,6 +89,16 @@ namespace AsyncFetch.PowerShell.Commands
                 {
                     string message = string.Format(CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
                     Emit(FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
+                    continue;
+                }
+
+                if (_recorder!.ShouldSkip(request!))
+                {
+                    if (IncludeSkipped)
+                    {
+                        Emit(FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped), null);
+                    }
+
                     continue;
                 }
 
@@ -101,6 +127,7 @@ namespace AsyncFetch.PowerShell.Commands
             }
 
             Drain();
+            SetSummary();
             if (_progress && _progressShown)
             {
                 WriteProgress(new ProgressRecord(_progressId, Strings.ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
@@ -116,7 +143,26 @@ namespace AsyncFetch.PowerShell.Commands
         public void Dispose()
         {
             _batch?.Dispose();
+            try
+            {
+                SetSummary(); // a run ended by Ctrl+C or -ErrorAction Stop still reports what it did
+            }
+            catch (Exception)
+            {
+                // The session may be going away; the summary is a courtesy then.
+            }
+
+            _recorder?.Dispose();
             _stop.Dispose();
+        }
+
+        private void SetSummary()
+        {
+            if (SummaryVariable != null && _recorder != null && !_summarySet)
+            {
+                _summarySet = true;
+                SessionState.PSVariable.Set(SummaryVariable, _recorder.BuildSummary());
+            }
         }
 
         private bool _progressShown;
@@ -144,6 +190,11 @@ namespace AsyncFetch.PowerShell.Commands
 
         private void Emit(FetchResult result, string? errorId)
         {
+            if (result.ErrorKind != FetchErrorKind.Skipped)
+            {
+                _recorder!.Record(result);
+            }
+
             if (_verbose)
             {
                 WriteVerbose(ResultRecords.VerboseLine(result));

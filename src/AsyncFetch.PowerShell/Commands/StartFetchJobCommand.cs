@@ -41,7 +41,7 @@ namespace AsyncFetch.PowerShell.Commands
                 ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
                 : "Start-FetchJob";
             string? onComplete = OnComplete == null ? null : UsingCapture.Rewrite(OnComplete.ToString(), this, out usingValues);
-            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose);
+            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, OpenRecorder(), IncludeSkipped.IsPresent);
             _job.StartJob();
             WriteObject(_job);
         }

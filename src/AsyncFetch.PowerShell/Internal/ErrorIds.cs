@@ -17,6 +17,8 @@ namespace AsyncFetch.PowerShell
         public const string JobNotFound = Prefix + "JobNotFound";
         public const string AutoRemoveNeedsWait = Prefix + "AutoRemoveNeedsWait";
         public const string UsingNotSupported = Prefix + "UsingNotSupported";
+        public const string ResumeNeedsJournal = Prefix + "ResumeNeedsJournal";
+        public const string JournalFailed = Prefix + "JournalFailed";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 

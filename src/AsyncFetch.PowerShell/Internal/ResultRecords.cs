@@ -9,7 +9,7 @@ namespace AsyncFetch.PowerShell
         /// <summary>The non-terminating error of a failed request (TargetObject: the result); null for a response.</summary>
         public static ErrorRecord? ErrorFor(FetchResult result, string? errorId = null)
         {
-            if (result.ErrorKind == FetchErrorKind.None)
+            if (result.ErrorKind == FetchErrorKind.None || result.ErrorKind == FetchErrorKind.Skipped)
             {
                 return null;
             }

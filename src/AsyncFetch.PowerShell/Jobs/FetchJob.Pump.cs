@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using System.Threading;
 
 namespace AsyncFetch.PowerShell
 {
@@ -107,11 +108,23 @@ namespace AsyncFetch.PowerShell
                 return;
             }
 
+            if (_recorder.ShouldSkip(request!))
+            {
+                Interlocked.Increment(ref _skipped);
+                if (_includeSkipped)
+                {
+                    Output.Add(PSObject.AsPSObject(FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped)));
+                }
+
+                return;
+            }
+
             _batch.TrySubmit(request!); // the caller checked CanSubmit
         }
 
         private void Emit(FetchResult result, string? errorId)
         {
+            _recorder.Record(result);
             if (_verbose)
             {
                 Verbose.Add(new VerboseRecord(ResultRecords.VerboseLine(result)));

@@ -34,6 +34,9 @@ namespace AsyncFetch.PowerShell
         private readonly string _modulePath;
         private readonly string? _location;
         private readonly bool _verbose;
+        private readonly RunRecorder _recorder;
+        private readonly bool _includeSkipped;
+        private long _skipped;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
         private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
@@ -41,13 +44,15 @@ namespace AsyncFetch.PowerShell
         private volatile bool _inputClosed;
         private volatile bool _stopping;
 
-        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, string? onComplete, IDictionary<string, object?> usingValues, bool verbose)
+        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, string? onComplete, IDictionary<string, object?> usingValues, bool verbose, RunRecorder recorder, bool includeSkipped)
             : base(command, name)
         {
             PSJobTypeName = "FetchJob";
             _defaults = defaults;
             _verbose = verbose;
             _onCompleteText = onComplete;
+            _recorder = recorder;
+            _includeSkipped = includeSkipped;
             _usingValues = usingValues;
             _modulePath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(FetchJob).Assembly.Location) ?? ".", "AsyncFetch.psd1");
             try
@@ -79,6 +84,9 @@ namespace AsyncFetch.PowerShell
 
         /// <summary>Inputs accepted as requests so far.</summary>
         public long Queued => Statistics.Submitted;
+
+        /// <summary>Inputs skipped because the journal showed them already succeeded (-Resume).</summary>
+        public long Skipped => Interlocked.Read(ref _skipped);
 
         public long Completed => Statistics.Completed;
 
@@ -262,6 +270,15 @@ namespace AsyncFetch.PowerShell
             // -AutoRemoveJob does): StopJob does not wait when called on the pump, and the job counts as finished
             // only after the state is final, so nobody disposes it while it is still being set.
             _final = _batch.GetStatistics();
+            try
+            {
+                _recorder.Dispose(); // the journal is complete and on disk before the job says it has finished
+            }
+            catch (Exception e)
+            {
+                Error.Add(new ErrorRecord(e, ErrorIds.JournalFailed, ErrorCategory.WriteError, this));
+            }
+
             try
             {
                 lock (_stateLock)

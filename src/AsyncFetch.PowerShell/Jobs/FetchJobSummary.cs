@@ -14,6 +14,7 @@ namespace AsyncFetch.PowerShell
             Name = job.Name;
             State = job.JobStateInfo.State;
             Queued = s.Submitted;
+            Skipped = job.Skipped;
             Completed = s.Completed;
             Succeeded = s.Succeeded;
             Failed = s.Failed;
@@ -31,6 +32,9 @@ namespace AsyncFetch.PowerShell
         public JobState State { get; }
 
         public long Queued { get; }
+
+        /// <summary>Inputs skipped because the journal showed them already succeeded (-Resume).</summary>
+        public long Skipped { get; }
 
         public long Completed { get; }
 

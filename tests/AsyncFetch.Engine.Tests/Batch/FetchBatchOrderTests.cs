@@ -44,7 +44,7 @@ namespace AsyncFetch.Engine.Tests.Batch
             List<FetchResult> results = Run(batch, inputs);
 
             Assert.Equal(Enumerable.Range(0, 10), results.Select(r => (int)r.Input!));
-            Assert.Equal(inputs, results.Select(r => r.Request), ReferenceEqualityComparer.Instance);
+            Assert.Equal(inputs, results.Select(r => r.GetRequest()), ReferenceEqualityComparer.Instance);
             Assert.All(results, r => Assert.Equal(200, r.StatusCode));
         }
 
@@ -65,7 +65,7 @@ namespace AsyncFetch.Engine.Tests.Batch
             });
 
             Assert.Equal(Enumerable.Range(0, 50), results.Select(r => (int)r.Input!));
-            Assert.Equal(inputs, results.Select(r => r.Request), ReferenceEqualityComparer.Instance);
+            Assert.Equal(inputs, results.Select(r => r.GetRequest()), ReferenceEqualityComparer.Instance);
             Assert.All(results, r => Assert.Equal(200, r.StatusCode));
             Assert.Equal(Window, maxOutstanding);
         }
@@ -89,13 +89,13 @@ namespace AsyncFetch.Engine.Tests.Batch
             Assert.Equal(inputs.Count, results.Distinct(ReferenceEqualityComparer.Instance).Count()); // a result object per submission
             if (ordered)
             {
-                Assert.Equal(inputs, results.Select(r => r.Request), ReferenceEqualityComparer.Instance);
+                Assert.Equal(inputs, results.Select(r => r.GetRequest()), ReferenceEqualityComparer.Instance);
             }
             else
             {
-                Assert.Equal(4, results.Count(r => ReferenceEquals(r.Request, a)));
-                Assert.Equal(3, results.Count(r => ReferenceEquals(r.Request, b)));
-                Assert.Equal(2, results.Count(r => ReferenceEquals(r.Request, c)));
+                Assert.Equal(4, results.Count(r => ReferenceEquals(r.GetRequest(), a)));
+                Assert.Equal(3, results.Count(r => ReferenceEquals(r.GetRequest(), b)));
+                Assert.Equal(2, results.Count(r => ReferenceEquals(r.GetRequest(), c)));
             }
         }
 
@@ -151,7 +151,7 @@ namespace AsyncFetch.Engine.Tests.Batch
             var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
             foreach (FetchResult r in results)
             {
-                Assert.True(seen.Add(r.Request), $"request {r.Input} came out twice");
+                Assert.True(seen.Add(r.GetRequest()), $"request {r.Input} came out twice");
             }
 
             Assert.All(inputs, i => Assert.Contains(i, seen));

@@ -50,7 +50,7 @@ namespace AsyncFetch.Engine.Tests.Client
             int port = _f.Server.Port;
             FetchResult r = await Fetch(engine, new FetchRequest(new Uri($"http://multi.test:{port}/bytes/7")));
             Assert.True(r.IsResponse, r.ErrorMessage);
-            Assert.Equal(7, r.Body!.Length);
+            Assert.Equal(7, r.GetBody()!.Length);
         }
 
         [Fact]

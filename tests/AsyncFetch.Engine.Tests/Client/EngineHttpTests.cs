@@ -23,7 +23,7 @@ namespace AsyncFetch.Engine.Tests.Client
             Assert.True(r.IsResponse, r.ErrorMessage);
             Assert.Equal(200, r.StatusCode);
             Assert.Equal("1.1", r.HttpVersion);
-            Assert.Equal(Pattern(100000), r.Body);
+            Assert.Equal(Pattern(100000), r.GetBody());
             Assert.Equal(100000, r.ContentLength);
             Assert.Equal("application/octet-stream", r.ContentType);
             Assert.True(r.Succeeded);
@@ -39,7 +39,7 @@ namespace AsyncFetch.Engine.Tests.Client
             FetchResult r = await Fetch(engine, new FetchRequest(_f.Url("/chunked/250000?chunk=777")));
             Assert.True(r.IsResponse, r.ErrorMessage);
             Assert.Equal("chunked", r.Headers["transfer-encoding"]);
-            Assert.Equal(Pattern(250000), r.Body);
+            Assert.Equal(Pattern(250000), r.GetBody());
         }
 
         [Theory]
@@ -50,7 +50,7 @@ namespace AsyncFetch.Engine.Tests.Client
             using FetchEngine engine = NewEngine();
             FetchResult r = await Fetch(engine, new FetchRequest(_f.Url(path)));
             Assert.True(r.IsResponse, r.ErrorMessage);
-            Assert.Equal(Pattern(50000), r.Body);
+            Assert.Equal(Pattern(50000), r.GetBody());
             Assert.Equal(50000, r.ContentLength);
         }
 
@@ -60,7 +60,7 @@ namespace AsyncFetch.Engine.Tests.Client
             using FetchEngine engine = NewEngine(configure: o => o.MaxResponseBytes = 1024 * 1024);
             FetchResult bomb = await Fetch(engine, new FetchRequest(_f.Url("/gzip-bomb/64")));
             Assert.Equal(FetchErrorKind.TooLarge, bomb.ErrorKind);
-            Assert.Null(bomb.Body);
+            Assert.Null(bomb.GetBody());
             FetchResult broken = await Fetch(engine, new FetchRequest(_f.Url("/gzip-broken")));
             Assert.Equal(FetchErrorKind.Protocol, broken.ErrorKind);
             Assert.Contains("corrupt", broken.ErrorMessage);
@@ -71,10 +71,10 @@ namespace AsyncFetch.Engine.Tests.Client
         {
             using FetchEngine engine = NewEngine();
             FetchResult r = await Fetch(engine, new FetchRequest(_f.Url("/bytes/5000")) { DiscardBody = true });
-            Assert.Null(r.Body);
+            Assert.Null(r.GetBody());
             Assert.Equal(5000, r.ContentLength);
             FetchResult g = await Fetch(engine, new FetchRequest(_f.Url("/gzip/7000")) { DiscardBody = true });
-            Assert.Null(g.Body);
+            Assert.Null(g.GetBody());
             Assert.Equal(7000, g.ContentLength);
         }
 
@@ -107,12 +107,12 @@ namespace AsyncFetch.Engine.Tests.Client
             using FetchEngine engine = NewEngine();
             FetchResult head = await Fetch(engine, new FetchRequest(_f.Url("/bytes/1000")) { Method = "HEAD" });
             Assert.Equal(200, head.StatusCode);
-            Assert.Empty(head.Body!);
+            Assert.Empty(head.GetBody()!);
             Assert.Equal("1000", head.Headers["Content-Length"]);
 
             FetchResult noContent = await Fetch(engine, new FetchRequest(_f.Url("/status/204")));
             Assert.Equal(204, noContent.StatusCode);
-            Assert.Empty(noContent.Body!);
+            Assert.Empty(noContent.GetBody()!);
 
             FetchResult error = await Fetch(engine, new FetchRequest(_f.Url("/status/500")));
             Assert.Equal(FetchErrorKind.None, error.ErrorKind);
@@ -151,7 +151,7 @@ namespace AsyncFetch.Engine.Tests.Client
             FetchResult utf8 = await Fetch(engine, new FetchRequest(_f.Url("/text/5?charset=utf-8")));
             Assert.Equal(latin.Content, utf8.Content);
             Assert.StartsWith("é", utf8.Content);
-            Assert.NotEqual(latin.Body!.Length, utf8.Body!.Length);
+            Assert.NotEqual(latin.GetBody()!.Length, utf8.GetBody()!.Length);
         }
 
         [Fact]
@@ -160,7 +160,7 @@ namespace AsyncFetch.Engine.Tests.Client
             using FetchEngine engine = NewEngine();
             FetchResult r = await Fetch(engine, new FetchRequest(new Uri($"http://localhost:{_f.Server.Port}/bytes/3")));
             Assert.True(r.IsResponse, r.ErrorMessage);
-            Assert.Equal(3, r.Body!.Length);
+            Assert.Equal(3, r.GetBody()!.Length);
         }
 
         [Theory]
@@ -184,7 +184,7 @@ namespace AsyncFetch.Engine.Tests.Client
             using FetchEngine engine = NewEngine(kind, o => { o.MaxConcurrency = 200; o.PerHostLimit = 200; });
             FetchResult[] results = await FetchAll(engine, Enumerable.Range(0, 2000).Select(i => new FetchRequest(_f.Url(i % 3 == 0 ? "/delay/20" : "/bytes/" + (i % 5000)))));
             Assert.All(results, r => Assert.Equal(200, r.StatusCode));
-            Assert.Equal(2000, results.Select(r => r.Request).Distinct().Count());
+            Assert.Equal(2000, results.Select(r => r.GetRequest()).Distinct().Count());
             Assert.True(engine.ConnectionsOpened <= 200, $"{engine.ConnectionsOpened} connections for 200 slots");
         }
     }

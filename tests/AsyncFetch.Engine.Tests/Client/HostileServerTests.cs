@@ -64,7 +64,7 @@ namespace AsyncFetch.Engine.Tests.Client
             if (expected != FetchErrorKind.None)
             {
                 Assert.False(string.IsNullOrWhiteSpace(r.ErrorMessage));
-                Assert.Null(r.Body);
+                Assert.Null(r.GetBody());
                 Assert.True(engine.OpenConnections == 0, "a failed request's connection must be closed");
             }
 
@@ -94,7 +94,7 @@ namespace AsyncFetch.Engine.Tests.Client
             Assert.Equal(shuffled.Count, results.Length);
             for (int i = 0; i < results.Length; i++)
             {
-                Assert.Same(shuffled[i].Request, results[i].Request);
+                Assert.Same(shuffled[i].Request, results[i].GetRequest());
                 Assert.True(shuffled[i].Expected == results[i].ErrorKind, $"{results[i].RequestedUri}: expected {shuffled[i].Expected}, got {results[i].ErrorKind}: {results[i].ErrorMessage}");
             }
 
