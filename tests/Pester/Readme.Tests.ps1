@@ -59,7 +59,10 @@ Describe 'README' {
         $here = (Get-Location).ProviderPath   # a native process needs the file-system path, not TestDrive:
         $out = & pwsh -NoProfile -NonInteractive -WorkingDirectory $here -File (Join-Path $here $Name) 2>&1
         $LASTEXITCODE | Should -Be 1
-        $out | Should -Contain '5 checked, 2 failed'
+        $out | Should -Contain '5 checked, 2 failed, 0 skipped'
         (Import-Csv (Join-Path (Get-Location) 'report.csv')).Count | Should -Be 5
+        $again = & pwsh -NoProfile -NonInteractive -WorkingDirectory $here -File (Join-Path $here $Name) 2>&1
+        $LASTEXITCODE | Should -Be 1
+        $again | Should -Contain '5 checked, 2 failed, 3 skipped'
     }
 }

@@ -1,0 +1,52 @@
+# docs/examples/*.ps1 are real: they run against the loopback test server.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:modulePath = Get-AsyncFetchModulePath
+    $script:server = Start-TestServer -NoHostile
+    $script:script = (Resolve-Path (Join-Path $PSScriptRoot '../../docs/examples/nightly-check.ps1')).Path
+
+    function script:Invoke-Nightly([string] $dir) {
+        $env:PSModulePath = (Split-Path $modulePath) + [IO.Path]::PathSeparator + $env:PSModulePath
+        $out = & pwsh -NoProfile -NonInteractive -File $script -UrlFile (Join-Path $dir 'urls.txt') -OutDirectory (Join-Path $dir 'out') 2>&1
+        [pscustomobject]@{ Output = $out; ExitCode = $LASTEXITCODE }
+    }
+}
+
+AfterAll {
+    Stop-TestServer $script:server
+}
+
+Describe 'docs/examples/nightly-check.ps1' {
+    BeforeEach {
+        $script:dir = Join-Path $TestDrive ([guid]::NewGuid())
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        @("$($server.BaseUri)/bytes/10", "$($server.BaseUri)/status/503", '# comment', "$($server.BaseUri)/delay/50") |
+            Set-Content (Join-Path $dir 'urls.txt')
+    }
+
+    It 'reports, writes the summary and the report, and exits 1 when a URL failed' {
+        $r = Invoke-Nightly $dir
+        $r.ExitCode | Should -Be 1
+        ($r.Output -join "`n") | Should -Match '3 URLs: 2 succeeded, 1 failed, 0 skipped'
+        $summary = Get-Content (Join-Path $dir 'out/summary.json') -Raw | ConvertFrom-Json
+        $summary.Total | Should -Be 3
+        $summary.ByStatus.'503' | Should -Be 1
+        @(Import-Csv (Join-Path $dir 'out/report.csv')).Count | Should -Be 3
+    }
+
+    It 'exits 0 when everything succeeded' {
+        "$($server.BaseUri)/bytes/1" | Set-Content (Join-Path $dir 'urls.txt')
+        (Invoke-Nightly $dir).ExitCode | Should -Be 0
+    }
+
+    It 'finishes an interrupted run: what succeeded before is skipped' {
+        $first = Invoke-Nightly $dir
+        $first.ExitCode | Should -Be 1
+        Remove-Item (Join-Path $dir 'out/completed.marker')   # as if the run had been killed before the end
+        $second = Invoke-Nightly $dir
+        ($second.Output -join "`n") | Should -Match '3 URLs: 0 succeeded, 1 failed, 2 skipped'
+        $third = Invoke-Nightly $dir                            # a completed run: the next one starts afresh
+        ($third.Output -join "`n") | Should -Match '3 URLs: 2 succeeded, 1 failed, 0 skipped'
+    }
+}
