@@ -79,30 +79,19 @@ namespace AsyncFetch.PowerShell.Commands
         {
             foreach (PSObject? input in Uri)
             {
-                RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? request);
-                if (outcome == RequestBuilder.Outcome.Skip)
+                Admission admission = _recorder!.Admit(input, _defaults, IncludeSkipped.IsPresent);
+                if (admission.Immediate != null)
+                {
+                    Emit(admission.Immediate, admission.ErrorId);
+                }
+
+                FetchRequest? request = admission.Request;
+                if (request == null)
                 {
                     continue;
                 }
 
-                if (outcome == RequestBuilder.Outcome.NotAUrl)
-                {
-                    string message = string.Format(CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
-                    Emit(FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
-                    continue;
-                }
-
-                if (_recorder!.ShouldSkip(request!))
-                {
-                    if (IncludeSkipped)
-                    {
-                        Emit(FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped), null);
-                    }
-
-                    continue;
-                }
-
-                while (!_batch!.TrySubmit(request!))
+                while (!_batch!.TrySubmit(request))
                 {
                     Drain();
                     if (!_batch.CanSubmit)

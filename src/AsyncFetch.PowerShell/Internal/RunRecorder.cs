@@ -7,11 +7,31 @@ namespace AsyncFetch.PowerShell
     /// What a run keeps beside its output: the journal (-JournalPath), the resume set (-Resume) and the summary
     /// (-SummaryVariable, Receive-FetchJob -Summary). Used on the one thread that takes results.
     /// </summary>
+    /// <summary>The decision <see cref="RunRecorder.Admit"/> makes about one input.</summary>
+    internal readonly struct Admission
+    {
+        public Admission(FetchRequest? request, FetchResult? immediate, string? errorId)
+        {
+            Request = request;
+            Immediate = immediate;
+            ErrorId = errorId;
+        }
+
+        /// <summary>The request to send, if any.</summary>
+        public FetchRequest? Request { get; }
+
+        /// <summary>A result to emit without sending anything (with <see cref="ErrorId"/> for its error record).</summary>
+        public FetchResult? Immediate { get; }
+
+        public string? ErrorId { get; }
+    }
+
     internal sealed class RunRecorder : IDisposable
     {
         private readonly FetchJournal? _journal;
         private readonly FetchJournalContents? _done;
         private readonly FetchSummaryBuilder _summary = new FetchSummaryBuilder();
+        private long _skipped;
 
         private RunRecorder(FetchJournal? journal, FetchJournalContents? done)
         {
@@ -35,16 +55,35 @@ namespace AsyncFetch.PowerShell
         public string? ResumeDescription => _done == null ? null
             : $"Resuming from {_journal!.Path}: {_done.Entries} entries, {_done.Succeeded.Count} succeeded requests will be skipped, {_done.TornLines} torn lines ignored.";
 
-        /// <summary>True (and counted) when the journal shows this request already succeeded.</summary>
-        public bool ShouldSkip(FetchRequest request)
+        /// <summary>Inputs skipped so far because the journal shows they already succeeded (readable from any thread).</summary>
+        public long Skipped => System.Threading.Interlocked.Read(ref _skipped);
+
+        /// <summary>
+        /// What one input becomes: a request to send; a result at once (not a URL, or skipped by -Resume when
+        /// <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
+        /// </summary>
+        public Admission Admit(PSObject? input, RequestDefaults defaults, bool includeSkipped)
         {
-            if (_done == null || !_done.Succeeded.Contains(FetchIdentity.Of(request)))
+            RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, defaults, out FetchRequest? request);
+            if (outcome == RequestBuilder.Outcome.Skip)
             {
-                return false;
+                return default;
             }
 
-            _summary.AddSkipped();
-            return true;
+            if (outcome == RequestBuilder.Outcome.NotAUrl)
+            {
+                string message = string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
+                return new Admission(null, FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
+            }
+
+            if (_done != null && _done.Succeeded.Contains(FetchIdentity.Of(request!)))
+            {
+                _summary.AddSkipped();
+                System.Threading.Interlocked.Increment(ref _skipped);
+                return includeSkipped ? new Admission(null, FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped), null) : default;
+            }
+
+            return new Admission(request, null, null);
         }
 
         /// <summary>Records a finished request (not a skipped one) in the journal and the summary.</summary>

@@ -95,36 +95,25 @@ namespace AsyncFetch.PowerShell
 
         private void Submit(PSObject? item)
         {
-            RequestBuilder.Outcome outcome = RequestBuilder.FromInput(item, _defaults, out FetchRequest? request);
-            if (outcome == RequestBuilder.Outcome.Skip)
+            Admission admission = _recorder.Admit(item, _defaults, _includeSkipped);
+            if (admission.Immediate != null)
             {
-                return;
+                Emit(admission.Immediate, admission.ErrorId);
             }
 
-            if (outcome == RequestBuilder.Outcome.NotAUrl)
+            if (admission.Request != null)
             {
-                string message = string.Format(CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
-                Emit(FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
-                return;
+                _batch.TrySubmit(admission.Request); // the caller checked CanSubmit
             }
-
-            if (_recorder.ShouldSkip(request!))
-            {
-                Interlocked.Increment(ref _skipped);
-                if (_includeSkipped)
-                {
-                    Output.Add(PSObject.AsPSObject(FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped)));
-                }
-
-                return;
-            }
-
-            _batch.TrySubmit(request!); // the caller checked CanSubmit
         }
 
         private void Emit(FetchResult result, string? errorId)
         {
-            _recorder.Record(result);
+            if (result.ErrorKind != FetchErrorKind.Skipped)
+            {
+                _recorder.Record(result);
+            }
+
             if (_verbose)
             {
                 Verbose.Add(new VerboseRecord(ResultRecords.VerboseLine(result)));

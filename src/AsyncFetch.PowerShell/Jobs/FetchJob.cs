@@ -36,7 +36,6 @@ namespace AsyncFetch.PowerShell
         private readonly bool _verbose;
         private readonly RunRecorder _recorder;
         private readonly bool _includeSkipped;
-        private long _skipped;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
         private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
@@ -86,7 +85,7 @@ namespace AsyncFetch.PowerShell
         public long Queued => Statistics.Submitted;
 
         /// <summary>Inputs skipped because the journal showed them already succeeded (-Resume).</summary>
-        public long Skipped => Interlocked.Read(ref _skipped);
+        public long Skipped => _recorder.Skipped;
 
         public long Completed => Statistics.Completed;
 

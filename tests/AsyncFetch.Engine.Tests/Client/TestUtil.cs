@@ -55,6 +55,30 @@ namespace AsyncFetch.Engine.Tests.Client
         public static int OpenFileDescriptors() =>
             Directory.Exists("/proc/self/fd") ? Directory.GetFileSystemEntries("/proc/self/fd").Length : -1;
 
+        /// <summary>The targets of this process's open descriptors (socket:[n], pipe:[n], anon_inode:[...], or a file path).</summary>
+        public static List<string> FileDescriptorTargets()
+        {
+            var targets = new List<string>();
+            if (!Directory.Exists("/proc/self/fd"))
+            {
+                return targets;
+            }
+
+            foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+            {
+                try
+                {
+                    targets.Add(new FileInfo(fd).LinkTarget ?? "?");
+                }
+                catch (IOException)
+                {
+                    // closed while we looked
+                }
+            }
+
+            return targets;
+        }
+
         /// <summary>What the open descriptors are, by kind ("socket", "anon_inode:[eventpoll]", ...), for failure messages.</summary>
         public static string DescribeFileDescriptors()
         {
