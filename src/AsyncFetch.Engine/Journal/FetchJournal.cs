@@ -15,21 +15,25 @@ namespace AsyncFetch
     /// request finishes, so killing the process loses nothing already recorded and can at worst leave a torn
     /// last line; the reader ignores a line that is not a whole JSON object, and reopening for append first
     /// ends a torn tail with a newline so the next line starts clean. Lines are also forced to disk (fsync)
-    /// at most a second apart and on close, which bounds what a power cut can take.
+    /// at most a second apart (the writer calls <see cref="SyncIfDue"/> while it waits) and on close, which
+    /// bounds what a power cut can take.
     ///
-    /// One writer at a time (the thread that takes results: a cmdlet's pipeline thread or a job's pump).
+    /// One writer at a time: a companion "&lt;journal&gt;.lock" file is held exclusively while open, so a second run
+    /// using the same journal fails to open it; within a run, only the thread that takes results writes.
     /// </summary>
     public sealed class FetchJournal : IDisposable
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
         private readonly FileStream _stream;
+        private readonly FileStream _lock;
         private readonly StringBuilder _line = new StringBuilder(512);
         private readonly Stopwatch _sinceSync = Stopwatch.StartNew();
         private bool _dirty;
 
-        private FetchJournal(FileStream stream, string path)
+        private FetchJournal(FileStream stream, FileStream lockFile, string path)
         {
             _stream = stream;
+            _lock = lockFile;
             Path = path;
         }
 
@@ -45,7 +49,31 @@ namespace AsyncFetch
                 Directory.CreateDirectory(dir);
             }
 
-            var stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+            // Writers exclude each other through a companion lock file held exclusively (FileShare.None: flock on
+            // Unix), so a second run on the same journal is refused instead of interleaving lines. The journal itself
+            // stays readable meanwhile (Get-Content takes a shared lock), and the kernel drops the lock when a
+            // process dies, so a killed run leaves no stale lock (the empty .lock file stays, harmless).
+            FileStream lockFile;
+            try
+            {
+                lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"The journal '{full}' is in use by another run (its lock file {full}.lock is held).", e);
+            }
+
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+            }
+            catch
+            {
+                lockFile.Dispose();
+                throw;
+            }
+
             try
             {
                 if (stream.Length > 0)
@@ -58,11 +86,12 @@ namespace AsyncFetch
                 }
 
                 stream.Seek(0, SeekOrigin.End);
-                return new FetchJournal(stream, full);
+                return new FetchJournal(stream, lockFile, full);
             }
             catch
             {
                 stream.Dispose();
+                lockFile.Dispose();
                 throw;
             }
         }
@@ -89,7 +118,13 @@ namespace AsyncFetch
             byte[] bytes = Utf8.GetBytes(sb.ToString());
             _stream.Write(bytes, 0, bytes.Length); // unbuffered stream: one write() per line
             _dirty = true;
-            if (_sinceSync.Elapsed >= TimeSpan.FromSeconds(1))
+            SyncIfDue();
+        }
+
+        /// <summary>Forces what was written to disk if the last sync is a second old (call it while waiting).</summary>
+        public void SyncIfDue()
+        {
+            if (_dirty && _sinceSync.Elapsed >= TimeSpan.FromSeconds(1))
             {
                 Sync();
             }
@@ -116,6 +151,7 @@ namespace AsyncFetch
             finally
             {
                 _stream.Dispose();
+                _lock.Dispose();
             }
         }
 

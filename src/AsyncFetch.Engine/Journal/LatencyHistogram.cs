@@ -38,7 +38,7 @@ namespace AsyncFetch
                 seen += _buckets[i];
                 if (seen >= rank && _buckets[i] > 0)
                 {
-                    return i == 0 ? MinMs : Math.Round(MinMs * Math.Pow(Growth, i), 3); // the bucket's upper edge
+                    return i == 0 ? MinMs : Math.Round(MinMs * Math.Pow(Growth, i), 6); // the bucket's upper edge, to the nanosecond
                 }
             }
 

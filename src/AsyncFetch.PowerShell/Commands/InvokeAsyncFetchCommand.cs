@@ -159,6 +159,7 @@ namespace AsyncFetch.PowerShell.Commands
         private void Wait()
         {
             _batch!.WaitForResult(WaitSlice, _stop.Token);
+            _recorder!.Tick();
             if (_stop.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();

@@ -95,6 +95,9 @@ namespace AsyncFetch.PowerShell
 
         public FetchSummary BuildSummary() => _summary.Build();
 
+        /// <summary>Called while the consumer waits: keeps journal lines reaching the disk within a second.</summary>
+        public void Tick() => _journal?.SyncIfDue();
+
         public void Dispose() => _journal?.Dispose();
 
         private static string? InputText(object? input)

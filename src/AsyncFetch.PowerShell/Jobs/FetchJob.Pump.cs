@@ -42,6 +42,7 @@ namespace AsyncFetch.PowerShell
                     }
 
                     _wake.WaitOne(250);
+                    _recorder.Tick();
                 }
 
                 if (_stopping)
