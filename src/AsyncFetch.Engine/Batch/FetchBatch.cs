@@ -40,6 +40,7 @@ namespace AsyncFetch
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Action<FetchResult> _onResult;
         private long _submitted;
+        private long _uncounted; // results added complete that statistics leave out (Skipped)
         private long _completedCount;
         private long _succeeded;
         private long _failed;
@@ -104,6 +105,33 @@ namespace AsyncFetch
                 throw;
             }
 
+            return true;
+        }
+
+        /// <summary>
+        /// Adds a result that needs no request (input that is not a URL, an input skipped by -Resume) in the place of
+        /// the next submission, so it keeps its input order and counts against the window; false when the window is
+        /// full. It is counted in the statistics like a completed request, except a Skipped one.
+        /// </summary>
+        public bool TryAddCompleted(FetchResult result)
+        {
+            if (result == null)
+            {
+                throw new ArgumentNullException(nameof(result));
+            }
+
+            if (!CanSubmit)
+            {
+                return false;
+            }
+
+            long sequence = Interlocked.Increment(ref _submitted) - 1;
+            if (result.ErrorKind == FetchErrorKind.Skipped)
+            {
+                Interlocked.Increment(ref _uncounted);
+            }
+
+            OnResult(result, sequence);
             return true;
         }
 
@@ -190,7 +218,7 @@ namespace AsyncFetch
             lock (_lock)
             {
                 return new FetchBatchStatistics(
-                    Interlocked.Read(ref _submitted),
+                    Interlocked.Read(ref _submitted) - Interlocked.Read(ref _uncounted),
                     Interlocked.Read(ref _completedCount),
                     Interlocked.Read(ref _succeeded),
                     Interlocked.Read(ref _failed),
@@ -227,7 +255,11 @@ namespace AsyncFetch
         {
             lock (_lock)
             {
-                if (result.ErrorKind == FetchErrorKind.None)
+                if (result.ErrorKind == FetchErrorKind.Skipped)
+                {
+                    // not a completion: only its place in the queue
+                }
+                else if (result.ErrorKind == FetchErrorKind.None)
                 {
                     _byStatus[result.StatusCode] = _byStatus.TryGetValue(result.StatusCode, out long n) ? n + 1 : 1;
                 }
@@ -236,16 +268,20 @@ namespace AsyncFetch
                     _byErrorKind[result.ErrorKind] = _byErrorKind.TryGetValue(result.ErrorKind, out long n) ? n + 1 : 1;
                 }
 
-                if (result.Succeeded)
+                if (result.ErrorKind != FetchErrorKind.Skipped)
                 {
-                    _succeeded++;
-                }
-                else
-                {
-                    _failed++;
+                    if (result.Succeeded)
+                    {
+                        _succeeded++;
+                    }
+                    else
+                    {
+                        _failed++;
+                    }
+
+                    _completedCount++;
                 }
 
-                _completedCount++;
                 if (_ordered)
                 {
                     // The window guarantees the slot is free: at most _window results are outstanding.

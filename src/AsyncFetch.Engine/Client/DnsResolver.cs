@@ -55,6 +55,11 @@ namespace AsyncFetch.Engine.Client
                 }
             }
 
+            if (_entries.Count >= MaxEntries)
+            {
+                Prune(now);
+            }
+
             entry = new Entry { Waiters = new List<Waiter> { new Waiter(callback, state) } };
             _entries[host] = entry;
             Task<IPAddress[]> lookup;
@@ -71,6 +76,37 @@ namespace AsyncFetch.Engine.Client
                 (t, s) => _loop.Post(OnResolvedCallback, new Completion(this, host, (Entry)s!, t)),
                 entry,
                 TaskScheduler.Default);
+        }
+
+        /// <summary>Beyond this many names, expired entries are dropped (and then every settled one, if need be).</summary>
+        private const int MaxEntries = 10000;
+
+        private void Prune(long now)
+        {
+            var drop = new List<string>();
+            foreach (KeyValuePair<string, Entry> pair in _entries)
+            {
+                if (pair.Value.Waiters == null && pair.Value.ExpiresTicks <= now)
+                {
+                    drop.Add(pair.Key);
+                }
+            }
+
+            if (_entries.Count - drop.Count >= MaxEntries)
+            {
+                foreach (KeyValuePair<string, Entry> pair in _entries)
+                {
+                    if (pair.Value.Waiters == null)
+                    {
+                        drop.Add(pair.Key); // a crawl over millions of hosts: a cache, not a history
+                    }
+                }
+            }
+
+            foreach (string host in drop)
+            {
+                _entries.Remove(host);
+            }
         }
 
         private static readonly Action<object?> OnResolvedCallback = s => ((Completion)s!).Run();

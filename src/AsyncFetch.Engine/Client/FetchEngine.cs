@@ -307,8 +307,12 @@ namespace AsyncFetch
             }
         }
 
+        /// <summary>Set on the loop while disposing: requests that get a slot now fail instead of starting.</summary>
+        internal bool IsShuttingDown { get; private set; }
+
         private void Shutdown()
         {
+            IsShuttingDown = true;
             foreach (FetchOperation op in SnapshotPending())
             {
                 op.Fail(FetchErrorKind.Canceled, "The engine was disposed.", null);

@@ -53,6 +53,14 @@ namespace AsyncFetch
                 throw new ArgumentOutOfRangeException(nameof(PerHostLimit), "PerHostLimit must be at least 1.");
             }
 
+            foreach (char c in UserAgent ?? string.Empty)
+            {
+                if ((c < 0x20 && c != '\t') || c == 0x7F)
+                {
+                    throw new ArgumentException("The default UserAgent contains a control character.", nameof(UserAgent));
+                }
+            }
+
             if (Timeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)
             {
                 throw new ArgumentOutOfRangeException(nameof(Timeout), "Timeouts must be positive.");

@@ -40,6 +40,7 @@ namespace AsyncFetch.Engine.Client
         private string? _contentEncoding;
         private byte[]? _body;
         private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
+        private long _declaredLength = -1;
         private bool _keepBody;
 
         public FetchOperation(FetchEngine engine, FetchRequest request, FetchLimiter limiter, Action<FetchResult> callback)
@@ -74,6 +75,23 @@ namespace AsyncFetch.Engine.Client
 
         internal CancellationTokenRegistration CancellationRegistration { get; set; }
 
+        /// <summary>The request carries "Connection: close": its connection is not reused whatever the server says.</summary>
+        internal bool RequestAsksToClose
+        {
+            get
+            {
+                foreach (System.Collections.Generic.KeyValuePair<string, string> h in Request.Headers)
+                {
+                    if (string.Equals(h.Key, "Connection", StringComparison.OrdinalIgnoreCase) && Internal.HttpText.HasToken(h.Value, "close"))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
         private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
 
         private TimeSpan ConnectTimeout => Request.ConnectTimeout ?? _engine.Options.ConnectTimeout;
@@ -106,6 +124,12 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void OnSlotGranted()
         {
+            if (_engine.IsShuttingDown)
+            {
+                Fail(FetchErrorKind.Canceled, "The engine was disposed.", null);
+                return;
+            }
+
             Result.Timings.QueuedMs = _engine.Loop.TicksToMilliseconds(EventLoop.Now - _queuedAt);
             StartAttempt(allowPooled: true);
         }
@@ -167,16 +191,21 @@ namespace AsyncFetch.Engine.Client
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declared} bytes) is larger than the limit of {MaxBody} bytes.");
             }
 
-            if (_keepBody && parser.ContentLength is long length && length > 0)
+            _declaredLength = parser.ContentLength ?? -1;
+            if (_keepBody && _declaredLength > 0)
             {
-                _body = new byte[length]; // framed by Content-Length: the final array, filled in place
+                // Framed by Content-Length: up to 1 MiB is allocated at once (the final array for most bodies);
+                // beyond that the buffer grows as bytes arrive, so a declared length alone costs no memory.
+                _body = new byte[Math.Min(_declaredLength, 1 << 20)];
             }
         }
 
         [MethodImpl(Hot.Path)]
         public void OnBody(ReadOnlySpan<byte> data)
         {
-            if (_keepBody && _contentEncoding == null && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
+            // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
+            // decoding), since it is held in memory until then.
+            if (_keepBody && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
             {
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body is larger than the limit of {MaxBody} bytes.");
             }
@@ -189,7 +218,13 @@ namespace AsyncFetch.Engine.Client
 
             if (_body == null || _bodyLength + data.Length > _body.Length)
             {
-                long wanted = Math.Max(_bodyLength + (long)data.Length, Math.Max(4096, (_body?.Length ?? 0) * 2L));
+                long needed = _bodyLength + (long)data.Length;
+                long wanted = Math.Max(needed, Math.Max(4096, (_body?.Length ?? 0) * 2L));
+                if (_declaredLength >= needed && wanted > _declaredLength)
+                {
+                    wanted = _declaredLength; // grow to exactly the declared size: the final array needs no trim
+                }
+
                 if (wanted > int.MaxValue - 64)
                 {
                     throw new FetchFailure(FetchErrorKind.TooLarge, "The response body is larger than 2 GiB, which cannot be held in memory.");
@@ -211,6 +246,19 @@ namespace AsyncFetch.Engine.Client
                 return;
             }
 
+            try
+            {
+                CompleteResponse();
+            }
+            catch (Exception e)
+            {
+                // The connection has let go of this request already: nobody else would fail it.
+                Fail(FetchErrorKind.Internal, "Unexpected failure while finishing the response: " + e.Message, e);
+            }
+        }
+
+        private void CompleteResponse()
+        {
             if (_contentEncoding != null && _body != null)
             {
                 ContentDecoder.Outcome outcome = ContentDecoder.Decode(_body, (int)_bodyLength, _contentEncoding, MaxBody, !Request.DiscardBody, out byte[]? decoded, out long decodedLength, out string? error);

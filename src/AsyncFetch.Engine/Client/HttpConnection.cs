@@ -353,7 +353,10 @@ namespace AsyncFetch.Engine.Client
                 HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
                 if (status == HttpParseStatus.Complete)
                 {
-                    FinishResponse(_parser.KeepAlive && consumed == total);
+                    // Reusable only if the server allows it, nothing follows the response, and our request went out
+                    // whole: after an early answer (a 413 mid-upload) the rest of the body would precede the next request.
+                    bool sentAll = _sendHead == null && _sendBody == null;
+                    FinishResponse(_parser.KeepAlive && consumed == total && sentAll && !op.RequestAsksToClose);
                     return;
                 }
 

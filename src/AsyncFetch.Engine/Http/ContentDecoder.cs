@@ -66,7 +66,7 @@ namespace AsyncFetch.Engine.Http
 
                 using (source)
                 {
-                    var output = keep ? new MemoryStream(Math.Min(length * 4, 1 << 20)) : null;
+                    var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
                     var chunk = new byte[16 * 1024];
                     int n;
                     while ((n = source.Read(chunk, 0, chunk.Length)) > 0)

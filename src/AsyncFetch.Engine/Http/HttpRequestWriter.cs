@@ -48,6 +48,15 @@ namespace AsyncFetch.Engine.Http
                 return $"'{Printable(text)}' has no valid host.";
             }
 
+            foreach (char c in HostHeader(uri))
+            {
+                if (c <= 0x20 || c >= 0x7F)
+                {
+                    // IdnHost gives the Unicode name back when it cannot be converted to punycode.
+                    return $"'{Printable(text)}' has a host name that cannot be sent (not convertible to ASCII).";
+                }
+            }
+
             if (request.Method == null || !HttpText.IsToken(request.Method))
             {
                 return request.Method == null ? "The HTTP method is missing." : $"'{Printable(request.Method)}' is not a valid HTTP method.";
@@ -219,7 +228,14 @@ namespace AsyncFetch.Engine.Http
                 Ensure(s.Length);
                 for (int i = 0; i < s.Length; i++)
                 {
-                    Buffer[Length + i] = (byte)s[i];
+                    char c = s[i];
+                    if (c > 0x7E || (c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
+                    {
+                        // Never truncate a char to a byte: that is how a Unicode character becomes a CR or LF.
+                        throw new InvalidOperationException("A request element that must be ASCII is not: " + s);
+                    }
+
+                    Buffer[Length + i] = (byte)c;
                 }
 
                 Length += s.Length;

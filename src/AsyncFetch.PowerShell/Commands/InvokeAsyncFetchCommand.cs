@@ -29,6 +29,7 @@ namespace AsyncFetch.PowerShell.Commands
         private readonly Stopwatch _sinceProgress = new Stopwatch();
         private FetchBatch? _batch;
         private RunRecorder? _recorder;
+        private readonly Dictionary<FetchResult, string?> _immediateErrors = new Dictionary<FetchResult, string?>();
         private bool _summarySet;
         private RequestDefaults _defaults = null!;
         private bool _verbose;
@@ -79,10 +80,20 @@ namespace AsyncFetch.PowerShell.Commands
         {
             foreach (PSObject? input in Uri)
             {
-                Admission admission = _recorder!.Admit(input, _defaults, IncludeSkipped.IsPresent);
+                RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? built);
+                Admission admission = _recorder!.Admit(outcome, built, IncludeSkipped.IsPresent);
                 if (admission.Immediate != null)
                 {
-                    Emit(admission.Immediate, admission.ErrorId);
+                    // Through the batch, so that -Ordered keeps its place and the statistics count it.
+                    _immediateErrors[admission.Immediate] = admission.ErrorId;
+                    while (!_batch!.TryAddCompleted(admission.Immediate))
+                    {
+                        Drain();
+                        if (!_batch.CanSubmit)
+                        {
+                            Wait();
+                        }
+                    }
                 }
 
                 FetchRequest? request = admission.Request;
@@ -159,7 +170,12 @@ namespace AsyncFetch.PowerShell.Commands
         private void Wait()
         {
             _batch!.WaitForResult(WaitSlice, _stop.Token);
-            _recorder!.Tick();
+            ErrorRecord? journalError = _recorder!.Tick();
+            if (journalError != null)
+            {
+                WriteError(journalError);
+            }
+
             if (_stop.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
@@ -172,7 +188,13 @@ namespace AsyncFetch.PowerShell.Commands
         {
             while (_batch!.TryTake(out FetchResult result))
             {
-                Emit(result, null);
+                string? errorId = null;
+                if (_immediateErrors.Count > 0 && _immediateErrors.TryGetValue(result, out errorId))
+                {
+                    _immediateErrors.Remove(result);
+                }
+
+                Emit(result, errorId);
             }
 
             ReportProgress();
@@ -182,7 +204,11 @@ namespace AsyncFetch.PowerShell.Commands
         {
             if (result.ErrorKind != FetchErrorKind.Skipped)
             {
-                _recorder!.Record(result);
+                ErrorRecord? journalError = _recorder!.Record(result);
+                if (journalError != null)
+                {
+                    WriteError(journalError);
+                }
             }
 
             if (_verbose)

@@ -15,6 +15,7 @@ namespace AsyncFetch.PowerShell.Commands
     {
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private FetchJob? _job;
+        private RequestDefaults _defaults = null!;
 
         /// <summary>A name for the job (Get-Job -Name, Receive-FetchJob -Name).</summary>
         [Parameter]
@@ -41,8 +42,19 @@ namespace AsyncFetch.PowerShell.Commands
                 ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
                 : "Start-FetchJob";
             string? onComplete = OnComplete == null ? null : UsingCapture.Rewrite(OnComplete.ToString(), this, out usingValues);
-            _job = new FetchJob(this, command, Name, BuildDefaults(), BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, OpenRecorder(), IncludeSkipped.IsPresent);
-            _job.StartJob();
+            _defaults = BuildDefaults();
+            RunRecorder recorder = OpenRecorder();
+            try
+            {
+                _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent);
+                _job.StartJob();
+            }
+            catch
+            {
+                recorder.Dispose(); // the journal's lock must not outlive a job that never ran
+                throw;
+            }
+
             WriteObject(_job);
         }
 
@@ -52,7 +64,9 @@ namespace AsyncFetch.PowerShell.Commands
             {
                 try
                 {
-                    if (!_job!.InjectInput(item, _stop.Token))
+                    // Converted here, on the pipeline thread: reading the input's properties may run user script.
+                    RequestBuilder.Outcome outcome = RequestBuilder.FromInput(item, _defaults, out FetchRequest? request);
+                    if (!_job!.InjectInput(outcome, request, _stop.Token))
                     {
                         return; // the job was stopped: it takes no more input
                     }

@@ -28,7 +28,7 @@ namespace AsyncFetch.PowerShell
 
     internal sealed class RunRecorder : IDisposable
     {
-        private readonly FetchJournal? _journal;
+        private FetchJournal? _journal;
         private readonly FetchJournalContents? _done;
         private readonly FetchSummaryBuilder _summary = new FetchSummaryBuilder();
         private long _skipped;
@@ -62,9 +62,8 @@ namespace AsyncFetch.PowerShell
         /// What one input becomes: a request to send; a result at once (not a URL, or skipped by -Resume when
         /// <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
         /// </summary>
-        public Admission Admit(PSObject? input, RequestDefaults defaults, bool includeSkipped)
+        public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped)
         {
-            RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, defaults, out FetchRequest? request);
             if (outcome == RequestBuilder.Outcome.Skip)
             {
                 return default;
@@ -86,19 +85,63 @@ namespace AsyncFetch.PowerShell
             return new Admission(request, null, null);
         }
 
-        /// <summary>Records a finished request (not a skipped one) in the journal and the summary.</summary>
-        public void Record(FetchResult result)
+        /// <summary>
+        /// Records a finished request (not a skipped one) in the journal and the summary. A journal that cannot be
+        /// written (disk full, say) is closed and its error returned once; the run goes on without it.
+        /// </summary>
+        public ErrorRecord? Record(FetchResult result)
         {
             _summary.Add(result);
-            _journal?.Append(result, InputText(result.Input) ?? result.RequestedUri);
+            return Journal(() => _journal?.Append(result, InputText(result.Input) ?? result.RequestedUri));
         }
 
         public FetchSummary BuildSummary() => _summary.Build();
 
         /// <summary>Called while the consumer waits: keeps journal lines reaching the disk within a second.</summary>
-        public void Tick() => _journal?.SyncIfDue();
+        public ErrorRecord? Tick() => Journal(() => _journal?.SyncIfDue());
 
-        public void Dispose() => _journal?.Dispose();
+        private ErrorRecord? Journal(Action write)
+        {
+            if (_journal == null)
+            {
+                return null;
+            }
+
+            try
+            {
+                write();
+                return null;
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                string path = _journal.Path;
+                try
+                {
+                    _journal.Dispose();
+                }
+                catch (Exception)
+                {
+                    // It failed already; closing is best effort.
+                }
+
+                _journal = null;
+                return new ErrorRecord(new System.IO.IOException($"Writing the journal {path} failed, so this run can no longer be resumed from it: {e.Message}", e), ErrorIds.JournalFailed, ErrorCategory.WriteError, path);
+            }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _journal?.Dispose();
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                // The last sync failed; the lines written so far are what the journal holds.
+            }
+
+            _journal = null;
+        }
 
         private static string? InputText(object? input)
         {

@@ -1,32 +1,40 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
-using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
 
 namespace AsyncFetch.PowerShell
 {
-    /// <summary>The job's pump thread: input queue → batch → streams.</summary>
+    /// <summary>
+    /// The job's pump thread: input queue → batch → streams. No user code runs here: input was converted to
+    /// requests on the pipeline thread (Start-FetchJob), and -OnComplete runs in the job's own runspace.
+    /// Whatever way the pump ends, every request it accepted ends as a result and producers are released.
+    /// </summary>
     public sealed partial class FetchJob
     {
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+        private readonly Dictionary<FetchResult, string?> _immediateErrors = new Dictionary<FetchResult, string?>();
 
         private void Pump()
         {
             var sinceProgress = Stopwatch.StartNew();
+            JobState outcome = JobState.Completed;
             try
             {
                 while (true)
                 {
-                    while (!_stopping && _batch.CanSubmit && _input.TryDequeue(out PSObject? item))
+                    while (!_stopping && _batch.CanSubmit && _input.TryDequeue(out JobInput item))
                     {
                         _inputRoom.Release();
                         Submit(item);
                     }
 
-                    while (_batch.TryTake(out FetchResult result))
+                    // -OnComplete backpressure: results wait in the batch (bounded by its window) while the
+                    // callback is behind, instead of piling up in the runner.
+                    while ((_runner == null || _runner.Backlog < _window) && TryTake(out FetchResult result, out string? errorId))
                     {
-                        Emit(result, null);
+                        Emit(result, errorId);
                     }
 
                     if (sinceProgress.Elapsed >= ProgressInterval)
@@ -41,78 +49,109 @@ namespace AsyncFetch.PowerShell
                         break;
                     }
 
-                    _wake.WaitOne(250);
-                    _recorder.Tick();
+                    _wake.WaitOne(_runner != null && _runner.Backlog >= _window ? 20 : 250);
+                    AddError(_recorder.Tick());
                 }
 
-                if (_stopping)
-                {
-                    CancelUnsent();
-                }
-                else
+                if (!_stopping)
                 {
                     _runner?.Complete();
                 }
 
-                ReportProgress(ProgressRecordType.Completed);
-                Finish(_stopping ? JobState.Stopped : JobState.Completed);
+                outcome = _stopping ? JobState.Stopped : JobState.Completed;
             }
             catch (Exception e)
             {
                 // Nothing may escape this thread: an unhandled exception on it would end the whole PowerShell process.
-                try
-                {
-                    _batch.Cancel();
-                    Error.Add(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
-                }
-                catch (Exception)
-                {
-                    // The job was disposed under us (Remove-Job -Force): there is no one left to tell.
-                }
+                outcome = JobState.Failed;
+                AddError(new ErrorRecord(e, ErrorIds.JobFailed, ErrorCategory.NotSpecified, this));
+            }
 
-                try
-                {
-                    Finish(JobState.Failed);
-                }
-                catch (Exception)
-                {
-                    // As above.
-                }
+            try
+            {
+                WindDown(outcome);
+            }
+            catch (Exception)
+            {
+                // The job was disposed under us (Remove-Job -Force): there is no one left to tell.
+            }
+            finally
+            {
+                Finish(outcome);
             }
         }
 
-        /// <summary>Inputs still queued when the job was stopped: each gets its Canceled result too (nothing is lost).</summary>
-        private void CancelUnsent()
+        /// <summary>After a stop or a failure: no more input; what is in flight and queued ends as Canceled results.</summary>
+        private void WindDown(JobState outcome)
         {
-            while (_input.TryDequeue(out PSObject? item))
+            CloseInput();
+            if (outcome == JobState.Completed)
+            {
+                ReportProgress(ProgressRecordType.Completed);
+                return;
+            }
+
+            _batch.Cancel();
+            DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!_batch.IsDrained && DateTime.UtcNow < deadline)
+            {
+                while (TryTake(out FetchResult result, out _))
+                {
+                    Output.Add(PSObject.AsPSObject(result)); // canceled by the stop or the failure, not an error of its own
+                }
+
+                _batch.WaitForResult(TimeSpan.FromMilliseconds(50));
+            }
+
+            while (_input.TryDequeue(out JobInput item))
             {
                 _inputRoom.Release();
-                if (RequestBuilder.FromInput(item, _defaults, out FetchRequest? request) != RequestBuilder.Outcome.Skip)
+                if (item.Request != null)
                 {
-                    Emit(FetchResult.CreateFailure(request!, FetchErrorKind.Canceled, "The job was stopped before this request was sent."), null);
+                    Output.Add(PSObject.AsPSObject(FetchResult.CreateFailure(item.Request, FetchErrorKind.Canceled,
+                        outcome == JobState.Stopped ? "The job was stopped before this request was sent." : "The job failed before this request was sent.")));
                 }
+            }
+
+            ReportProgress(ProgressRecordType.Completed);
+        }
+
+        private void Submit(JobInput item)
+        {
+            Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped);
+            if (admission.Immediate != null)
+            {
+                _immediateErrors[admission.Immediate] = admission.ErrorId;
+                _batch.TryAddCompleted(admission.Immediate); // the caller checked CanSubmit; keeps -Ordered and the counts
+            }
+
+            else if (admission.Request != null)
+            {
+                _batch.TrySubmit(admission.Request); // an input is a request or an immediate result, never both
             }
         }
 
-        private void Submit(PSObject? item)
+        private bool TryTake(out FetchResult result, out string? errorId)
         {
-            Admission admission = _recorder.Admit(item, _defaults, _includeSkipped);
-            if (admission.Immediate != null)
+            errorId = null;
+            if (!_batch.TryTake(out result))
             {
-                Emit(admission.Immediate, admission.ErrorId);
+                return false;
             }
 
-            if (admission.Request != null)
+            if (_immediateErrors.Count > 0 && _immediateErrors.TryGetValue(result, out errorId))
             {
-                _batch.TrySubmit(admission.Request); // the caller checked CanSubmit
+                _immediateErrors.Remove(result);
             }
+
+            return true;
         }
 
         private void Emit(FetchResult result, string? errorId)
         {
             if (result.ErrorKind != FetchErrorKind.Skipped)
             {
-                _recorder.Record(result);
+                AddError(_recorder.Record(result));
             }
 
             if (_verbose)
@@ -122,19 +161,19 @@ namespace AsyncFetch.PowerShell
 
             // A request cancelled by Stop-Job was the user's doing: its result is kept, without an error.
             bool stoppedByUser = _stopping && result.ErrorKind == FetchErrorKind.Canceled;
-            ErrorRecord? error = stoppedByUser ? null : ResultRecords.ErrorFor(result, errorId);
+            AddError(stoppedByUser ? null : ResultRecords.ErrorFor(result, errorId));
+
+            if (_runner == null || _stopping || !_runner.TryAdd(result))
+            {
+                Output.Add(PSObject.AsPSObject(result)); // no callback, or it was stopped meanwhile
+            }
+        }
+
+        private void AddError(ErrorRecord? error)
+        {
             if (error != null)
             {
                 Error.Add(error);
-            }
-
-            if (_runner != null && !_stopping)
-            {
-                _runner.Add(result);
-            }
-            else
-            {
-                Output.Add(PSObject.AsPSObject(result));
             }
         }
 
@@ -142,6 +181,20 @@ namespace AsyncFetch.PowerShell
         {
             FetchBatchStatistics s = _batch.GetStatistics();
             Progress.Add(new ProgressRecord(Math.Abs(Id) + 1, "FetchJob " + Name, ResultRecords.ProgressStatus(s)) { RecordType = type });
+        }
+
+        /// <summary>One queued input, converted to a request on the pipeline thread.</summary>
+        internal readonly struct JobInput
+        {
+            public JobInput(RequestBuilder.Outcome outcome, FetchRequest? request)
+            {
+                Outcome = outcome;
+                Request = request;
+            }
+
+            public RequestBuilder.Outcome Outcome { get; }
+
+            public FetchRequest? Request { get; }
         }
     }
 }

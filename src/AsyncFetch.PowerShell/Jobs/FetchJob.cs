@@ -25,7 +25,7 @@ namespace AsyncFetch.PowerShell
 
         private readonly FetchBatch _batch;
         private readonly RequestDefaults _defaults;
-        private readonly ConcurrentQueue<PSObject?> _input = new ConcurrentQueue<PSObject?>();
+        private readonly ConcurrentQueue<JobInput> _input = new ConcurrentQueue<JobInput>();
         private readonly SemaphoreSlim _inputRoom = new SemaphoreSlim(InputCapacity, InputCapacity);
         private readonly AutoResetEvent _wake = new AutoResetEvent(false);
         private readonly ManualResetEventSlim _finished = new ManualResetEventSlim(false);
@@ -36,6 +36,7 @@ namespace AsyncFetch.PowerShell
         private readonly bool _verbose;
         private readonly RunRecorder _recorder;
         private readonly bool _includeSkipped;
+        private readonly int _window;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
         private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
@@ -72,6 +73,7 @@ namespace AsyncFetch.PowerShell
             Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
 
             _batch = new FetchBatch(EngineHost.Shared, options);
+            _window = options.EffectiveWindow;
             _batch.ResultAvailable += () => _wake.Set();
             Registry[InstanceId] = this;
 
@@ -151,16 +153,37 @@ namespace AsyncFetch.PowerShell
             }
         }
 
-        /// <summary>Adds pipeline input; waits while the input queue is full. False when the job no longer takes input.</summary>
-        internal bool InjectInput(PSObject? item, CancellationToken cancellationToken)
+        /// <summary>
+        /// Adds input already converted on the caller's pipeline thread (so no user code, such as a ScriptProperty
+        /// of the input object, ever runs on the pump); waits while the queue is full. False once the job takes no
+        /// more input (stopped, failed or finished), also while waiting.
+        /// </summary>
+        internal bool InjectInput(RequestBuilder.Outcome outcome, FetchRequest? request, CancellationToken cancellationToken)
         {
-            if (_inputClosed || _stopping)
+            if (outcome == RequestBuilder.Outcome.Skip)
             {
-                return false;
+                return !_inputClosed;
             }
 
-            _inputRoom.Wait(cancellationToken);
-            _input.Enqueue(item);
+            while (!_inputRoom.Wait(100, cancellationToken))
+            {
+                if (_inputClosed || _stopping)
+                {
+                    return false;
+                }
+            }
+
+            lock (_stateLock)
+            {
+                if (_inputClosed || _stopping)
+                {
+                    _inputRoom.Release();
+                    return false; // checked under the lock the pump closes input with: nothing slips past its wind-down
+                }
+
+                _input.Enqueue(new JobInput(outcome, request));
+            }
+
             _wake.Set();
             return true;
         }
@@ -168,7 +191,11 @@ namespace AsyncFetch.PowerShell
         /// <summary>No more input: the job finishes once what it has is done.</summary>
         internal void CloseInput()
         {
-            _inputClosed = true;
+            lock (_stateLock)
+            {
+                _inputClosed = true;
+            }
+
             _wake.Set();
         }
 
@@ -179,6 +206,7 @@ namespace AsyncFetch.PowerShell
             {
                 if (JobStateInfo.State == JobState.NotStarted)
                 {
+                    _recorder.Dispose();
                     SetJobState(JobState.Stopped);
                     _finished.Set();
                     return;
@@ -269,13 +297,14 @@ namespace AsyncFetch.PowerShell
             // -AutoRemoveJob does): StopJob does not wait when called on the pump, and the job counts as finished
             // only after the state is final, so nobody disposes it while it is still being set.
             _final = _batch.GetStatistics();
+            _recorder.Dispose(); // the journal is complete and on disk before the job says it has finished
             try
             {
-                _recorder.Dispose(); // the journal is complete and on disk before the job says it has finished
+                _runner?.Dispose(); // its runspace is not kept for the job's lifetime
             }
-            catch (Exception e)
+            catch (Exception)
             {
-                Error.Add(new ErrorRecord(e, ErrorIds.JournalFailed, ErrorCategory.WriteError, this));
+                // A runner that failed to stop cleanly still gives its threads back on dispose.
             }
 
             try

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
+using System.Threading;
 
 namespace AsyncFetch.PowerShell
 {
@@ -24,12 +25,15 @@ process {
             ('-OnComplete failed for {0}: {1}' -f $__asyncFetchResult.RequestedUri, $_.Exception.Message), $_.Exception, $__asyncFetchResult)
         Write-Error -Exception $__asyncFetchError -ErrorId 'AsyncFetch.OnCompleteFailed' -Category InvalidResult -TargetObject $__asyncFetchResult
     }
+    finally { $__AsyncFetchCounter.Done() }
 }";
 
         private readonly Runspace _runspace;
         private readonly System.Management.Automation.PowerShell _ps;
         private readonly PSDataCollection<object> _input = new PSDataCollection<object>();
         private readonly IAsyncResult _invocation;
+        private readonly CallbackCounter _counter = new CallbackCounter();
+        private long _added;
 
         public OnCompleteRunner(string scriptText, System.Collections.Generic.IDictionary<string, object?> usingValues, string modulePath, string? location, PSDataCollection<PSObject> output, PSDataCollection<ErrorRecord> errors)
         {
@@ -50,12 +54,29 @@ process {
                 _ps.Commands.Clear();
             }
 
+            _runspace.SessionStateProxy.SetVariable("__AsyncFetchCounter", _counter);
             _ps.Streams.Error = errors;
             _ps.AddScript(Wrapper).AddArgument(scriptText);
             _invocation = _ps.BeginInvoke<object, PSObject>(_input, output);
         }
 
-        public void Add(FetchResult result) => _input.Add(result);
+        /// <summary>Results handed to the callback and not yet through it (the job's backpressure reads this).</summary>
+        public long Backlog => Interlocked.Read(ref _added) - _counter.Count;
+
+        /// <summary>Hands a result to the callback; false when the runner was stopped meanwhile (Stop-Job).</summary>
+        public bool TryAdd(FetchResult result)
+        {
+            try
+            {
+                _input.Add(result);
+                Interlocked.Increment(ref _added);
+                return true;
+            }
+            catch (PSInvalidOperationException)
+            {
+                return false; // the input was completed by a concurrent stop
+            }
+        }
 
         /// <summary>No more results: waits until the callback has processed every one.</summary>
         public void Complete()
@@ -82,5 +103,15 @@ process {
             _ps.Dispose();
             _runspace.Dispose();
         }
+    }
+
+    /// <summary>Counts results the job's -OnComplete has finished with (called from its script).</summary>
+    public sealed class CallbackCounter
+    {
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Done() => Interlocked.Increment(ref _count);
     }
 }
