@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
@@ -32,7 +33,7 @@ namespace AsyncFetch
         private readonly bool _ordered;
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly object _lock = new object();
-        private readonly Queue<FetchResult> _completed = new Queue<FetchResult>();
+        private readonly ConcurrentQueue<FetchResult> _completed = new ConcurrentQueue<FetchResult>(); // unordered: no lock between loop and consumer
         private readonly FetchResult?[] _reorder;
         private readonly ManualResetEventSlim _signal = new ManualResetEventSlim(false);
         private readonly Dictionary<int, long> _byStatus = new Dictionary<int, long>();
@@ -139,32 +140,30 @@ namespace AsyncFetch
         [MethodImpl(Hot.Path)]
         public bool TryTake(out FetchResult result)
         {
+            if (!_ordered)
+            {
+                if (!_completed.TryDequeue(out result!))
+                {
+                    return false;
+                }
+
+                Interlocked.Increment(ref _taken);
+                return true;
+            }
+
             lock (_lock)
             {
-                if (_ordered)
-                {
-                    int slot = (int)(_taken % _window);
-                    FetchResult? next = _reorder[slot];
-                    if (next == null)
-                    {
-                        result = null!;
-                        return false;
-                    }
-
-                    _reorder[slot] = null;
-                    result = next;
-                }
-                else if (_completed.Count > 0)
-                {
-                    result = _completed.Dequeue();
-                }
-                else
+                int slot = (int)(_taken % _window);
+                FetchResult? next = _reorder[slot];
+                if (next == null)
                 {
                     result = null!;
                     return false;
                 }
 
-                _taken++;
+                _reorder[slot] = null;
+                result = next;
+                Interlocked.Increment(ref _taken);
                 return true;
             }
         }
@@ -222,7 +221,7 @@ namespace AsyncFetch
                     Interlocked.Read(ref _completedCount),
                     Interlocked.Read(ref _succeeded),
                     Interlocked.Read(ref _failed),
-                    _taken,
+                    Interlocked.Read(ref _taken),
                     _limiter.Active,
                     _clock.Elapsed,
                     new Dictionary<int, long>(_byStatus),
@@ -243,9 +242,14 @@ namespace AsyncFetch
 
         private bool HasResult()
         {
+            if (!_ordered)
+            {
+                return !_completed.IsEmpty;
+            }
+
             lock (_lock)
             {
-                return _ordered ? _reorder[(int)(_taken % _window)] != null : _completed.Count > 0;
+                return _reorder[(int)(Interlocked.Read(ref _taken) % _window)] != null;
             }
         }
 
@@ -287,10 +291,11 @@ namespace AsyncFetch
                     // The window guarantees the slot is free: at most _window results are outstanding.
                     _reorder[(int)(sequence % _window)] = result;
                 }
-                else
-                {
-                    _completed.Enqueue(result);
-                }
+            }
+
+            if (!_ordered)
+            {
+                _completed.Enqueue(result); // after the counters: a consumer that takes it sees it counted
             }
 
             _signal.Set();

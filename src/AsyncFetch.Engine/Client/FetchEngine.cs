@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
@@ -24,12 +25,16 @@ namespace AsyncFetch
         private static readonly Action<object?> StartCallback = s => ((FetchOperation)s!).Start();
         private static readonly Action<object?> CancelCallback = s => ((FetchOperation)s!).Cancel();
 
-        private readonly HashSet<FetchOperation> _pending = new HashSet<FetchOperation>();
+        // Every request submitted and not completed, so a dying loop or Dispose can fail them. Concurrent: the
+        // submitting thread adds and the loop removes, once per request each, and a lock here was the hottest
+        // contention between a cmdlet's pipeline thread and the loop.
+        private readonly ConcurrentDictionary<FetchOperation, byte> _pending = new ConcurrentDictionary<FetchOperation, byte>();
         private readonly Dictionary<string, OriginPool> _pools = new Dictionary<string, OriginPool>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<HttpConnection> _connections = new HashSet<HttpConnection>();
         private readonly long _idleTicks;
         private LoopTimer? _idleSweep;
-        private bool _disposed;
+        private volatile bool _disposed;
+        private readonly object _disposeLock = new object();
         private int _openConnections;
         private long _connectionsOpened;
         private long _requestsCompleted;
@@ -72,16 +77,7 @@ namespace AsyncFetch
         public string SelectorName => Loop.SelectorName;
 
         /// <summary>Requests submitted and not yet completed.</summary>
-        public int PendingRequests
-        {
-            get
-            {
-                lock (_pending)
-                {
-                    return _pending.Count;
-                }
-            }
-        }
+        public int PendingRequests => _pending.Count;
 
         /// <summary>Connections open now (connecting, busy or idle in a pool).</summary>
         public int OpenConnections => Volatile.Read(ref _openConnections);
@@ -133,18 +129,16 @@ namespace AsyncFetch
             }
 
             op.Prepare(uri!);
-            lock (_pending)
-            {
-                if (_disposed)
-                {
-                    op.CompleteDetached(FetchErrorKind.Canceled, "The engine has been disposed.");
-                    return;
-                }
+            _pending.TryAdd(op, 0);
 
-                _pending.Add(op);
+            // Added before these checks, so a Dispose or a dying loop either is seen here or fails the request itself
+            // (both set their flag before they take their snapshot of _pending).
+            if (_disposed)
+            {
+                op.CompleteDetached(FetchErrorKind.Canceled, "The engine has been disposed.");
+                return;
             }
 
-            // Added before this check, so a loop that dies now either is seen here or fails the request itself.
             if (Loop.Fault != null)
             {
                 op.CompleteDetached(FetchErrorKind.Internal, LoopFailedMessage(Loop.Fault));
@@ -183,7 +177,7 @@ namespace AsyncFetch
         /// <summary>Cancels every pending request (each completes as Canceled), closes all connections and stops the loop.</summary>
         public void Dispose()
         {
-            lock (_pending)
+            lock (_disposeLock)
             {
                 if (_disposed)
                 {
@@ -218,10 +212,7 @@ namespace AsyncFetch
         [MethodImpl(Hot.Path)]
         internal void OnOperationFinished(FetchOperation op)
         {
-            lock (_pending)
-            {
-                _pending.Remove(op);
-            }
+            _pending.TryRemove(op, out _);
 
             Interlocked.Increment(ref _requestsCompleted);
         }
@@ -348,13 +339,7 @@ namespace AsyncFetch
             }
         }
 
-        private List<FetchOperation> SnapshotPending()
-        {
-            lock (_pending)
-            {
-                return new List<FetchOperation>(_pending);
-            }
-        }
+        private List<FetchOperation> SnapshotPending() => new List<FetchOperation>(_pending.Keys);
 
         private static string LoopFailedMessage(Exception? fault) =>
             "The engine's event loop has stopped" + (fault == null ? "." : ": " + fault.Message);

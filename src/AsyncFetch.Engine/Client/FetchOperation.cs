@@ -26,8 +26,10 @@ namespace AsyncFetch.Engine.Client
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
         private static readonly DnsResolver.Callback ResolvedCallback = (a, e, s) => ((FetchOperation)s!).OnResolved(a, e);
 
+        private static int s_nextHash;
         private readonly FetchEngine _engine;
         private readonly Action<FetchResult> _callback;
+        private readonly int _hash = Interlocked.Increment(ref s_nextHash); // cheaper than the identity hash in the engine's pending set
         private Uri _uri = null!;
         private int _completed;
         private bool _staleRetried;
@@ -103,9 +105,14 @@ namespace AsyncFetch.Engine.Client
         public void Prepare(Uri uri)
         {
             _uri = uri;
-            HostKey = uri.IdnHost;
-            OriginKey = uri.Scheme + "://" + uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+            string host = uri.IdnHost;
+            HostKey = host;
+            OriginKey = uri.Scheme + "://" + host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
         }
+
+        public override int GetHashCode() => _hash;
+
+        public override bool Equals(object? obj) => ReferenceEquals(this, obj);
 
         /// <summary>Loop thread: hand the request to its limiter.</summary>
         [MethodImpl(Hot.Path)]
