@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -47,6 +49,7 @@ namespace AsyncFetch
         private readonly LatencyHistogram _latency = new LatencyHistogram();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+        [MethodImpl(Hot.Path)]
         public void Add(FetchResult result)
         {
             _summary.Total++;

@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 
 namespace AsyncFetch
@@ -16,6 +18,7 @@ namespace AsyncFetch
 
         public long Count => _count;
 
+        [MethodImpl(Hot.Path)]
         public void Add(double milliseconds)
         {
             int i = milliseconds <= MinMs ? 0 : (int)(Math.Log(milliseconds / MinMs) / LogGrowth) + 1;

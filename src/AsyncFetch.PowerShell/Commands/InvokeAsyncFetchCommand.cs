@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
@@ -76,6 +78,7 @@ namespace AsyncFetch.PowerShell.Commands
             _sinceProgress.Start();
         }
 
+        [MethodImpl(Hot.Path)]
         protected override void ProcessRecord()
         {
             foreach (PSObject? input in Uri)
@@ -184,6 +187,7 @@ namespace AsyncFetch.PowerShell.Commands
             ReportProgress();
         }
 
+        [MethodImpl(Hot.Path)]
         private void Drain()
         {
             while (_batch!.TryTake(out FetchResult result))
@@ -200,6 +204,7 @@ namespace AsyncFetch.PowerShell.Commands
             ReportProgress();
         }
 
+        [MethodImpl(Hot.Path)]
         private void Emit(FetchResult result, string? errorId)
         {
             if (result.ErrorKind != FetchErrorKind.Skipped)
@@ -248,6 +253,7 @@ namespace AsyncFetch.PowerShell.Commands
             }
         }
 
+        [MethodImpl(Hot.Path)]
         private void ReportProgress()
         {
             if (!_progress || _sinceProgress.Elapsed < ProgressInterval)

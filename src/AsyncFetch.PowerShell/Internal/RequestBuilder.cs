@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -25,6 +27,7 @@ namespace AsyncFetch.PowerShell
         }
 
         /// <summary>Converts one input item. On NotAUrl, <paramref name="request"/> is a stand-in for the failed result.</summary>
+        [MethodImpl(Hot.Path)]
         public static Outcome FromInput(object? input, RequestDefaults defaults, out FetchRequest? request)
         {
             request = null;

@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 
@@ -27,6 +29,7 @@ namespace AsyncFetch.PowerShell
         /// (<paramref name="overrideExisting"/>); a FetchRequest from New-FetchRequest keeps what it set and only
         /// takes what it left open. Headers: the request's own win over the command's of the same name.
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public FetchRequest Apply(FetchRequest request, bool overrideExisting)
         {
             if (Method != null && (overrideExisting || !request.IsMethodSet))

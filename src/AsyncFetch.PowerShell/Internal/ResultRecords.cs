@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Management.Automation;
 
@@ -7,6 +9,7 @@ namespace AsyncFetch.PowerShell
     internal static class ResultRecords
     {
         /// <summary>The non-terminating error of a failed request (TargetObject: the result); null for a response.</summary>
+        [MethodImpl(Hot.Path)]
         public static ErrorRecord? ErrorFor(FetchResult result, string? errorId = null)
         {
             if (result.ErrorKind == FetchErrorKind.None || result.ErrorKind == FetchErrorKind.Skipped)

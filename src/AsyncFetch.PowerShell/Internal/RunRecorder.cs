@@ -1,3 +1,5 @@
+using AsyncFetch.Engine.Internal;
+using System.Runtime.CompilerServices;
 using System;
 using System.Management.Automation;
 
@@ -62,6 +64,7 @@ namespace AsyncFetch.PowerShell
         /// What one input becomes: a request to send; a result at once (not a URL, or skipped by -Resume when
         /// <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped)
         {
             if (outcome == RequestBuilder.Outcome.Skip)
@@ -89,6 +92,7 @@ namespace AsyncFetch.PowerShell
         /// Records a finished request (not a skipped one) in the journal and the summary. A journal that cannot be
         /// written (disk full, say) is closed and its error returned once; the run goes on without it.
         /// </summary>
+        [MethodImpl(Hot.Path)]
         public ErrorRecord? Record(FetchResult result)
         {
             _summary.Add(result);
