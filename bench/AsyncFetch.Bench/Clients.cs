@@ -1,5 +1,7 @@
 using System;
+using System.Buffers;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Threading;
@@ -12,6 +14,18 @@ namespace AsyncFetch.Bench
     internal sealed record RunResult(string Client, int Count, int Concurrency, double Seconds, double CpuSeconds, double PeakRssMb, int Errors, long Bytes)
     {
         public double RequestsPerSecond => Count / Seconds;
+
+        /// <summary>Wall time of the whole child process (start-up and warm-up included), measured by the driver.</summary>
+        public double ProcessSeconds { get; init; } = double.NaN;
+
+        /// <summary>W4: the most requests the test server had in progress at once during the run.</summary>
+        public int? ServerMaxConcurrent { get; init; }
+
+        /// <summary>W4: seconds from the first to the last request arriving at the test server.</summary>
+        public double? ArrivalSpread { get; init; }
+
+        /// <summary>Why the run produced no figures (crash, time-out), when it did not.</summary>
+        public string? Failure { get; init; }
 
         public string ToLine() => FormattableString.Invariant($"RESULT {Client} {Count} {Concurrency} {Seconds:R} {CpuSeconds:R} {PeakRssMb:R} {Errors} {Bytes}");
 
@@ -32,27 +46,43 @@ namespace AsyncFetch.Bench
     {
         public static readonly string[] Names = { "engine", "httpclient" };
 
-        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup)
+        /// <summary>
+        /// One measured run: <paramref name="warmup"/> requests to <paramref name="warmupUrl"/> on a client of their own
+        /// (JIT stays out of the figure; their connections are closed), then <paramref name="count"/> timed requests.
+        /// With <paramref name="discard"/> bodies are read and dropped (engine: DiscardBody; HttpClient: the stream
+        /// read into a pooled buffer) instead of kept in memory.
+        /// </summary>
+        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup, Uri? warmupUrl = null, bool discard = false)
         {
-            Func<int, Task<(int Errors, long Bytes)>> run = client switch
+            Func<Uri, int, int, Task<(int Errors, long Bytes, IDisposable Client)>> run = client switch
             {
-                "engine" => n => RunEngine(url, n, concurrency),
-                "httpclient" => n => RunHttpClient(url, n, concurrency),
+                "engine" => (u, n, c) => RunEngine(u, n, c, discard),
+                "httpclient" => (u, n, c) => RunHttpClient(u, n, c, discard),
                 _ => throw new ArgumentException("unknown client " + client),
             };
 
             if (warmup > 0)
             {
-                await run(warmup); // JIT and connection set-up stay out of the figure
+                (await run(warmupUrl ?? url, warmup, Math.Min(concurrency, warmup))).Client.Dispose(); // JIT stays out of the figure
             }
 
             var process = Process.GetCurrentProcess();
             TimeSpan cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            (int errors, long bytes) = await run(count);
+            (int errors, long bytes, IDisposable used) = await run(url, count, concurrency);
             sw.Stop();
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+
+            // Closing the client's connections (10,000 in W4) is teardown, not part of the requests' time; the
+            // whole-process rows include it. BENCH_DIAG=1 shows how long it took.
+            var teardown = Stopwatch.StartNew();
+            used.Dispose();
+            if (Environment.GetEnvironmentVariable("BENCH_DIAG") == "1")
+            {
+                Console.Error.WriteLine($"diag: {client} teardown (Dispose) {teardown.Elapsed.TotalMilliseconds:F0} ms");
+            }
+
             return new RunResult(client, count, concurrency, sw.Elapsed.TotalSeconds, cpu, process.PeakWorkingSet64 / (1024.0 * 1024.0), errors, bytes);
         }
 
@@ -60,10 +90,10 @@ namespace AsyncFetch.Bench
         /// The engine with a submit window of twice the concurrency: each completion (on the loop thread)
         /// submits the next request, the way the cmdlet's batch keeps memory bounded.
         /// </summary>
-        private static Task<(int, long)> RunEngine(Uri url, int count, int concurrency)
+        private static Task<(int, long, IDisposable)> RunEngine(Uri url, int count, int concurrency, bool discard)
         {
             var engine = new FetchEngine(new FetchEngineOptions { MaxConcurrency = concurrency, PerHostLimit = concurrency });
-            var done = new TaskCompletionSource<(int, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var done = new TaskCompletionSource<(int, long, IDisposable)>(TaskCreationOptions.RunContinuationsAsynchronously);
             int submitted = 0, completed = 0, errors = 0;
             long bytes = 0;
             Action<FetchResult>? onDone = null;
@@ -71,21 +101,45 @@ namespace AsyncFetch.Bench
             {
                 if (Interlocked.Increment(ref submitted) <= count)
                 {
-                    engine.Submit(new FetchRequest(url), onDone!);
+                    engine.Submit(new FetchRequest(url) { DiscardBody = discard }, onDone!);
                 }
             }
 
+            var diag = Environment.GetEnvironmentVariable("BENCH_DIAG") == "1" ? new System.Collections.Generic.List<(double, double, double, double, double)>(count) : null;
+            var clock = Stopwatch.StartNew();
             onDone = r =>
             {
-                if (r.StatusCode != 200)
+                if (diag != null)
                 {
-                    Interlocked.Increment(ref errors);
+                    lock (diag)
+                    {
+                        diag.Add((r.Timings.QueuedMs, r.Timings.ConnectMs, r.Timings.FirstByteMs, r.Timings.TotalMs, clock.Elapsed.TotalMilliseconds));
+                    }
+                }
+
+                if (r.StatusCode != 200 && Interlocked.Increment(ref errors) <= 3)
+                {
+                    Console.Error.WriteLine($"engine: {r.RequestedUri}: {r.StatusCode} {r.ErrorKind} {r.ErrorMessage}");
                 }
 
                 Interlocked.Add(ref bytes, r.ContentLength);
                 if (Interlocked.Increment(ref completed) == count)
                 {
-                    done.TrySetResult((errors, bytes));
+                    done.TrySetResult((errors, bytes, engine));
+                    if (diag != null)
+                    {
+                        // BENCH_DIAG=1: where the time went, as percentiles (p0/p50/p90/p99/p100) in ms, to stderr.
+                        static string P(System.Collections.Generic.IEnumerable<double> v)
+                        {
+                            double[] a = v.OrderBy(x => x).ToArray();
+                            return string.Join("/", new[] { 0, 0.5, 0.9, 0.99, 1 }.Select(q => a[(int)Math.Round(q * (a.Length - 1))].ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
+                        }
+
+                        lock (diag)
+                        {
+                            Console.Error.WriteLine($"diag: engine queued {P(diag.Select(d => d.Item1))}  connect {P(diag.Select(d => d.Item2))}  first byte {P(diag.Select(d => d.Item3))}  total {P(diag.Select(d => d.Item4))}  completed at {P(diag.Select(d => d.Item5))} (ms)");
+                        }
+                    }
                 }
                 else
                 {
@@ -98,27 +152,60 @@ namespace AsyncFetch.Bench
                 SubmitNext();
             }
 
-            return done.Task.ContinueWith(t => { engine.Dispose(); return t.Result; }, TaskScheduler.Default);
+            return done.Task;
         }
 
-        private static async Task<(int, long)> RunHttpClient(Uri url, int count, int concurrency)
+        private static async Task<(int, long, IDisposable)> RunHttpClient(Uri url, int count, int concurrency, bool discard)
         {
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseCookies = false, UseProxy = false };
-            using var http = new HttpClient(handler);
+            var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseCookies = false, UseProxy = false };
+            var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(100) }; // disposing it disposes the handler
             int errors = 0;
             long bytes = 0;
             await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, ct) =>
             {
-                using HttpResponseMessage response = await http.GetAsync(url, ct);
-                byte[] body = await response.Content.ReadAsByteArrayAsync(ct);
-                if ((int)response.StatusCode != 200)
+                try
                 {
-                    Interlocked.Increment(ref errors);
-                }
+                    long n;
+                    int status;
+                    if (discard)
+                    {
+                        using HttpResponseMessage response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+                        status = (int)response.StatusCode;
+                        using Stream stream = await response.Content.ReadAsStreamAsync(ct);
+                        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                        n = 0;
+                        int read;
+                        while ((read = await stream.ReadAsync(buffer, ct)) > 0)
+                        {
+                            n += read;
+                        }
 
-                Interlocked.Add(ref bytes, body.Length);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                    else
+                    {
+                        using HttpResponseMessage response = await http.GetAsync(url, ct);
+                        status = (int)response.StatusCode;
+                        n = (await response.Content.ReadAsByteArrayAsync(ct)).Length;
+                    }
+
+                    if (status != 200)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+
+                    Interlocked.Add(ref bytes, n);
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref errors); // counted, the run goes on
+                }
+                catch (TaskCanceledException)
+                {
+                    Interlocked.Increment(ref errors); // HttpClient's time-out
+                }
             });
-            return (errors, bytes);
+            return (errors, bytes, http);
         }
     }
 }

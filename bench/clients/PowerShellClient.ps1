@@ -5,6 +5,12 @@
       cmdlet             $urls | Invoke-AsyncFetch -ThrottleLimit N              (results collected in a variable)
       cmdlet-callback    $urls | Invoke-AsyncFetch -ThrottleLimit N -OnComplete { $_.StatusCode }
       foreach-parallel   $urls | ForEach-Object -Parallel { Invoke-WebRequest $_ } -ThrottleLimit N   (what users do today)
+      cmdlet-stream      [Linq.Enumerable]::Repeat($Url, N) | Invoke-AsyncFetch -NoContent | Measure-Object
+                         (W5: input and output both streamed, nothing collected)
+      baseline           the module imported and the warm-up run, nothing measured (W5's RSS baseline)
+    -NoContent: the cmdlets get -NoContent; Invoke-WebRequest gets -OutFile /dev/null (its discard equivalent).
+    Failures do not stop the run (-ErrorAction Ignore): they are counted as errors in the RESULT line.
+    Loopback only (the driver passes the URL); every loop is bounded by -Count.
 #>
 param(
     [Parameter(Mandatory)][string] $Client,
@@ -12,18 +18,37 @@ param(
     [int] $Count = 20000,
     [int] $Concurrency = 64,
     [int] $Warmup = 1000,
+    [string] $WarmupUrl,
+    [switch] $NoContent,
     [string] $ModulePath
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-if ($Client -like 'cmdlet*') { Import-Module $ModulePath }
+if ($Client -ne 'foreach-parallel') { Import-Module $ModulePath }
+if (-not $WarmupUrl) { $WarmupUrl = $Url }
 
 # The fetch alone is timed; results are collected in a variable and checked after the clock stops.
 function Invoke-Client([string[]] $urls) {
     switch ($Client) {
-        'cmdlet' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency }
-        'cmdlet-callback' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -OnComplete { $_.StatusCode } }
-        'foreach-parallel' { $urls | ForEach-Object -Parallel { $x = Invoke-WebRequest -Uri $_; [pscustomobject]@{ StatusCode = [int]$x.StatusCode; ContentLength = $x.RawContentLength } } -ThrottleLimit $Concurrency }
+        'cmdlet' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore }
+        'cmdlet-callback' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore -OnComplete { $_.StatusCode } }
+        'foreach-parallel' {
+            $discard = [bool]$NoContent
+            $urls | ForEach-Object -Parallel {
+                try {
+                    if ($using:discard) {
+                        Invoke-WebRequest -Uri $_ -OutFile /dev/null
+                        [pscustomobject]@{ StatusCode = 200; ContentLength = 0 } # it throws on anything but 2xx
+                    } else {
+                        $x = Invoke-WebRequest -Uri $_
+                        [pscustomobject]@{ StatusCode = [int]$x.StatusCode; ContentLength = $x.RawContentLength }
+                    }
+                } catch {
+                    [pscustomobject]@{ StatusCode = 0; ContentLength = 0 }
+                }
+            } -ThrottleLimit $Concurrency
+        }
+        { $_ -in 'cmdlet-stream', 'baseline' } { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent -ErrorAction Ignore }
         default { throw "unknown client $Client" }
     }
 }
@@ -33,10 +58,33 @@ function Measure-Outcome($results) {
     [pscustomobject]@{ Errors = @($results | Where-Object StatusCode -ne 200).Count + $Count - @($results).Count; Bytes = ($results | Measure-Object ContentLength -Sum).Sum }
 }
 
-if ($Warmup -gt 0) { $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $Url })) }
+if ($Warmup -gt 0) { $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) }
+$me = [System.Diagnostics.Process]::GetCurrentProcess()
+if ($Client -eq 'baseline') {
+    [GC]::Collect()
+    $me.Refresh()
+    [string]::Format([cultureinfo]::InvariantCulture, 'RESULT baseline 0 {0} 0 0 {1:R} 0 0', $Concurrency, $me.PeakWorkingSet64 / 1MB)
+    return
+}
+
+if ($Client -eq 'cmdlet-stream') {
+    # Nothing is held: the input is a lazy enumerable, the output goes straight into Measure-Object.
+    $cpu0 = $me.TotalProcessorTime
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    $m = [System.Linq.Enumerable]::Repeat($Url, $Count) |
+        Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent -ErrorAction Ignore |
+        Measure-Object -Property StatusCode -Minimum -Maximum
+    $sw.Stop()
+    $me.Refresh()
+    $errors = $Count - $m.Count
+    if ($m.Count -gt 0 -and ($m.Minimum -ne 200 -or $m.Maximum -ne 200)) { $errors = [Math]::Max($errors, 1) } # some result was not a 200
+    [string]::Format([cultureinfo]::InvariantCulture, 'RESULT {0} {1} {2} {3:R} {4:R} {5:R} {6} {7}', $Client, $Count, $Concurrency,
+        $sw.Elapsed.TotalSeconds, ($me.TotalProcessorTime - $cpu0).TotalSeconds, $me.PeakWorkingSet64 / 1MB, $errors, 0)
+    return
+}
+
 $urls = [string[]]::new($Count)
 for ($i = 0; $i -lt $Count; $i++) { $urls[$i] = $Url }
-$me = [System.Diagnostics.Process]::GetCurrentProcess()
 $cpu0 = $me.TotalProcessorTime
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
 $results = Invoke-Client $urls
