@@ -8,31 +8,8 @@ BeforeAll {
     $script:hostile = $server.HostileUri
     $script:port = ([uri]$base).Port
 
-    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
-    function Wait-Until {
-        param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
-            if (& $Condition) { return $true }
-            Start-Sleep -Milliseconds $PollMs
-        }
-        [bool](& $Condition)
-    }
 
-    # Waits (bounded) until the server has no request in flight, then resets its counters.
-    function Reset-IdleServer {
-        Wait-Until { (Get-ServerStats $server).current -eq 0 } -TimeoutSec 10 | Should -BeTrue -Because 'earlier requests must have finished'
-        Reset-ServerStats $server
-    }
 
-    # A loopback port with nothing listening on it.
-    function Get-UnusedPort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $p = $listener.LocalEndpoint.Port
-        $listener.Stop()
-        $p
-    }
 }
 
 AfterAll {
@@ -41,7 +18,7 @@ AfterAll {
 
 Describe 'Invoke-AsyncFetch input binding' {
     It 'fetches only the URLs of a URL file read with Get-Content (blank lines and # comments skipped)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $file = Join-Path TestDrive: 'urls.txt'
         @(
             '# a list of URLs'
@@ -197,7 +174,7 @@ Describe 'Invoke-AsyncFetch -Ordered' {
 
 Describe 'Invoke-AsyncFetch concurrency limits' {
     It 'reaches -ThrottleLimit 8 and never exceeds it' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $results = @(1..40 | ForEach-Object { "$base/delay/200" } | Invoke-AsyncFetch -ThrottleLimit 8)
         $results.Count | Should -Be 40
         @($results | Where-Object StatusCode -ne 200).Count | Should -Be 0
@@ -207,7 +184,7 @@ Describe 'Invoke-AsyncFetch concurrency limits' {
     }
 
     It 'keeps each host at -PerHostLimit 3' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $urls = 1..20 | ForEach-Object { "$base/delay/200"; "$base2/delay/200" }
         $results = @($urls | Invoke-AsyncFetch -ThrottleLimit 16 -PerHostLimit 3)
         $results.Count | Should -Be 40
@@ -266,7 +243,7 @@ Describe 'Invoke-AsyncFetch errors' {
     }
 
     It 'throws at the first failure with -ErrorAction Stop, without waiting for slow requests in flight' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $inputs = @(1..10 | ForEach-Object { "$base/delay/5000" }) + "$hostile/reset"
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
         $caught = $null
@@ -346,7 +323,7 @@ Describe 'Invoke-AsyncFetch stopping and timeouts' {
         @{ Run = 2 }
         @{ Run = 3 }
     ) {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $ps = [powershell]::Create()
         try {
             $null = $ps.AddScript('param($ModulePath, $Base) Import-Module $ModulePath; 1..50 | ForEach-Object { "$Base/delay/10000" } | Invoke-AsyncFetch -ThrottleLimit 50').
@@ -471,7 +448,7 @@ $sw.Stop()
     }
 
     It 'completes 100,000 inputs with bounded memory (child process)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $small = Invoke-Child 10000
         $large = Invoke-Child 100000
         $mb = { param($b) [math]::Round($b / 1MB) }

@@ -8,22 +8,7 @@ BeforeAll {
     $script:pwshPath = (Get-Process -Id $PID).Path
     $script:children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 
-    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
-    function Wait-Until {
-        param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
-            if (& $Condition) { return $true }
-            Start-Sleep -Milliseconds $PollMs
-        }
-        [bool](& $Condition)
-    }
 
-    # Waits (bounded) until the server has no request in flight, then resets its counters and arrivals.
-    function Reset-IdleServer {
-        Wait-Until { (Get-ServerStats $server).current -eq 0 } -TimeoutSec 10 | Should -BeTrue -Because 'earlier requests must have finished'
-        Reset-ServerStats $server
-    }
 
     # The server's arrivals since the last reset: path -> count.
     function Get-ArrivalCounts {
@@ -77,7 +62,7 @@ AfterAll {
 
 Describe 'Journal format' {
     It 'writes one JSON line per finished request with the documented fields' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $journal = Join-Path TestDrive: 'format.jsonl'
         $inputs = @("  $base/bytes/5  ", "$base/status/404", "$hostile/reset", 'ftp://x/', "$base/delay/10?q=a%20b")
         $results = @($inputs | Invoke-AsyncFetch -JournalPath $journal -ErrorAction SilentlyContinue)
@@ -152,14 +137,14 @@ Describe 'Journal format' {
 
 Describe 'Resume' {
     It 'skips the inputs that already succeeded and fetches the failed ones again (500, hostile reset)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $journal = Join-Path TestDrive: 'resume.jsonl'
         $good = @("$base/bytes/11", "$base/bytes/12", "$base/delay/13")
         $bad = @("$base/status/500", "$hostile/reset")
         $first = @($good + $bad | Invoke-AsyncFetch -JournalPath $journal -ErrorAction SilentlyContinue)
         $first.Count | Should -Be 5
 
-        Reset-IdleServer
+        Reset-IdleServer $server
         $second = @($good + $bad | Invoke-AsyncFetch -JournalPath $journal -Resume -SummaryVariable sum -ErrorVariable errs -ErrorAction SilentlyContinue)
         @($second.RequestedUri | Sort-Object) | Should -Be @($bad | Sort-Object) -Because 'only the failed inputs are fetched again'
         $arrivals = Get-ArrivalCounts
@@ -180,10 +165,10 @@ Describe 'Resume' {
     }
 
     It 'treats a different method or body as a different request' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $journal = Join-Path TestDrive: 'methods.jsonl'
         Invoke-AsyncFetch "$base/echo" -Method Post -Body 'one' -JournalPath $journal | Out-Null
-        Reset-IdleServer
+        Reset-IdleServer $server
         $r = @(
             Invoke-AsyncFetch "$base/echo" -Method Post -Body 'one' -JournalPath $journal -Resume
             Invoke-AsyncFetch "$base/echo" -Method Post -Body 'two' -JournalPath $journal -Resume
@@ -198,7 +183,7 @@ Describe 'Resume' {
         $urls = @("$base/bytes/21", "$base/bytes/22", "$base/status/503")
         $urls | Invoke-AsyncFetch -JournalPath $journal | Out-Null
         $linesBefore = @(Get-Content $journal).Count
-        Reset-IdleServer
+        Reset-IdleServer $server
         $results = @($urls | Invoke-AsyncFetch -JournalPath $journal -Resume -IncludeSkipped -ErrorVariable errs)
         $results.Count | Should -Be 3
         $skipped = @($results | Where-Object { $_.ErrorKind -eq 'Skipped' })
@@ -216,7 +201,7 @@ Describe 'Resume' {
     }
 
     It '-Resume without -JournalPath is the terminating error AsyncFetch.ResumeNeedsJournal (nothing fetched)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $err = $null
         try { Invoke-AsyncFetch "$base/bytes/1" -Resume -ErrorAction Stop | Out-Null } catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty
@@ -234,7 +219,7 @@ Describe 'Resume' {
         @{ Case = 'a folder'; Make = { $d = Join-Path TestDrive: 'adir'; New-Item -ItemType Directory $d -Force | Out-Null; $d } }
         @{ Case = 'under /proc'; Make = { '/proc/x/j.jsonl' } }
     ) {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $path = & $Make
         foreach ($resume in $false, $true) {
             $err = $null
@@ -260,7 +245,7 @@ Describe 'Torn journal lines' {
         $fragment = $lastLine.Substring(0, [int]($lastLine.Length / 2))   # half a line, no newline: a killed writer
         [System.IO.File]::AppendAllText($full, $fragment)
 
-        Reset-IdleServer
+        Reset-IdleServer $server
         $all = $urls + "$base/bytes/33"
         $verbose = @()
         $results = @($all | Invoke-AsyncFetch -JournalPath $journal -Resume -Verbose -SummaryVariable sum 4>&1 | Where-Object {
@@ -278,7 +263,7 @@ Describe 'Torn journal lines' {
         ($lines[3] | ConvertFrom-Json).uri | Should -Be "$base/bytes/33"
 
         # And it does not break later reads: still one torn line, three succeeded entries.
-        Reset-IdleServer
+        Reset-IdleServer $server
         $verbose = @()
         $later = @($all | Invoke-AsyncFetch -JournalPath $journal -Resume -Verbose -SummaryVariable sum2 4>&1 | Where-Object {
                 if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose += $_.Message; $false } else { $true } })
@@ -304,7 +289,7 @@ Describe 'Start-FetchJob with a journal' {
         $j1.Entries.Count | Should -Be 4 -Because 'the journal is complete when the job says it has finished'
         $j1.Torn.Count | Should -Be 0
 
-        Reset-IdleServer
+        Reset-IdleServer $server
         $job2 = Start-FetchJob $urls -JournalPath $journal -Resume
         $s2 = Receive-FetchJob $job2 -Summary -Wait
         $s2.Skipped | Should -Be 3
@@ -399,7 +384,7 @@ Get-Content -LiteralPath '$urlFile' | Invoke-AsyncFetch -ThrottleLimit $throttle
             [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
         }
 
-        Reset-IdleServer
+        Reset-IdleServer $server
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
         # Kill points: when the journal holds about 10%, 35% and 60% of the inputs (and at the latest after 15 s),
         # so each kill lands mid-run however fast the machine starts PowerShell.

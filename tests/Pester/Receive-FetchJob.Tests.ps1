@@ -7,16 +7,6 @@ BeforeAll {
     $script:hostile = $server.HostileUri
     $script:otherJobs = [System.Collections.Generic.List[object]]::new()
 
-    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
-    function Wait-Until {
-        param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
-            if (& $Condition) { return $true }
-            Start-Sleep -Milliseconds $PollMs
-        }
-        [bool](& $Condition)
-    }
 
     # Every test removes the jobs it created: all FetchJobs, and the other jobs it listed in $otherJobs.
     function Remove-TestJobs {
@@ -48,14 +38,6 @@ BeforeAll {
         ($Record.FullyQualifiedErrorId -split ',')[0]
     }
 
-    # A loopback port with nothing listening on it.
-    function Get-UnusedPort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $p = $listener.LocalEndpoint.Port
-        $listener.Stop()
-        $p
-    }
 }
 
 AfterAll {

@@ -15,9 +15,6 @@ BeforeAll {
         ($Record.FullyQualifiedErrorId -split ',')[0]
     }
 
-    function Remove-FetchJobs {
-        Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
-    }
 
     # Waits (bounded) until the server has no request in flight (a stopped job's requests were aborted).
     function Wait-ServerIdle {

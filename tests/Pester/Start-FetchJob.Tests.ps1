@@ -8,27 +8,8 @@ BeforeAll {
     $script:hostile = $server.HostileUri
     $script:port = ([uri]$base).Port
 
-    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
-    function Wait-Until {
-        param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
-            if (& $Condition) { return $true }
-            Start-Sleep -Milliseconds $PollMs
-        }
-        [bool](& $Condition)
-    }
 
-    # Waits (bounded) until the server has no request in flight, then resets its counters.
-    function Reset-IdleServer {
-        Wait-Until { (Get-ServerStats $server).current -eq 0 } -TimeoutSec 10 | Should -BeTrue -Because 'earlier requests must have finished'
-        Reset-ServerStats $server
-    }
 
-    # Every test removes the jobs it created (AfterEach in each Describe).
-    function Remove-FetchJobs {
-        Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
-    }
 
     # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
     function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
@@ -192,7 +173,7 @@ Describe 'FetchJob with the built-in job cmdlets' {
     }
 
     It 'is stopped and removed by Remove-Job -Force while running, closing its connections' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $job = Start-FetchJob (1..5 | ForEach-Object { "$base/delay/10000" })
         Wait-Until { (Get-ServerStats $server).current -ge 5 } | Should -BeTrue
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
@@ -485,7 +466,7 @@ Describe 'FetchJob under stress' {
         @{ Throttle = 64; InFlight = 50; Run = 2 }
         @{ Throttle = 10; InFlight = 10; Run = 1 }
     ) {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $urls = @(1..5 | ForEach-Object { "$base/bytes/$_" }) + @(1..50 | ForEach-Object { "$base/delay/10000" })
         $job = Start-FetchJob -Uri $urls -ThrottleLimit $Throttle
         Wait-Until { $job.Completed -ge 5 -and (Get-ServerStats $server).current -ge $InFlight } -TimeoutSec 10 | Should -BeTrue -Because "$InFlight slow requests must be in flight"
@@ -510,7 +491,7 @@ Describe 'FetchJob under stress' {
     }
 
     It 'keeps each job''s own limits and statistics when two jobs run at once' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $jobA = Start-FetchJob (1..10 | ForEach-Object { "$base/delay/200" }) -ThrottleLimit 2 -Name 'job-a'
         $jobB = Start-FetchJob (1..20 | ForEach-Object { "$base2/delay/200" }) -ThrottleLimit 4 -Name 'job-b'
         Wait-Job $jobA, $jobB -Timeout 15 | Out-Null
@@ -535,7 +516,7 @@ Describe 'FetchJob under stress' {
     }
 
     It 'does not hold up the exit of pwsh while a job runs (child process)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $command = @"
 Import-Module '$modulePath'
 `$job = Start-FetchJob (1..20 | ForEach-Object { '$base/delay/30000' })

@@ -62,4 +62,37 @@ function Reset-ServerStats {
     Invoke-WebRequest -Uri "$($Server.BaseUri)/stats/reset" | Out-Null
 }
 
-Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats
+function Wait-Until {
+    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
+    # (The script block keeps the caller's scope: it was created there.)
+    param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
+        if (& $Condition) { return $true }
+        Start-Sleep -Milliseconds $PollMs
+    }
+    [bool](& $Condition)
+}
+
+function Reset-IdleServer {
+    # Waits (bounded) until the server has no request in flight, then resets its counters and arrivals.
+    param($Server)
+    Wait-Until { (Get-ServerStats $Server).current -eq 0 } -TimeoutSec 10 | Should -BeTrue -Because 'earlier requests must have finished'
+    Reset-ServerStats $Server
+}
+
+function Get-UnusedPort {
+    # A loopback port with nothing listening on it.
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $p = $listener.LocalEndpoint.Port
+    $listener.Stop()
+    $p
+}
+
+function Remove-FetchJobs {
+    # Every test removes the jobs it created (AfterEach).
+    Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
+}
+
+Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs

@@ -8,22 +8,7 @@ BeforeAll {
     $script:pwshPath = (Get-Process -Id $PID).Path
     $script:children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 
-    # Polls $Condition until it is true or $TimeoutSec passes; returns whether it became true.
-    function Wait-Until {
-        param([scriptblock] $Condition, [double] $TimeoutSec = 5, [int] $PollMs = 50)
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
-            if (& $Condition) { return $true }
-            Start-Sleep -Milliseconds $PollMs
-        }
-        [bool](& $Condition)
-    }
 
-    # Waits (bounded) until the server has no request in flight, then resets its counters.
-    function Reset-IdleServer {
-        Wait-Until { (Get-ServerStats $server).current -eq 0 } -TimeoutSec 10 | Should -BeTrue -Because 'earlier requests must have finished'
-        Reset-ServerStats $server
-    }
 
     # 10 x 200, 4 x 404, 3 x 503, 2 hostile resets and one unusable URL: 20 inputs of known outcome.
     function Get-MixedUrls {
@@ -41,7 +26,7 @@ AfterAll {
 
 Describe '-SummaryVariable figures' {
     BeforeAll {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $script:mixed = @(Get-MixedUrls | Invoke-AsyncFetch -SummaryVariable mixedSummary -ErrorAction SilentlyContinue -ErrorVariable mixedErrors)
         $script:summary = $mixedSummary
     }
@@ -69,7 +54,7 @@ Describe '-SummaryVariable figures' {
     }
 
     It 'has plausible latency percentiles for /delay/100 responses' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $null = 1..20 | ForEach-Object { "$base/delay/100?i=$_" } | Invoke-AsyncFetch -ThrottleLimit 20 -SummaryVariable delays
         $delays.Total | Should -Be 20
         $delays.Succeeded | Should -Be 20
@@ -114,7 +99,7 @@ Describe '-SummaryVariable figures' {
 
 Describe '-SummaryVariable when the run is stopped' {
     It 'is set when -ErrorAction Stop ends the run at the first failure' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $urls = @("$base/bytes/1", "$hostile/reset") + @(1..4 | ForEach-Object { "$base/delay/5000?i=$_" })
         $stopped = $null
         $caught = $null
@@ -132,7 +117,7 @@ Describe '-SummaryVariable when the run is stopped' {
     }
 
     It 'is set when a downstream Select-Object -First ends the run' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $urls = @("$base/bytes/1") + @(1..3 | ForEach-Object { "$base/delay/5000?i=$_" })
         $first = $null
         $one = @($urls | Invoke-AsyncFetch -SummaryVariable first | Select-Object -First 1)
@@ -143,7 +128,7 @@ Describe '-SummaryVariable when the run is stopped' {
     }
 
     It 'is set when the pipeline is stopped (Ctrl+C: PowerShell.Stop)' {
-        Reset-IdleServer
+        Reset-IdleServer $server
         $ps = [powershell]::Create()
         try {
             $null = $ps.AddScript("Import-Module '$modulePath'; @('$base/bytes/1') + @(1..3 | ForEach-Object { '$base/delay/10000?i=' + `$_ }) | Invoke-AsyncFetch -SummaryVariable ctrlc")
