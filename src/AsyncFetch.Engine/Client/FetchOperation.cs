@@ -3,6 +3,7 @@ using System;
 using System.Globalization;
 using System.Net;
 using System.Threading;
+using System.Threading.Tasks;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
 
@@ -268,34 +269,137 @@ namespace AsyncFetch.Engine.Client
         {
             if (_contentEncoding != null && _body != null)
             {
-                ContentDecoder.Outcome outcome = ContentDecoder.Decode(_body, (int)_bodyLength, _contentEncoding, MaxBody, !Request.DiscardBody, out byte[]? decoded, out long decodedLength, out string? error);
-                if (outcome == ContentDecoder.Outcome.TooLarge)
+                byte[] body = _body;
+                int length = (int)_bodyLength;
+                _body = null;
+                if (length <= InlineDecodeLimit)
                 {
-                    Fail(FetchErrorKind.TooLarge, error!, null);
+                    FinishDecoded(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody));
                     return;
                 }
 
-                if (outcome == ContentDecoder.Outcome.Broken)
-                {
-                    Fail(FetchErrorKind.Protocol, error!, null);
-                    return;
-                }
+                // A large body is decoded on the thread pool: the loop must not stall every other socket and
+                // timer meanwhile. The result comes back through Post, as DNS answers do; the attempt's timeout
+                // keeps running, and a request cancelled or timed out meanwhile simply ignores it.
+                var work = new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody);
+                Task.Run(work.Run).ContinueWith(
+                    (_, state) => _engine.Loop.Post(FinishDecodedCallback, state),
+                    new DecodedCompletion(this, work),
+                    TaskScheduler.Default);
+                return;
+            }
 
-                Result.Body = decoded;
-                Result.ContentLength = decodedLength;
+            if (_keepBody)
+            {
+                Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, (int)_bodyLength);
+            }
+
+            Result.ContentLength = _bodyLength;
+            _body = null;
+            Complete(FetchErrorKind.None, null, null);
+        }
+
+        /// <summary>Compressed bodies up to this size are decoded on the loop (a thread hop would cost more).</summary>
+        private const int InlineDecodeLimit = 64 * 1024;
+
+        private static readonly Action<object?> FinishDecodedCallback = s =>
+        {
+            var c = (DecodedCompletion)s!;
+            c.Operation.FinishDecoded(c.Work);
+        };
+
+        /// <summary>Loop thread: the decoded body (or why it could not be decoded) completes the request.</summary>
+        private void FinishDecoded(Decoded work)
+        {
+            if (IsCompleted)
+            {
+                return; // timed out or cancelled while decoding
+            }
+
+            ContentDecoder.Outcome outcome = work.Run();
+            if (work.Failure != null)
+            {
+                Fail(FetchErrorKind.Internal, "Unexpected failure while decoding the response: " + work.Failure.Message, work.Failure);
+            }
+            else if (outcome == ContentDecoder.Outcome.TooLarge)
+            {
+                Fail(FetchErrorKind.TooLarge, work.Error!, null);
+            }
+            else if (outcome == ContentDecoder.Outcome.Broken)
+            {
+                Fail(FetchErrorKind.Protocol, work.Error!, null);
             }
             else
             {
-                if (_keepBody)
-                {
-                    Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, (int)_bodyLength);
-                }
+                Result.Body = work.Output;
+                Result.ContentLength = work.DecodedLength;
+                Complete(FetchErrorKind.None, null, null);
+            }
+        }
 
-                Result.ContentLength = _bodyLength;
+        /// <summary>One decoding, run once (on the loop for small bodies, on the thread pool for large ones).</summary>
+        private sealed class Decoded
+        {
+            private readonly byte[] _body;
+            private readonly int _length;
+            private readonly string _encoding;
+            private readonly long _max;
+            private readonly bool _keep;
+            private bool _done;
+
+            public Decoded(byte[] body, int length, string encoding, long max, bool keep)
+            {
+                _body = body;
+                _length = length;
+                _encoding = encoding;
+                _max = max;
+                _keep = keep;
             }
 
-            _body = null;
-            Complete(FetchErrorKind.None, null, null);
+            public ContentDecoder.Outcome Outcome { get; private set; }
+
+            public byte[]? Output { get; private set; }
+
+            public long DecodedLength { get; private set; }
+
+            public string? Error { get; private set; }
+
+            public Exception? Failure { get; private set; }
+
+            /// <summary>Decodes (the first time) and returns the outcome; never throws.</summary>
+            public ContentDecoder.Outcome Run()
+            {
+                if (!_done)
+                {
+                    _done = true;
+                    try
+                    {
+                        Outcome = ContentDecoder.Decode(_body, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error);
+                        Output = output;
+                        DecodedLength = decodedLength;
+                        Error = error;
+                    }
+                    catch (Exception e)
+                    {
+                        Failure = e; // not the data's fault (out of memory, say): reported as Internal
+                    }
+                }
+
+                return Outcome;
+            }
+        }
+
+        private sealed class DecodedCompletion
+        {
+            public DecodedCompletion(FetchOperation operation, Decoded work)
+            {
+                Operation = operation;
+                Work = work;
+            }
+
+            public FetchOperation Operation { get; }
+
+            public Decoded Work { get; }
         }
 
         public void OnParseError(HttpParseError error, string message)

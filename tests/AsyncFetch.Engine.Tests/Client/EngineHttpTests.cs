@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
 using static AsyncFetch.Engine.Tests.Client.TestUtil;
@@ -64,6 +65,30 @@ namespace AsyncFetch.Engine.Tests.Client
             FetchResult broken = await Fetch(engine, new FetchRequest(_f.Url("/gzip-broken")));
             Assert.Equal(FetchErrorKind.Protocol, broken.ErrorKind);
             Assert.Contains("corrupt", broken.ErrorMessage);
+        }
+
+        [Fact]
+        public async Task A_large_compressed_body_is_decoded_off_the_loop_and_the_loop_stays_free()
+        {
+            // 200 MiB of zeros, gzip-compressed to well over 64 KiB, is decoded on the thread pool (~0.3 s of work).
+            // A small request submitted while that runs must finish first: it can only if the loop is free.
+            using FetchEngine engine = NewEngine();
+            await Fetch(engine, new FetchRequest(_f.Url("/gzip-bomb/200")) { DiscardBody = true }); // the server builds and caches the body
+
+            int order = 0, bigAt = 0, smallAt = 0;
+            var bigDone = new TaskCompletionSource<FetchResult>();
+            var smallDone = new TaskCompletionSource<FetchResult>();
+            engine.Submit(new FetchRequest(_f.Url("/gzip-bomb/200")) { DiscardBody = true }, r => { bigAt = Interlocked.Increment(ref order); bigDone.SetResult(r); });
+            await Task.Delay(60); // the compressed body is in by now, and being decoded
+            engine.Submit(new FetchRequest(_f.Url("/bytes/10")), r => { smallAt = Interlocked.Increment(ref order); smallDone.SetResult(r); });
+            FetchResult small = await smallDone.Task.WaitAsync(Patience);
+            FetchResult large = await bigDone.Task.WaitAsync(Patience);
+
+            Assert.Equal(200, small.StatusCode);
+            Assert.True(large.IsResponse, large.ErrorMessage);
+            Assert.Equal(200L * 1024 * 1024, large.ContentLength);
+            Assert.Null(large.GetBody());
+            Assert.True(smallAt < bigAt, $"the small request finished {(smallAt < bigAt ? "first" : "after the big one")}: the loop was busy decoding");
         }
 
         [Fact]
