@@ -47,6 +47,8 @@ namespace AsyncFetch
     {
         private readonly FetchSummary _summary = new FetchSummary();
         private readonly LatencyHistogram _latency = new LatencyHistogram();
+        private readonly Dictionary<int, long> _byStatus = new Dictionary<int, long>(); // per result: an int key, no string
+        private readonly Dictionary<FetchErrorKind, long> _byErrorKind = new Dictionary<FetchErrorKind, long>();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
 
         [MethodImpl(Hot.Path)]
@@ -64,12 +66,12 @@ namespace AsyncFetch
 
             if (result.ErrorKind == FetchErrorKind.None)
             {
-                Count(_summary.ByStatus, result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                _byStatus[result.StatusCode] = _byStatus.TryGetValue(result.StatusCode, out long n) ? n + 1 : 1;
                 _latency.Add(result.ElapsedMs);
             }
             else
             {
-                Count(_summary.ByErrorKind, result.ErrorKind.ToString());
+                _byErrorKind[result.ErrorKind] = _byErrorKind.TryGetValue(result.ErrorKind, out long n) ? n + 1 : 1;
             }
         }
 
@@ -82,6 +84,19 @@ namespace AsyncFetch
 
         public FetchSummary Build()
         {
+            // The string-keyed, sorted views (what JSON and the screen show) are made here, once.
+            _summary.ByStatus.Clear();
+            foreach (KeyValuePair<int, long> pair in _byStatus)
+            {
+                _summary.ByStatus[pair.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = pair.Value;
+            }
+
+            _summary.ByErrorKind.Clear();
+            foreach (KeyValuePair<FetchErrorKind, long> pair in _byErrorKind)
+            {
+                _summary.ByErrorKind[pair.Key.ToString()] = pair.Value;
+            }
+
             _summary.ElapsedSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3);
             _summary.LatencyP50Ms = _latency.Percentile(50);
             _summary.LatencyP95Ms = _latency.Percentile(95);
@@ -89,7 +104,5 @@ namespace AsyncFetch
             return _summary;
         }
 
-        private static void Count(SortedDictionary<string, long> counts, string key) =>
-            counts[key] = counts.TryGetValue(key, out long n) ? n + 1 : 1;
     }
 }
