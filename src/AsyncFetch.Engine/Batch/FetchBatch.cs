@@ -1,10 +1,9 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
-
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch

@@ -1,15 +1,14 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Loop;
-
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch
 {

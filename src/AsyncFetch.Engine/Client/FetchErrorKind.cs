@@ -1,3 +1,4 @@
+
 namespace AsyncFetch
 {
     /// <summary>Why a request produced no (complete) HTTP response. HTTP 4xx/5xx are not errors: they have a status code.</summary>

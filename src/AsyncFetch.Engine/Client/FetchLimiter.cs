@@ -1,9 +1,8 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using AsyncFetch.Engine.Client;
-
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch

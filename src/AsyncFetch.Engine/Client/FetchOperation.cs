@@ -1,13 +1,12 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Loop;
-
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Client
 {

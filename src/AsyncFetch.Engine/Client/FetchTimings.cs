@@ -1,3 +1,4 @@
+
 namespace AsyncFetch
 {
     /// <summary>Where the time of the final attempt went, in milliseconds. Phases that did not happen are 0.</summary>

@@ -1,11 +1,10 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Loop;
-
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Client
 {

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Generic;
-
+using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Client

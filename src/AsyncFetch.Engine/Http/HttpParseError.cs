@@ -1,3 +1,4 @@
+
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>Why the response parser rejected its input.</summary>

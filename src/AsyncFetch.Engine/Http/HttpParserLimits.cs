@@ -1,3 +1,4 @@
+
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>Bounds every read of the response parser.</summary>

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System;
+using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http

@@ -1,3 +1,4 @@
+
 namespace AsyncFetch.Engine.Internal
 {
     /// <summary>

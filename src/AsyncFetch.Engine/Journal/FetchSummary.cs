@@ -1,8 +1,8 @@
-using AsyncFetch.Engine.Internal;
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch
 {

@@ -1,6 +1,6 @@
-using AsyncFetch.Engine.Internal;
-using System.Runtime.CompilerServices;
 using System;
+using System.Runtime.CompilerServices;
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch
 {

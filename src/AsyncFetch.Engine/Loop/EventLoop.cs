@@ -1,11 +1,10 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
-
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Loop

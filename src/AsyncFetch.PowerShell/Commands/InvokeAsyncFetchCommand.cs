@@ -1,12 +1,12 @@
-using AsyncFetch.Engine.Internal;
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Threading;
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.PowerShell.Commands
 {

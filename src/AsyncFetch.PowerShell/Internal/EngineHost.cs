@@ -1,3 +1,4 @@
+
 namespace AsyncFetch.PowerShell
 {
     /// <summary>

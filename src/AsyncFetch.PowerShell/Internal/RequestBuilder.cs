@@ -1,11 +1,11 @@
-using AsyncFetch.Engine.Internal;
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Text;
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.PowerShell
 {

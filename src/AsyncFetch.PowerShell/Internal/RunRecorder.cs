@@ -1,7 +1,7 @@
-using AsyncFetch.Engine.Internal;
-using System.Runtime.CompilerServices;
 using System;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.PowerShell
 {
