@@ -72,9 +72,6 @@ namespace AsyncFetch.Engine.Client
 
         public long IdleSinceTicks { get; private set; }
 
-        /// <summary>Response bytes have arrived for the current request.</summary>
-        public bool ReceivedAny => _receivedAny;
-
         /// <summary>Opens a connection for <paramref name="op"/>, trying each address in turn.</summary>
         public void Connect(FetchOperation op, IPAddress[] addresses, int port)
         {

@@ -31,7 +31,6 @@ namespace AsyncFetch.PowerShell.Commands
         private readonly Stopwatch _sinceProgress = new Stopwatch();
         private FetchBatch? _batch;
         private RunRecorder? _recorder;
-        private readonly Dictionary<FetchResult, string?> _immediateErrors = new Dictionary<FetchResult, string?>();
         private bool _summarySet;
         private RequestDefaults _defaults = null!;
         private bool _verbose;
@@ -88,34 +87,30 @@ namespace AsyncFetch.PowerShell.Commands
                 if (admission.Immediate != null)
                 {
                     // Through the batch, so that -Ordered keeps its place and the statistics count it.
-                    _immediateErrors[admission.Immediate] = admission.ErrorId;
-                    while (!_batch!.TryAddCompleted(admission.Immediate))
-                    {
-                        Drain();
-                        if (!_batch.CanSubmit)
-                        {
-                            Wait();
-                        }
-                    }
+                    MakeRoom();
+                    _batch!.TryAddCompleted(admission.Immediate);
                 }
-
-                FetchRequest? request = admission.Request;
-                if (request == null)
+                else if (admission.Request != null)
                 {
-                    continue;
-                }
-
-                while (!_batch!.TrySubmit(request))
-                {
-                    Drain();
-                    if (!_batch.CanSubmit)
-                    {
-                        Wait();
-                    }
+                    MakeRoom();
+                    _batch!.TrySubmit(admission.Request);
                 }
             }
 
             Drain();
+        }
+
+        /// <summary>Drains, and waits while draining, until the window has room (only this thread submits, so it stays).</summary>
+        private void MakeRoom()
+        {
+            while (!_batch!.CanSubmit)
+            {
+                Drain();
+                if (!_batch.CanSubmit)
+                {
+                    Wait();
+                }
+            }
         }
 
         protected override void EndProcessing()
@@ -192,13 +187,7 @@ namespace AsyncFetch.PowerShell.Commands
         {
             while (_batch!.TryTake(out FetchResult result))
             {
-                string? errorId = null;
-                if (_immediateErrors.Count > 0 && _immediateErrors.TryGetValue(result, out errorId))
-                {
-                    _immediateErrors.Remove(result);
-                }
-
-                Emit(result, errorId);
+                Emit(result, _recorder!.TakeErrorId(result));
             }
 
             ReportProgress();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
@@ -12,20 +13,17 @@ namespace AsyncFetch.PowerShell
     /// <summary>The decision <see cref="RunRecorder.Admit"/> makes about one input.</summary>
     internal readonly struct Admission
     {
-        public Admission(FetchRequest? request, FetchResult? immediate, string? errorId)
+        public Admission(FetchRequest? request, FetchResult? immediate)
         {
             Request = request;
             Immediate = immediate;
-            ErrorId = errorId;
         }
 
         /// <summary>The request to send, if any.</summary>
         public FetchRequest? Request { get; }
 
-        /// <summary>A result to emit without sending anything (with <see cref="ErrorId"/> for its error record).</summary>
+        /// <summary>A result to emit without sending anything (its error id: <see cref="RunRecorder.TakeErrorId"/>).</summary>
         public FetchResult? Immediate { get; }
-
-        public string? ErrorId { get; }
     }
 
     internal sealed class RunRecorder : IDisposable
@@ -34,6 +32,7 @@ namespace AsyncFetch.PowerShell
         private readonly FetchJournalContents? _done;
         private readonly FetchSummaryBuilder _summary = new FetchSummaryBuilder();
         private long _skipped;
+        private readonly Dictionary<FetchResult, string> _errorIds = new Dictionary<FetchResult, string>(); // of immediate results whose id is not AsyncFetch.<Kind>
 
         private RunRecorder(FetchJournal? journal, FetchJournalContents? done)
         {
@@ -75,17 +74,31 @@ namespace AsyncFetch.PowerShell
             if (outcome == RequestBuilder.Outcome.NotAUrl)
             {
                 string message = string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
-                return new Admission(null, FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message), ErrorIds.NoUriProperty);
+                FetchResult notAUrl = FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message);
+                _errorIds[notAUrl] = ErrorIds.NoUriProperty;
+                return new Admission(null, notAUrl);
             }
 
             if (_done != null && _done.Succeeded.Contains(FetchIdentity.Of(request!)))
             {
                 _summary.AddSkipped();
                 System.Threading.Interlocked.Increment(ref _skipped);
-                return includeSkipped ? new Admission(null, FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped), null) : default;
+                return includeSkipped ? new Admission(null, FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped)) : default;
             }
 
-            return new Admission(request, null, null);
+            return new Admission(request, null);
+        }
+
+        /// <summary>The ErrorId for a result this recorder created in <see cref="Admit"/> (null: the usual AsyncFetch.&lt;Kind&gt;).</summary>
+        public string? TakeErrorId(FetchResult result)
+        {
+            if (_errorIds.Count == 0 || !_errorIds.TryGetValue(result, out string? id))
+            {
+                return null;
+            }
+
+            _errorIds.Remove(result);
+            return id;
         }
 
         /// <summary>

@@ -14,7 +14,6 @@ namespace AsyncFetch.PowerShell
     public sealed partial class FetchJob
     {
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
-        private readonly Dictionary<FetchResult, string?> _immediateErrors = new Dictionary<FetchResult, string?>();
 
         private void Pump()
         {
@@ -32,9 +31,9 @@ namespace AsyncFetch.PowerShell
 
                     // -OnComplete backpressure: results wait in the batch (bounded by its window) while the
                     // callback is behind, instead of piling up in the runner.
-                    while ((_runner == null || _runner.Backlog < _window) && TryTake(out FetchResult result, out string? errorId))
+                    while ((_runner == null || _runner.Backlog < _window) && _batch.TryTake(out FetchResult result))
                     {
-                        Emit(result, errorId);
+                        Emit(result, _recorder.TakeErrorId(result));
                     }
 
                     if (sinceProgress.Elapsed >= ProgressInterval)
@@ -95,7 +94,7 @@ namespace AsyncFetch.PowerShell
             DateTime deadline = DateTime.UtcNow.AddSeconds(10);
             while (!_batch.IsDrained && DateTime.UtcNow < deadline)
             {
-                while (TryTake(out FetchResult result, out _))
+                while (_batch.TryTake(out FetchResult result))
                 {
                     Output.Add(PSObject.AsPSObject(result)); // canceled by the stop or the failure, not an error of its own
                 }
@@ -121,7 +120,6 @@ namespace AsyncFetch.PowerShell
             Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped);
             if (admission.Immediate != null)
             {
-                _immediateErrors[admission.Immediate] = admission.ErrorId;
                 _batch.TryAddCompleted(admission.Immediate); // the caller checked CanSubmit; keeps -Ordered and the counts
             }
 
@@ -129,22 +127,6 @@ namespace AsyncFetch.PowerShell
             {
                 _batch.TrySubmit(admission.Request); // an input is a request or an immediate result, never both
             }
-        }
-
-        private bool TryTake(out FetchResult result, out string? errorId)
-        {
-            errorId = null;
-            if (!_batch.TryTake(out result))
-            {
-                return false;
-            }
-
-            if (_immediateErrors.Count > 0 && _immediateErrors.TryGetValue(result, out errorId))
-            {
-                _immediateErrors.Remove(result);
-            }
-
-            return true;
         }
 
         private void Emit(FetchResult result, string? errorId)
