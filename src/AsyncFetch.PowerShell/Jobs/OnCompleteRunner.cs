@@ -15,15 +15,15 @@ namespace AsyncFetch.PowerShell
     internal sealed class OnCompleteRunner : IDisposable
     {
         private const string Wrapper = @"
-param([string] $__AsyncFetchOnComplete)
+param([string] $__AsyncFetchOnComplete, [string] $__AsyncFetchFailedFormat, [string] $__AsyncFetchFailedId)
 begin { $__asyncFetchCallback = [scriptblock]::Create($__AsyncFetchOnComplete) }
 process {
     $__asyncFetchResult = $_
     try { & $__asyncFetchCallback $__asyncFetchResult }
     catch {
         $__asyncFetchError = [AsyncFetch.PowerShell.FetchException]::new(
-            ('-OnComplete failed for {0}: {1}' -f $__asyncFetchResult.RequestedUri, $_.Exception.Message), $_.Exception, $__asyncFetchResult)
-        Write-Error -Exception $__asyncFetchError -ErrorId 'AsyncFetch.OnCompleteFailed' -Category InvalidResult -TargetObject $__asyncFetchResult
+            ($__AsyncFetchFailedFormat -f $__asyncFetchResult.RequestedUri, $_.Exception.Message), $_.Exception, $__asyncFetchResult)
+        Write-Error -Exception $__asyncFetchError -ErrorId $__AsyncFetchFailedId -Category InvalidResult -TargetObject $__asyncFetchResult
     }
     finally { $__AsyncFetchCounter.Done() }
 }";
@@ -56,7 +56,8 @@ process {
 
             _runspace.SessionStateProxy.SetVariable("__AsyncFetchCounter", _counter);
             _ps.Streams.Error = errors;
-            _ps.AddScript(Wrapper).AddArgument(scriptText);
+            // The message and ErrorId are Invoke-AsyncFetch's own (resx and ErrorIds), not retyped in the script.
+            _ps.AddScript(Wrapper).AddArgument(scriptText).AddArgument(Strings.OnCompleteFailed).AddArgument(ErrorIds.OnCompleteFailed);
             _invocation = _ps.BeginInvoke<object, PSObject>(_input, output);
         }
 
