@@ -19,10 +19,6 @@ BeforeAll {
     }
 
     # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
-    function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
-        ($Record.FullyQualifiedErrorId -split ',')[0]
-    }
-
     # Reads a journal (also while another process appends to it): Entries (parsed objects) and Torn (the other non-blank lines).
     function Read-Journal([string] $Path) {
         $Path = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)

@@ -33,10 +33,6 @@ BeforeAll {
         $j
     }
 
-    # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
-    function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
-        ($Record.FullyQualifiedErrorId -split ',')[0]
-    }
 
 }
 

@@ -10,10 +10,6 @@ BeforeAll {
     # -JournalPath /dev/full takes a companion lock file /dev/full.lock: removed afterwards unless it was there before.
     $script:devFullLockExisted = Test-Path -LiteralPath '/dev/full.lock'
 
-    # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
-    function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
-        ($Record.FullyQualifiedErrorId -split ',')[0]
-    }
 
 
     # Waits (bounded) until the server has no request in flight (a stopped job's requests were aborted).

@@ -11,10 +11,6 @@ BeforeAll {
 
 
 
-    # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
-    function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
-        ($Record.FullyQualifiedErrorId -split ',')[0]
-    }
 }
 
 AfterAll {

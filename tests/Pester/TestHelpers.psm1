@@ -90,9 +90,15 @@ function Get-UnusedPort {
     $p
 }
 
+function Get-ErrorId {
+    # The ErrorId of an error record: the part of FullyQualifiedErrorId before the comma.
+    param([System.Management.Automation.ErrorRecord] $Record)
+    ($Record.FullyQualifiedErrorId -split ',')[0]
+}
+
 function Remove-FetchJobs {
     # Every test removes the jobs it created (AfterEach).
     Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
 }
 
-Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs
+Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs, Get-ErrorId
