@@ -52,7 +52,7 @@ namespace AsyncFetch
             options ??= new FetchBatchOptions();
             options.Validate();
             _engine = engine ?? throw new ArgumentNullException(nameof(engine));
-            _limiter = engine.CreateLimiter(options.MaxConcurrency, options.EffectivePerHostLimit);
+            _limiter = engine.CreateLimiter(options.MaxConcurrency, options.EffectivePerHostLimit, options.RateLimit, options.PerHostRateLimit);
             _window = options.EffectiveWindow;
             _ordered = options.Ordered;
             _reorder = _ordered ? new FetchResult?[_window] : Array.Empty<FetchResult?>();

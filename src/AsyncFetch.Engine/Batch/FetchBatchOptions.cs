@@ -12,6 +12,15 @@ namespace AsyncFetch
         public int PerHostLimit { get; set; }
 
         /// <summary>
+        /// Requests started per second in all (the batch's -RateLimit), spaced evenly with a burst of one: 20 starts one
+        /// request every 50 ms whatever <see cref="MaxConcurrency"/> is. 0 (the default): no limit.
+        /// </summary>
+        public double RateLimit { get; set; }
+
+        /// <summary>Requests started per second to one host, spaced evenly with a burst of one; 0 (the default): no limit.</summary>
+        public double PerHostRateLimit { get; set; }
+
+        /// <summary>
         /// Requests submitted but not yet taken by the consumer, at most (0: four times the concurrency, at least
         /// 64). This bounds memory for any input length, and also bounds the reorder buffer of an ordered batch.
         /// </summary>
@@ -34,6 +43,11 @@ namespace AsyncFetch
             if (PerHostLimit < 0 || Window < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(PerHostLimit), "Limits cannot be negative.");
+            }
+
+            if (!FetchEngineOptions.IsValidRate(RateLimit) || !FetchEngineOptions.IsValidRate(PerHostRateLimit))
+            {
+                throw new ArgumentOutOfRangeException(nameof(RateLimit), "Rate limits must be finite and not negative (0 for none).");
             }
         }
     }

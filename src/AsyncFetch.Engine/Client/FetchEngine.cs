@@ -54,8 +54,8 @@ namespace AsyncFetch
             };
             ReceiveBuffer = new byte[Options.MaxHeaderBytes + (64 * 1024)];
             _idleTicks = (long)(Options.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
-            DefaultLimiter = new FetchLimiter(Options.MaxConcurrency, Options.PerHostLimit);
             Loop = new EventLoop(selector ?? Selectors.Create(Options.Selector), "AsyncFetch event loop");
+            DefaultLimiter = new FetchLimiter(Loop, Options.MaxConcurrency, Options.PerHostLimit, Options.RateLimit, Options.PerHostRateLimit);
             Loop.Faulted += OnLoopFaulted;
             Loop.CallbackFailed += e => CallbackFailed?.Invoke(e);
             Dns = new DnsResolver(Loop, Options.DnsCacheTime, Options.Resolver);
@@ -98,8 +98,17 @@ namespace AsyncFetch
         /// <summary>The loop's scratch buffer every connection reads into (loop thread only).</summary>
         internal byte[] ReceiveBuffer { get; }
 
-        /// <summary>A limiter with its own limits for a batch of requests on this engine (a job, a cmdlet call).</summary>
-        public FetchLimiter CreateLimiter(int maxConcurrency, int perHostLimit) => new FetchLimiter(maxConcurrency, perHostLimit);
+        /// <summary>A limiter with its own concurrency limits (and no rate limits) for a batch of requests on this engine (a job, a cmdlet call).</summary>
+        public FetchLimiter CreateLimiter(int maxConcurrency, int perHostLimit) => new FetchLimiter(Loop, maxConcurrency, perHostLimit);
+
+        /// <summary>
+        /// A limiter with its own limits for a batch of requests on this engine (a job, a cmdlet call): concurrency
+        /// in all and per host, and request starts per second in all (<paramref name="rateLimit"/>) and per host
+        /// (<paramref name="perHostRateLimit"/>), each spaced evenly with a burst of one; 0 means no rate limit.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">A limit below 1, or a rate that is negative, NaN or infinite.</exception>
+        public FetchLimiter CreateLimiter(int maxConcurrency, int perHostLimit, double rateLimit, double perHostRateLimit) =>
+            new FetchLimiter(Loop, maxConcurrency, perHostLimit, rateLimit, perHostRateLimit);
 
         /// <summary>
         /// Starts a request; <paramref name="onComplete"/> receives its result exactly once. The callback runs on

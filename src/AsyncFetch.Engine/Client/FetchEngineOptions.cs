@@ -12,6 +12,15 @@ namespace AsyncFetch
         /// <summary>Requests in flight at once to one host name.</summary>
         public int PerHostLimit { get; set; } = 16;
 
+        /// <summary>
+        /// Requests started per second in all by the engine's default limiter (requests submitted without a limiter
+        /// of their own), spaced evenly with a burst of one; 0 (the default) for no limit.
+        /// </summary>
+        public double RateLimit { get; set; }
+
+        /// <summary>Requests started per second to one host by the engine's default limiter, spaced evenly with a burst of one; 0 (the default) for no limit.</summary>
+        public double PerHostRateLimit { get; set; }
+
         /// <summary>Default total time per attempt.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
 
@@ -53,6 +62,11 @@ namespace AsyncFetch
                 throw new ArgumentOutOfRangeException(nameof(PerHostLimit), "PerHostLimit must be at least 1.");
             }
 
+            if (!IsValidRate(RateLimit) || !IsValidRate(PerHostRateLimit))
+            {
+                throw new ArgumentOutOfRangeException(nameof(RateLimit), "Rate limits must be finite and not negative (0 for none).");
+            }
+
             foreach (char c in UserAgent ?? string.Empty)
             {
                 if ((c < 0x20 && c != '\t') || c == 0x7F)
@@ -68,5 +82,7 @@ namespace AsyncFetch
 
             return this;
         }
+
+        internal static bool IsValidRate(double perSecond) => perSecond >= 0 && !double.IsInfinity(perSecond); // NaN fails the first test
     }
 }

@@ -1,0 +1,54 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using static AsyncFetch.Engine.Tests.Batch.BatchTestUtil;
+using static AsyncFetch.Engine.Tests.Client.TestUtil;
+
+namespace AsyncFetch.Engine.Tests.Batch
+{
+    /// <summary>The batch's rate limits reach its limiter and hold as the server sees them. Own fixture: the arrival log is ours alone.</summary>
+    public sealed class FetchBatchRateTests : IClassFixture<ServerFixture>
+    {
+        private readonly ServerFixture _f;
+
+        public FetchBatchRateTests(ServerFixture fixture) => _f = fixture;
+
+        [Fact]
+        public void RateLimit_spaces_the_batch_whatever_its_concurrency()
+        {
+            using FetchEngine engine = NewEngine();
+            using var batch = new FetchBatch(engine, new FetchBatchOptions { MaxConcurrency = 100, RateLimit = 10, PerHostRateLimit = 8 });
+            Assert.Equal(10, batch.Limiter.RateLimit);
+            Assert.Equal(8, batch.Limiter.PerHostRateLimit);
+            _f.Server.Stats.Reset();
+
+            List<FetchResult> results = Run(batch, Enumerable.Range(0, 10).Select(_ => new FetchRequest(_f.Url("/bytes/6"))));
+
+            Assert.All(results, r => Assert.Equal(200, r.StatusCode));
+            double[] arrivals = _f.Server.Stats.GetArrivals().Where(a => a.Path == "/bytes/6").Select(a => a.Ms).OrderBy(t => t).ToArray();
+            Assert.Equal(10, arrivals.Length);
+
+            // The per-host 8/s is the tighter one here: 9 intervals of 125 ms.
+            Assert.True(arrivals[^1] - arrivals[0] >= 800, $"10 requests at 8/s arrived within {arrivals[^1] - arrivals[0]:0} ms");
+        }
+
+        [Fact]
+        public void Without_rates_the_limiter_has_none()
+        {
+            using FetchEngine engine = NewEngine();
+            using var batch = new FetchBatch(engine, new FetchBatchOptions { MaxConcurrency = 4 });
+            Assert.Equal(0, batch.Limiter.RateLimit);
+            Assert.Equal(0, batch.Limiter.PerHostRateLimit);
+        }
+
+        [Theory]
+        [InlineData(-1.0, 0.0)]
+        [InlineData(0.0, double.NaN)]
+        [InlineData(double.PositiveInfinity, 0.0)]
+        public void Invalid_rates_are_refused(double rate, double perHost)
+        {
+            using FetchEngine engine = NewEngine();
+            Assert.Throws<ArgumentOutOfRangeException>(() => new FetchBatch(engine, new FetchBatchOptions { RateLimit = rate, PerHostRateLimit = perHost }));
+        }
+    }
+}
