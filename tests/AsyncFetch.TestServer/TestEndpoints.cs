@@ -16,7 +16,7 @@ using Microsoft.Extensions.Primitives;
 namespace AsyncFetch.TestServer;
 
 /// <summary>The single terminal middleware of <see cref="LoopbackServer"/>: a switch on the path.</summary>
-internal sealed class TestEndpoints
+internal sealed partial class TestEndpoints
 {
     public const long MaxBodySize = 256L * 1024 * 1024;
     private const int MaxEchoBodyText = 16 * 1024 * 1024;
@@ -79,6 +79,11 @@ internal sealed class TestEndpoints
                 case "redirect-to": return RedirectToAsync(context);
                 case "redirect-loop": return RedirectAsync(context, StatusCodes.Status302Found, "/redirect-loop");
                 case "gzip-broken": return GzipBrokenAsync(context);
+
+                // Redirect and retry policy (TestEndpoints.Retry.cs)
+                case "flaky": return FlakyAsync(context);
+                case "flaky-count": return FlakyCountAsync(context);
+                case "redirect-body": return RedirectWithBodyAsync(context);
                 default: return NotFoundAsync(context);
             }
         }
@@ -112,6 +117,12 @@ internal sealed class TestEndpoints
                     : BadRequestAsync(context);
             case "headers":
                 return TryParse(arg, 0, 10_000, out long count) ? HeadersAsync(context, (int)count) : BadRequestAsync(context);
+
+            // Redirect and retry policy (TestEndpoints.Retry.cs)
+            case "retry-after":
+                return TryParse(arg, 200, 599, out long retryStatus) ? RetryAfterAsync(context, (int)retryStatus) : BadRequestAsync(context);
+            case "redirect-no-location":
+                return TryParse(arg, 300, 399, out long bareStatus) ? RedirectWithoutLocationAsync(context, (int)bareStatus) : BadRequestAsync(context);
             default:
                 return NotFoundAsync(context);
         }

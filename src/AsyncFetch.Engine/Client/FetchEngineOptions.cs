@@ -45,6 +45,29 @@ namespace AsyncFetch
         /// <summary>Send Accept-Encoding: gzip, deflate and decode such bodies.</summary>
         public bool AutomaticDecompression { get; set; } = true;
 
+        /// <summary>Default for <see cref="FetchRequest.MaximumRedirection"/>: redirects followed at most (0: none, the 3xx is the result).</summary>
+        public int MaximumRedirection { get; set; } = 5;
+
+        /// <summary>Default for <see cref="FetchRequest.PreserveAuthorizationOnRedirect"/>.</summary>
+        public bool PreserveAuthorizationOnRedirect { get; set; }
+
+        /// <summary>Default for <see cref="FetchRequest.AllowInsecureRedirect"/>.</summary>
+        public bool AllowInsecureRedirect { get; set; }
+
+        /// <summary>Default for <see cref="FetchRequest.MaximumRetryCount"/> (0: no retries).</summary>
+        public int MaximumRetryCount { get; set; }
+
+        /// <summary>Default for <see cref="FetchRequest.RetryInterval"/>: the first retry's delay, doubled for each further one.</summary>
+        public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>
+        /// The longest wait before a retry. The exponential backoff is capped at it; a Retry-After header asking
+        /// for longer is not obeyed at all: the request is not retried and that response (429, 503) is the result,
+        /// since waiting less than the server asked would only hammer it, and holding a request for an hour would
+        /// stall a batch. Default 120 s.
+        /// </summary>
+        public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(120);
+
         public SelectorKind Selector { get; set; } = SelectorKind.Default;
 
         /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
@@ -78,6 +101,16 @@ namespace AsyncFetch
             if (Timeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)
             {
                 throw new ArgumentOutOfRangeException(nameof(Timeout), "Timeouts must be positive.");
+            }
+
+            if (MaximumRedirection < 0 || MaximumRetryCount < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaximumRedirection), "MaximumRedirection and MaximumRetryCount must not be negative.");
+            }
+
+            if (RetryInterval < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(RetryInterval), "RetryInterval and MaxRetryDelay must not be negative.");
             }
 
             return this;

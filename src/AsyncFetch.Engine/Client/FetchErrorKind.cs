@@ -39,5 +39,12 @@ namespace AsyncFetch
 
         /// <summary>Not fetched: a resumed run's journal shows it already succeeded (not an error).</summary>
         Skipped,
+
+        /// <summary>
+        /// A redirect could not be followed: more hops than MaximumRedirection, a loop (a URI and method seen
+        /// before in the chain), a Location that is not a usable http(s) URL, or https to http without
+        /// AllowInsecureRedirect. Appended last so stored numeric values of the other kinds stay stable.
+        /// </summary>
+        Redirect,
     }
 }

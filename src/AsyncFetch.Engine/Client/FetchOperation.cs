@@ -19,8 +19,9 @@ namespace AsyncFetch.Engine.Client
     /// or a new one resolved and connected (under the connect timeout), request sent, response parsed into
     /// this object (it is the parser's sink). A failure on a reused connection before any response byte is
     /// a stale keep-alive connection: an idempotent request gets one more attempt on a new connection.
+    /// Redirects and retries with backoff sit above the attempt: see FetchOperation.Policy.cs.
     /// </summary>
-    internal sealed class FetchOperation : IHttpBodySink
+    internal sealed partial class FetchOperation : IHttpBodySink
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
@@ -54,7 +55,8 @@ namespace AsyncFetch.Engine.Client
             Result = new FetchResult(request);
         }
 
-        public FetchRequest Request { get; }
+        /// <summary>The request being sent: the caller's, or after a redirect the next hop's (the result keeps the caller's).</summary>
+        public FetchRequest Request { get; private set; }
 
         public FetchResult Result { get; }
 
@@ -146,6 +148,7 @@ namespace AsyncFetch.Engine.Client
         public int WriteRequestHead(ref byte[] buffer, out byte[]? separateBody)
         {
             FetchEngineOptions o = _engine.Options;
+            _requestSent = true; // from here on a non-idempotent request is not retried
             int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression);
             byte[]? body = Request.Body;
             separateBody = null;
@@ -186,6 +189,11 @@ namespace AsyncFetch.Engine.Client
             Result.ReasonPhrase = parser.ReasonPhrase;
             Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
             Result.Headers = parser.Headers;
+            if (parser.StatusCode >= 301 && InterceptResponse(parser))
+            {
+                return; // a redirect to follow or a status to retry: its body is drained and discarded
+            }
+
             string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
             _contentEncoding = ContentDecoder.IsSupported(encoding) ? encoding : null;
             _keepBody = !Request.DiscardBody || _contentEncoding != null;
@@ -210,6 +218,11 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void OnBody(ReadOnlySpan<byte> data)
         {
+            if (_plan != ResponsePlan.Deliver)
+            {
+                return; // the body of a redirect or of a response to be retried: nobody will see it
+            }
+
             // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
             // decoding), since it is held in memory until then.
             if (_keepBody && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
@@ -255,6 +268,13 @@ namespace AsyncFetch.Engine.Client
 
             try
             {
+                if (_plan != ResponsePlan.Deliver)
+                {
+                    FollowPlan();
+                    return;
+                }
+
+                _responseComplete = true;
                 CompleteResponse();
             }
             catch (Exception e)
@@ -433,8 +453,14 @@ namespace AsyncFetch.Engine.Client
             Fail(FetchErrorKind.ConnectionLost, message, null);
         }
 
-        /// <summary>Loop thread (or any thread before the request reached the loop): fails the request.</summary>
-        public void Fail(FetchErrorKind kind, string message, Exception? exception) => Complete(kind, message, exception);
+        /// <summary>Loop thread (or any thread before the request reached the loop): fails the attempt, which is retried if the retry policy allows, or else the request.</summary>
+        public void Fail(FetchErrorKind kind, string message, Exception? exception)
+        {
+            if (!TryRetryFailure(kind, exception))
+            {
+                Complete(kind, message, exception);
+            }
+        }
 
         /// <summary>Loop thread: cancellation requested through the token.</summary>
         public void Cancel() => Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
@@ -467,17 +493,10 @@ namespace AsyncFetch.Engine.Client
                 Result.Timings.ConnectMs = 0;
                 Result.Timings.FirstByteMs = 0;
                 Result.StatusCode = 0;
+                _requestSent = false;
+                _responseComplete = false;
                 _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
-
-                HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
-                if (pooled != null)
-                {
-                    pooled.StartRequest(this);
-                    return;
-                }
-
-                _dnsStart = EventLoop.Now;
-                _engine.Dns.Resolve(_uri.DnsSafeHost, ResolvedCallback, this);
+                Open(allowPooled);
             }
             catch (Exception e)
             {
@@ -485,12 +504,31 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
+        /// <summary>Sends the current request on an idle pooled connection of its origin, or resolves and connects a new one.</summary>
+        [MethodImpl(Hot.Path)]
+        private void Open(bool allowPooled)
+        {
+            HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
+            if (pooled != null)
+            {
+                pooled.StartRequest(this);
+                return;
+            }
+
+            _dnsStart = EventLoop.Now;
+            _resolving = true;
+            _engine.Dns.Resolve(_uri.DnsSafeHost, ResolvedCallback, this);
+        }
+
         private void OnResolved(IPAddress[]? addresses, Exception? error)
         {
-            if (IsCompleted)
+            // Not resolving: the answer to an attempt abandoned meanwhile (timed out during DNS, then retried).
+            if (IsCompleted || !_resolving)
             {
                 return;
             }
+
+            _resolving = false;
 
             try
             {
@@ -536,6 +574,7 @@ namespace AsyncFetch.Engine.Client
             {
                 loop.CancelTimer(_totalTimer);
                 loop.CancelTimer(_connectTimer);
+                loop.CancelTimer(_retryTimer);
                 HttpConnection? connection = Connection;
                 Connection = null;
                 connection?.Abort();
@@ -547,6 +586,7 @@ namespace AsyncFetch.Engine.Client
 
             _totalTimer = null;
             _connectTimer = null;
+            _retryTimer = null;
             _body = null;
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;

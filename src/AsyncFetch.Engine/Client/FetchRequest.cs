@@ -24,10 +24,10 @@ namespace AsyncFetch
         }
 
         /// <summary>The target; null when <see cref="RawUri"/> could not be parsed at all.</summary>
-        public Uri? Uri { get; }
+        public Uri? Uri { get; private set; }
 
         /// <summary>The URL text as given, when the request was made from a string.</summary>
-        public string? RawUri { get; }
+        public string? RawUri { get; private set; }
 
         private string _method = "GET";
 
@@ -54,7 +54,7 @@ namespace AsyncFetch
 
         public string? UserAgent { get; set; }
 
-        /// <summary>Total time allowed for one attempt, from its start to the end of the response.</summary>
+        /// <summary>Total time allowed for one attempt, from its start to the end of the response, redirect hops included.</summary>
         public TimeSpan? Timeout { get; set; }
 
         public TimeSpan? ConnectTimeout { get; set; }
@@ -64,6 +64,51 @@ namespace AsyncFetch
 
         /// <summary>Read and count the body but do not keep it (the result's Body is null).</summary>
         public bool DiscardBody { get; set; }
+
+        /// <summary>
+        /// Redirects (301, 302, 303, 307, 308) followed at most; 0 returns the 3xx response itself as the result.
+        /// One more redirect than this fails the request (FetchErrorKind.Redirect). Null: the engine's default (5).
+        /// </summary>
+        public int? MaximumRedirection
+        {
+            get => _maximumRedirection;
+            set => _maximumRedirection = NotNegative(value, nameof(MaximumRedirection));
+        }
+
+        /// <summary>Keep Authorization and Cookie headers when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).</summary>
+        public bool? PreserveAuthorizationOnRedirect { get; set; }
+
+        /// <summary>Follow a redirect from https to http (refused otherwise, as FetchErrorKind.Redirect). Null: the engine's default (false).</summary>
+        public bool? AllowInsecureRedirect { get; set; }
+
+        /// <summary>
+        /// Retries after a transient failure (connect failure, timeout, connection lost, DNS "try again") or a
+        /// 408/429/500/502/503/504 response; idempotent methods only, other methods only when nothing of the
+        /// request was sent. Null: the engine's default (0, no retries).
+        /// </summary>
+        public int? MaximumRetryCount
+        {
+            get => _maximumRetryCount;
+            set => _maximumRetryCount = NotNegative(value, nameof(MaximumRetryCount));
+        }
+
+        /// <summary>
+        /// The first retry's delay (Invoke-WebRequest's -RetryIntervalSec); each further retry doubles it, with
+        /// ±20 % jitter, capped at the engine's MaxRetryDelay. A Retry-After header on 429/503 replaces it.
+        /// Null: the engine's default (5 s).
+        /// </summary>
+        public TimeSpan? RetryInterval
+        {
+            get => _retryInterval;
+            set => _retryInterval = value < TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(RetryInterval), "RetryInterval must not be negative.") : value;
+        }
+
+        private int? _maximumRedirection;
+        private int? _maximumRetryCount;
+        private TimeSpan? _retryInterval;
+
+        private static int? NotNegative(int? value, string name) =>
+            value < 0 ? throw new ArgumentOutOfRangeException(name, name + " must not be negative.") : value;
 
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
@@ -89,12 +134,50 @@ namespace AsyncFetch
             copy.MaxResponseBytes = MaxResponseBytes;
             copy.DiscardBody = DiscardBody;
             copy.Tag = Tag;
+            copy._maximumRedirection = _maximumRedirection;
+            copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;
+            copy.AllowInsecureRedirect = AllowInsecureRedirect;
+            copy._maximumRetryCount = _maximumRetryCount;
+            copy._retryInterval = _retryInterval;
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 copy.Headers.Add(h);
             }
 
             return copy;
+        }
+
+        /// <summary>
+        /// The request for the next hop of a redirect: a <see cref="Clone"/> aimed at <paramref name="target"/>,
+        /// turned into a bodiless GET (its Content-* headers dropped) when <paramref name="becomeGet"/>, without
+        /// Authorization and Cookie when <paramref name="dropCredentials"/>, and without a caller-set Host header
+        /// when the origin changes (it named the old one).
+        /// </summary>
+        internal FetchRequest ForRedirect(Uri target, bool becomeGet, bool dropCredentials, bool originChanged)
+        {
+            FetchRequest next = Clone();
+            next.Uri = target;
+            next.RawUri = null;
+            if (becomeGet)
+            {
+                next._method = "GET";
+                next.Body = null;
+                next.ContentType = null;
+            }
+
+            for (int i = next.Headers.Count - 1; i >= 0; i--)
+            {
+                string name = next.Headers[i].Key;
+                if ((becomeGet && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                    || (becomeGet && string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                    || (dropCredentials && (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)))
+                    || (originChanged && string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)))
+                {
+                    next.Headers.RemoveAt(i);
+                }
+            }
+
+            return next;
         }
 
         public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);

@@ -38,8 +38,23 @@ namespace AsyncFetch
         /// <summary>The URL as requested (the text given, when the request was made from a string).</summary>
         public string RequestedUri { get; }
 
-        /// <summary>The URL the response came from (today always the requested one: redirects are not followed yet); null for an unusable URL.</summary>
+        /// <summary>
+        /// The URL the response came from: the requested one, or the last redirect target when redirects were
+        /// followed (for a failure, the URL of the last request tried). Null for an unusable URL.
+        /// </summary>
         public Uri? Uri { get; internal set; }
+
+        /// <summary>How many redirects were followed to reach <see cref="Uri"/> (0 when none).</summary>
+        public int RedirectCount => Redirects?.Count ?? 0;
+
+        /// <summary>
+        /// The redirects followed, in order (empty when none). A method, not a property, for the same reason as
+        /// <see cref="GetBody"/>: flat rows for Export-Csv and ConvertTo-Json.
+        /// </summary>
+        public System.Collections.Generic.IReadOnlyList<FetchRedirect> GetRedirects() =>
+            (System.Collections.Generic.IReadOnlyList<FetchRedirect>?)Redirects ?? Array.Empty<FetchRedirect>();
+
+        internal System.Collections.Generic.List<FetchRedirect>? Redirects { get; set; }
 
         public string Method { get; }
 
@@ -68,10 +83,13 @@ namespace AsyncFetch
 
         public FetchTimings Timings { get; } = new FetchTimings();
 
-        /// <summary>Total milliseconds of the final attempt, to the microsecond (Timings has the unrounded phases).</summary>
+        /// <summary>Total milliseconds of the final attempt (with its redirect hops), to the microsecond (Timings has the unrounded phases).</summary>
         public double ElapsedMs => Math.Round(Timings.TotalMs, 3);
 
-        /// <summary>How many attempts were made (a silent retry on a stale keep-alive connection counts).</summary>
+        /// <summary>
+        /// How many attempts were made: 1 plus the retries (MaximumRetryCount) and the silent retry on a stale
+        /// keep-alive connection. Redirect hops are part of their attempt and do not count.
+        /// </summary>
         public int Attempts { get; internal set; }
 
         public FetchErrorKind ErrorKind { get; internal set; }
