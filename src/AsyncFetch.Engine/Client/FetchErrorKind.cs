@@ -39,5 +39,11 @@ namespace AsyncFetch
 
         /// <summary>Not fetched: a resumed run's journal shows it already succeeded (not an error).</summary>
         Skipped,
+
+        /// <summary>
+        /// The response could not be written to its output file: the file exists (without Force), a directory is
+        /// missing or cannot be created, permission denied, disk full. Appended last: stored numeric values stay valid.
+        /// </summary>
+        File,
     }
 }

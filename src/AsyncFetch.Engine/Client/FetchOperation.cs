@@ -20,7 +20,7 @@ namespace AsyncFetch.Engine.Client
     /// this object (it is the parser's sink). A failure on a reused connection before any response byte is
     /// a stale keep-alive connection: an idempotent request gets one more attempt on a new connection.
     /// </summary>
-    internal sealed class FetchOperation : IHttpBodySink
+    internal sealed partial class FetchOperation : IHttpBodySink
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
@@ -188,6 +188,11 @@ namespace AsyncFetch.Engine.Client
             Result.Headers = parser.Headers;
             string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
             _contentEncoding = ContentDecoder.IsSupported(encoding) ? encoding : null;
+            if (Request.HasOutputTarget && BeginDownload(parser))
+            {
+                return; // the body goes to a file (FetchOperation.Download.cs)
+            }
+
             _keepBody = !Request.DiscardBody || _contentEncoding != null;
             _bodyLength = 0;
             _body = null;
@@ -210,6 +215,13 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void OnBody(ReadOnlySpan<byte> data)
         {
+            if (_download != null)
+            {
+                _download.Write(data);
+                _bodyLength += data.Length;
+                return;
+            }
+
             // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
             // decoding), since it is held in memory until then.
             if (_keepBody && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
@@ -266,6 +278,12 @@ namespace AsyncFetch.Engine.Client
 
         private void CompleteResponse()
         {
+            if (_download != null)
+            {
+                CompleteDownload();
+                return;
+            }
+
             if (_contentEncoding != null && _body != null)
             {
                 byte[] body = _body;
@@ -453,6 +471,7 @@ namespace AsyncFetch.Engine.Client
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
             Connection = null;
+            AbandonDownload();
             Deliver();
         }
 
@@ -462,6 +481,11 @@ namespace AsyncFetch.Engine.Client
             try
             {
                 Result.Attempts++;
+                if (_download != null)
+                {
+                    AbandonDownload(); // a previous attempt's partial file
+                }
+
                 _attemptStart = EventLoop.Now;
                 Result.Timings.DnsMs = 0;
                 Result.Timings.ConnectMs = 0;
@@ -548,6 +572,11 @@ namespace AsyncFetch.Engine.Client
             _totalTimer = null;
             _connectTimer = null;
             _body = null;
+            if (_download != null)
+            {
+                AbandonDownload(); // a failure after the file was started: no partial file stays
+            }
+
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
             Result.Exception = exception;
