@@ -84,6 +84,7 @@ internal sealed partial class TestEndpoints
                 case "flaky": return FlakyAsync(context);
                 case "flaky-count": return FlakyCountAsync(context);
                 case "redirect-body": return RedirectWithBodyAsync(context);
+                case "attachment": return AttachmentAsync(context); // TestEndpoints.Downloads.cs
                 default: return NotFoundAsync(context);
             }
         }

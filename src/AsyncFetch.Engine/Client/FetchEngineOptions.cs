@@ -42,6 +42,12 @@ namespace AsyncFetch
         /// <summary>Default limit on a (decoded) response body kept in memory.</summary>
         public long MaxResponseBytes { get; set; } = 256L * 1024 * 1024;
 
+        /// <summary>
+        /// Default limit on the bytes a download writes to disk (decoded size for a compressed body); -1, the
+        /// default, for no limit: downloads exist for big files, and their bodies never sit in memory.
+        /// </summary>
+        public long MaxDownloadBytes { get; set; } = -1;
+
         /// <summary>Send Accept-Encoding: gzip, deflate and decode such bodies.</summary>
         public bool AutomaticDecompression { get; set; } = true;
 

@@ -46,5 +46,11 @@ namespace AsyncFetch
         /// AllowInsecureRedirect. Appended last so stored numeric values of the other kinds stay stable.
         /// </summary>
         Redirect,
+
+        /// <summary>
+        /// The response could not be written to its output file: the file exists (without Force), a directory is
+        /// missing or cannot be created, permission denied, disk full. Appended last: stored numeric values stay valid.
+        /// </summary>
+        File,
     }
 }

@@ -196,6 +196,11 @@ namespace AsyncFetch.Engine.Client
 
             string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
             _contentEncoding = ContentDecoder.IsSupported(encoding) ? encoding : null;
+            if (Request.HasOutputTarget && BeginDownload(parser))
+            {
+                return; // the body goes to a file (FetchOperation.Download.cs)
+            }
+
             _keepBody = !Request.DiscardBody || _contentEncoding != null;
             _bodyLength = 0;
             _body = null;
@@ -221,6 +226,13 @@ namespace AsyncFetch.Engine.Client
             if (_plan != ResponsePlan.Deliver)
             {
                 return; // the body of a redirect or of a response to be retried: nobody will see it
+            }
+
+            if (_download != null)
+            {
+                _download.Write(data);
+                _bodyLength += data.Length;
+                return;
             }
 
             // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
@@ -286,6 +298,12 @@ namespace AsyncFetch.Engine.Client
 
         private void CompleteResponse()
         {
+            if (_download != null)
+            {
+                CompleteDownload();
+                return;
+            }
+
             if (_contentEncoding != null && _body != null)
             {
                 byte[] body = _body;
@@ -479,6 +497,7 @@ namespace AsyncFetch.Engine.Client
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
             Connection = null;
+            AbandonDownload();
             Deliver();
         }
 
@@ -488,6 +507,11 @@ namespace AsyncFetch.Engine.Client
             try
             {
                 Result.Attempts++;
+                if (_download != null)
+                {
+                    AbandonDownload(); // a previous attempt's partial file
+                }
+
                 _attemptStart = EventLoop.Now;
                 Result.Timings.DnsMs = 0;
                 Result.Timings.ConnectMs = 0;
@@ -588,6 +612,11 @@ namespace AsyncFetch.Engine.Client
             _connectTimer = null;
             _retryTimer = null;
             _body = null;
+            if (_download != null)
+            {
+                AbandonDownload(); // a failure after the file was started: no partial file stays
+            }
+
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
             Result.Exception = exception;

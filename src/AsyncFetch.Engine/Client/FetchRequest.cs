@@ -59,7 +59,7 @@ namespace AsyncFetch
 
         public TimeSpan? ConnectTimeout { get; set; }
 
-        /// <summary>Limit on the (decoded) response body; a larger body fails with TooLarge.</summary>
+        /// <summary>Limit on the (decoded) response body kept in memory; a larger body fails with TooLarge. A body written to a file has <see cref="MaxDownloadBytes"/> instead.</summary>
         public long? MaxResponseBytes { get; set; }
 
         /// <summary>Read and count the body but do not keep it (the result's Body is null).</summary>
@@ -109,6 +109,32 @@ namespace AsyncFetch
 
         private static int? NotNegative(int? value, string name) =>
             value < 0 ? throw new ArgumentOutOfRangeException(name, name + " must not be negative.") : value;
+        /// Write a successful (2xx) response body to a file in this directory instead of memory; the name comes from
+        /// Content-Disposition or the URL path, sanitized, with " (1)", " (2)" ... added when the name is taken (see
+        /// <see cref="Force"/>). The directory is created when missing. Use a full path: a relative one is resolved
+        /// against the process's current directory. Ignored when <see cref="OutFile"/> is set. Null: no file.
+        /// </summary>
+        public string? OutDirectory { get; set; }
+
+        /// <summary>
+        /// Write a successful (2xx) response body to exactly this file (wins over <see cref="OutDirectory"/>). Its
+        /// directory must exist; an existing file is an error (ErrorKind File) unless <see cref="Force"/> is set.
+        /// Use a full path: a relative one is resolved against the process's current directory. Null: no file.
+        /// </summary>
+        public string? OutFile { get; set; }
+
+        /// <summary>Replace an existing file instead of failing (<see cref="OutFile"/>) or adding a suffix (<see cref="OutDirectory"/>).</summary>
+        public bool Force { get; set; }
+
+        /// <summary>
+        /// Limit on the bytes written to disk for a download (the decoded size for a compressed body); a larger body
+        /// fails with TooLarge and leaves no file. Null: the engine's <see cref="FetchEngineOptions.MaxDownloadBytes"/>.
+        /// <see cref="MaxResponseBytes"/> does not apply to a body written to disk.
+        /// </summary>
+        public long? MaxDownloadBytes { get; set; }
+
+        /// <summary>True when the body of a successful response goes to a file.</summary>
+        internal bool HasOutputTarget => OutFile != null || OutDirectory != null;
 
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
@@ -139,6 +165,10 @@ namespace AsyncFetch
             copy.AllowInsecureRedirect = AllowInsecureRedirect;
             copy._maximumRetryCount = _maximumRetryCount;
             copy._retryInterval = _retryInterval;
+            copy.OutDirectory = OutDirectory;
+            copy.OutFile = OutFile;
+            copy.Force = Force;
+            copy.MaxDownloadBytes = MaxDownloadBytes;
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 copy.Headers.Add(h);

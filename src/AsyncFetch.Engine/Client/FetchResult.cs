@@ -78,8 +78,14 @@ namespace AsyncFetch
 
         internal byte[]? Body { get; set; }
 
-        /// <summary>Length of the (decoded) body in bytes, also when it was discarded.</summary>
+        /// <summary>Length of the (decoded) body in bytes, also when it was discarded; for a download, the bytes written to <see cref="OutFile"/>.</summary>
         public long ContentLength { get; internal set; }
+
+        /// <summary>
+        /// The full path of the file the body was written to (the request had OutFile or OutDirectory and the
+        /// response was a 2xx with a body); null otherwise. The body is then not in memory: GetBody() and Content are null.
+        /// </summary>
+        public string? OutFile { get; internal set; }
 
         public FetchTimings Timings { get; } = new FetchTimings();
 

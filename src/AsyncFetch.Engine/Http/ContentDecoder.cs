@@ -51,7 +51,7 @@ namespace AsyncFetch.Engine.Http
                 if (Eq(contentEncoding, "deflate"))
                 {
                     // HTTP "deflate" is zlib-wrapped (RFC 1950); some servers send raw deflate anyway (no trailer to check).
-                    bool zlib = length >= 2 && (data[0] & 0x0F) == 8 && ((data[0] << 8) | data[1]) % 31 == 0;
+                    bool zlib = IsZlibHeader(data, length);
                     int offset = zlib ? 2 : 0;
                     trailer = zlib ? Trailer.Adler32 : Trailer.None;
                     source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
@@ -62,41 +62,12 @@ namespace AsyncFetch.Engine.Http
                     source = new GZipStream(new MemoryStream(data, 0, length, false), CompressionMode.Decompress);
                 }
 
-                uint crc = 0, adler = 1;
-
                 using (source)
                 {
                     var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    var chunk = new byte[16 * 1024];
-                    int n;
-                    while ((n = source.Read(chunk, 0, chunk.Length)) > 0)
-                    {
-                        decodedLength += n;
-                        if (maxBytes >= 0 && decodedLength > maxBytes)
-                        {
-                            error = $"The decoded response body is larger than the limit of {maxBytes} bytes.";
-                            return Outcome.TooLarge;
-                        }
-
-                        output?.Write(chunk, 0, n);
-                        if (trailer == Trailer.Gzip)
-                        {
-                            crc = Checksums.Crc32(crc, chunk, n);
-                        }
-                        else if (trailer == Trailer.Adler32)
-                        {
-                            adler = Checksums.Adler32(adler, chunk, n);
-                        }
-                    }
-
-                    if (!TrailerMatches(trailer, data, length, crc, adler, decodedLength))
-                    {
-                        error = $"The {contentEncoding} response body is corrupt: it is truncated or its checksum does not match.";
-                        return Outcome.Broken;
-                    }
-
-                    decoded = output?.ToArray();
-                    return Outcome.Decoded;
+                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, maxBytes, output, out decodedLength, out error);
+                    decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
+                    return outcome;
                 }
             }
             catch (InvalidDataException e)
@@ -106,6 +77,118 @@ namespace AsyncFetch.Engine.Http
             }
         }
 
+        /// <summary>
+        /// Decodes the file <paramref name="encodedPath"/> into <paramref name="output"/> as it reads (downloads:
+        /// neither side is ever held whole in memory). Disk errors are thrown as <see cref="IOException"/> or
+        /// <see cref="UnauthorizedAccessException"/>; corrupt data and the size limit are outcomes.
+        /// </summary>
+        public static Outcome DecodeFile(string encodedPath, string contentEncoding, long maxBytes, Stream output, out long decodedLength, out string? error)
+        {
+            decodedLength = 0;
+            error = null;
+            if (!IsSupported(contentEncoding))
+            {
+                return Outcome.NotEncoded;
+            }
+
+            using var file = new FileStream(encodedPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+            long length = file.Length;
+            if (length == 0)
+            {
+                return Outcome.Decoded;
+            }
+
+            // The framing bytes the checks need: the first two (zlib header) and the last eight (trailer).
+            var head = new byte[2];
+            int headLength = ReadFully(file, head);
+            int tailLength = (int)Math.Min(8, length);
+            var tail = new byte[tailLength];
+            file.Position = length - tailLength;
+            ReadFully(file, tail);
+
+            Trailer trailer;
+            if (Eq(contentEncoding, "deflate"))
+            {
+                bool zlib = IsZlibHeader(head, headLength);
+                trailer = zlib ? Trailer.Adler32 : Trailer.None;
+                file.Position = zlib ? 2 : 0;
+            }
+            else
+            {
+                trailer = Trailer.Gzip;
+                file.Position = 0;
+            }
+
+            try
+            {
+                using Stream source = trailer == Trailer.Gzip
+                    ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
+                    : new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
+                return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, output, out decodedLength, out error);
+            }
+            catch (InvalidDataException e)
+            {
+                error = $"The {contentEncoding} response body is corrupt: {e.Message}";
+                return Outcome.Broken;
+            }
+        }
+
+        /// <summary>
+        /// Copies decoded bytes to <paramref name="output"/> (or only counts them), stops at the limit, then checks
+        /// the trailer, which is the last bytes of <paramref name="tail"/>[0..tailEnd); the encoded body is
+        /// <paramref name="encodedLength"/> bytes.
+        /// </summary>
+        private static Outcome Pump(Stream source, Trailer trailer, byte[] tail, int tailEnd, long encodedLength, string contentEncoding, long maxBytes, Stream? output, out long decodedLength, out string? error)
+        {
+            decodedLength = 0;
+            error = null;
+            uint crc = 0, adler = 1;
+            var chunk = new byte[16 * 1024];
+            int n;
+            while ((n = source.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                decodedLength += n;
+                if (maxBytes >= 0 && decodedLength > maxBytes)
+                {
+                    error = $"The decoded response body is larger than the limit of {maxBytes} bytes.";
+                    return Outcome.TooLarge;
+                }
+
+                output?.Write(chunk, 0, n);
+                if (trailer == Trailer.Gzip)
+                {
+                    crc = Checksums.Crc32(crc, chunk, n);
+                }
+                else if (trailer == Trailer.Adler32)
+                {
+                    adler = Checksums.Adler32(adler, chunk, n);
+                }
+            }
+
+            if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, crc, adler, decodedLength))
+            {
+                error = $"The {contentEncoding} response body is corrupt: it is truncated or its checksum does not match.";
+                return Outcome.Broken;
+            }
+
+            return Outcome.Decoded;
+        }
+
+        private static bool IsZlibHeader(byte[] data, int length) =>
+            length >= 2 && (data[0] & 0x0F) == 8 && ((data[0] << 8) | data[1]) % 31 == 0;
+
+        private static int ReadFully(Stream stream, byte[] buffer)
+        {
+            int total = 0;
+            int n;
+            while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0)
+            {
+                total += n;
+            }
+
+            return total;
+        }
+
         private enum Trailer
         {
             None,
@@ -113,17 +196,20 @@ namespace AsyncFetch.Engine.Http
             Adler32,
         }
 
-        /// <summary>gzip ends with CRC-32 and the size mod 2^32 (little-endian); zlib with Adler-32 (big-endian).</summary>
-        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, uint crc, uint adler, long decodedLength)
+        /// <summary>
+        /// gzip ends with CRC-32 and the size mod 2^32 (little-endian); zlib with Adler-32 (big-endian). The trailer
+        /// is read from the end of <paramref name="data"/>[0..length); the whole encoded body is <paramref name="encodedLength"/> bytes.
+        /// </summary>
+        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, long encodedLength, uint crc, uint adler, long decodedLength)
         {
             switch (trailer)
             {
                 case Trailer.Gzip:
-                    return length >= 18
+                    return encodedLength >= 18 && length >= 8
                         && ReadLittleEndian(data, length - 8) == crc
                         && ReadLittleEndian(data, length - 4) == (uint)decodedLength;
                 case Trailer.Adler32:
-                    return length >= 6
+                    return encodedLength >= 6 && length >= 4
                         && (((uint)data[length - 4] << 24) | ((uint)data[length - 3] << 16) | ((uint)data[length - 2] << 8) | data[length - 1]) == adler;
                 default:
                     return true;
