@@ -467,11 +467,13 @@ namespace AsyncFetch.Engine.Client
                 Result.Timings.ConnectMs = 0;
                 Result.Timings.FirstByteMs = 0;
                 Result.StatusCode = 0;
+                Result.SetRemoteEndPoint(null, 0);
                 _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
 
                 HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
                 if (pooled != null)
                 {
+                    Result.SetRemoteEndPoint(pooled.RemoteAddress, pooled.RemotePort);
                     pooled.StartRequest(this);
                     return;
                 }
