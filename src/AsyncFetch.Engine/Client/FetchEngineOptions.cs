@@ -27,6 +27,15 @@ namespace AsyncFetch
         /// <summary>Default time allowed for establishing a TCP connection (all addresses of the host together).</summary>
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+        /// <summary>
+        /// Happy Eyeballs (RFC 8305) "connection attempt delay": when a host name resolves to several addresses
+        /// (IPv6 and IPv4 interleaved, IPv6 first), the next address is tried when the previous attempt fails or
+        /// after this long without a connection, whichever comes first; attempts in flight keep racing and the
+        /// first to connect wins. Default 250 ms. Zero starts every address at once; <see cref="TimeSpan.MaxValue"/>
+        /// tries them strictly one after another. <see cref="ConnectTimeout"/> bounds the whole race.
+        /// </summary>
+        public TimeSpan ConnectionAttemptDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
         /// <summary>How long an unused keep-alive connection stays in the pool.</summary>
         public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -117,6 +126,11 @@ namespace AsyncFetch
             if (RetryInterval < TimeSpan.Zero || MaxRetryDelay < TimeSpan.Zero)
             {
                 throw new ArgumentOutOfRangeException(nameof(RetryInterval), "RetryInterval and MaxRetryDelay must not be negative.");
+            }
+
+            if (ConnectionAttemptDelay < TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ConnectionAttemptDelay), "ConnectionAttemptDelay must not be negative.");
             }
 
             return this;

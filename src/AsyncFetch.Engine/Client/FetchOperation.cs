@@ -517,6 +517,7 @@ namespace AsyncFetch.Engine.Client
                 Result.Timings.ConnectMs = 0;
                 Result.Timings.FirstByteMs = 0;
                 Result.StatusCode = 0;
+                Result.SetRemoteEndPoint(null, 0);
                 _requestSent = false;
                 _responseComplete = false;
                 _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
@@ -535,6 +536,7 @@ namespace AsyncFetch.Engine.Client
             HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
             if (pooled != null)
             {
+                Result.SetRemoteEndPoint(pooled.RemoteAddress, pooled.RemotePort);
                 pooled.StartRequest(this);
                 return;
             }

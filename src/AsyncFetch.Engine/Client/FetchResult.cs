@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Text;
 
 namespace AsyncFetch
@@ -10,6 +11,8 @@ namespace AsyncFetch
     public sealed class FetchResult
     {
         private string? _content;
+        private IPAddress? _remoteAddress;
+        private int _remotePort;
 
         internal FetchResult(FetchRequest request)
         {
@@ -88,6 +91,26 @@ namespace AsyncFetch
         public string? OutFile { get; internal set; }
 
         public FetchTimings Timings { get; } = new FetchTimings();
+
+        /// <summary>
+        /// The server address and port the final attempt connected to, as text ("127.0.0.1:8080", "[::1]:8080"):
+        /// for a host with several addresses, the one that won the connection race. Null when no connection
+        /// was made (a DNS or connect failure, a request that never started).
+        /// </summary>
+        public string? RemoteEndPoint => _remoteAddress == null
+            ? null
+            : (_remoteAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + _remoteAddress + "]" : _remoteAddress.ToString())
+              + ":" + _remotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>The server address of <see cref="RemoteEndPoint"/> (null when no connection was made).</summary>
+        public IPAddress? GetRemoteAddress() => _remoteAddress;
+
+        /// <summary>Records the connection the attempt runs on (null: none yet).</summary>
+        internal void SetRemoteEndPoint(IPAddress? address, int port)
+        {
+            _remoteAddress = address;
+            _remotePort = port;
+        }
 
         /// <summary>Total milliseconds of the final attempt (with its redirect hops), to the microsecond (Timings has the unrounded phases).</summary>
         public double ElapsedMs => Math.Round(Timings.TotalMs, 3);

@@ -14,7 +14,8 @@ namespace AsyncFetch.Engine.Client
     ///
     /// I/O discipline (try first, register second):
     /// - Connect is issued non-blocking; "in progress" registers write interest, and writability completes it,
-    ///   checked with SO_ERROR. A failed address moves on to the next one of the host.
+    ///   checked with SO_ERROR. A host with several addresses is raced by a <see cref="Connector"/> (Happy
+    ///   Eyeballs), whose winning socket this connection then takes over.
     /// - Sends are tried at once; only a send that would block registers write interest, and the unsent rest
     ///   is copied out of the loop's shared send buffer.
     /// - Read interest stays registered for the connection's life, so no syscall is spent re-arming it per
@@ -25,7 +26,7 @@ namespace AsyncFetch.Engine.Client
     ///   buffer of its own and ten thousand of them stay cheap.
     /// Loop thread only.
     /// </summary>
-    internal sealed class HttpConnection : IIoHandler
+    internal sealed class HttpConnection : IIoHandler, IConnectorOwner
     {
         private readonly FetchEngine _engine;
         private readonly string _originKey;
@@ -33,10 +34,9 @@ namespace AsyncFetch.Engine.Client
         private Socket? _socket;
         private SelectorKey? _key;
         private ConnectionState _state;
-        private IPAddress[] _addresses = Array.Empty<IPAddress>();
+        private Connector? _connector;
+        private IPAddress? _remoteAddress;
         private int _port;
-        private int _nextAddress;
-        private string? _lastConnectError;
         private FetchOperation? _op;
         private byte[]? _pending;
         private int _pendingLength;
@@ -72,17 +72,31 @@ namespace AsyncFetch.Engine.Client
 
         public long IdleSinceTicks { get; private set; }
 
-        /// <summary>Opens a connection for <paramref name="op"/>, trying each address in turn.</summary>
+        /// <summary>The address connected to (the one being connected to, while connecting to a single address).</summary>
+        public IPAddress? RemoteAddress => _remoteAddress;
+
+        /// <summary>The port connected to.</summary>
+        public int RemotePort => _port;
+
+        /// <summary>
+        /// Opens a connection for <paramref name="op"/>: one address is connected directly, several are raced
+        /// (IPv6 and IPv4 interleaved, the next started after the engine's connection attempt delay).
+        /// </summary>
         public void Connect(FetchOperation op, IPAddress[] addresses, int port)
         {
             _op = op;
             op.Connection = this;
-            _addresses = addresses;
             _port = port;
-            _nextAddress = 0;
             _state = ConnectionState.Connecting;
             _engine.OnConnectionOpened(this);
-            TryNextAddress();
+            if (addresses.Length == 1)
+            {
+                ConnectDirect(addresses[0]);
+                return;
+            }
+
+            _connector = new Connector(_engine.Loop, this, addresses, port, _engine.Options.ConnectionAttemptDelay);
+            _connector.Start();
         }
 
         /// <summary>Sends <paramref name="op"/>'s request on this connected (new or idle) connection.</summary>
@@ -168,70 +182,79 @@ namespace AsyncFetch.Engine.Client
             Close();
         }
 
-        private void TryNextAddress()
+        /// <summary>The single-address path: no connector, no timer.</summary>
+        private void ConnectDirect(IPAddress address)
         {
-            while (_nextAddress < _addresses.Length)
+            _remoteAddress = address;
+            Connector.ConnectStatus status = Connector.BeginConnect(address, _port, out Socket? socket, out string? error);
+            if (status == Connector.ConnectStatus.Failed)
             {
-                IPAddress address = _addresses[_nextAddress++];
-                Socket socket;
-                try
-                {
-                    socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false, NoDelay = true };
-                }
-                catch (SocketException e)
-                {
-                    _lastConnectError = $"{Describe(address)}:{_port}: {e.Message}";
-                    continue;
-                }
-
-                _socket = socket;
-                SocketError error = SocketError.Success;
-                try
-                {
-                    socket.Connect(new IPEndPoint(address, _port));
-                }
-                catch (SocketException e)
-                {
-                    error = e.SocketErrorCode;
-                }
-
-                if (error == SocketError.Success)
-                {
-                    _key = _engine.Loop.Register(socket, SelectorEvents.Read, this);
-                    Connected();
-                    return;
-                }
-
-                if (error == SocketError.WouldBlock || error == SocketError.InProgress || error == SocketError.AlreadyInProgress)
-                {
-                    _key = _engine.Loop.Register(socket, SelectorEvents.Write, this);
-                    return;
-                }
-
-                _lastConnectError = $"{Describe(address)}:{_port}: {new SocketException((int)error).Message}";
-                CloseSocket();
+                FailConnect(error!);
+                return;
             }
 
-            FetchOperation? op = Detach();
-            Close();
-            op?.Fail(FetchErrorKind.Connect, "Could not connect to " + (_lastConnectError ?? "the host (no usable address)."), null);
+            _socket = socket;
+            if (status == Connector.ConnectStatus.Connected)
+            {
+                _key = _engine.Loop.Register(socket!, SelectorEvents.Read, this);
+                ConnectedTo(address);
+                return;
+            }
+
+            _key = _engine.Loop.Register(socket!, SelectorEvents.Write, this);
         }
 
         private void CompleteConnect()
         {
-            int soError = (int)_socket!.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-            if (soError == 0)
+            string? reason = Connector.GetConnectError(_socket!);
+            if (reason == null)
             {
                 _engine.Loop.Modify(_key!, SelectorEvents.Read);
-                Connected();
+                ConnectedTo(_remoteAddress!);
                 return;
             }
 
-            IPAddress address = _addresses[_nextAddress - 1];
-            string reason = Enum.IsDefined(typeof(SocketError), soError) ? new SocketException(soError).Message : "socket error " + soError;
-            _lastConnectError = $"{Describe(address)}:{_port}: {reason}";
-            CloseSocket();
-            TryNextAddress();
+            FailConnect(Connector.Describe(_remoteAddress!, _port) + ": " + reason);
+        }
+
+        void IConnectorOwner.OnConnectWon(Socket socket, SelectorKey? key, IPAddress address)
+        {
+            _connector = null;
+            _socket = socket; // ours from here on: Close disposes it whatever happens next
+            _key = key;
+            _remoteAddress = address;
+            if (key == null)
+            {
+                _key = _engine.Loop.Register(socket, SelectorEvents.Read, this);
+            }
+            else
+            {
+                _engine.Loop.SetHandler(key, this);
+                _engine.Loop.Modify(key, SelectorEvents.Read);
+            }
+
+            ConnectedTo(address);
+        }
+
+        void IConnectorOwner.OnConnectFailed(string reasons)
+        {
+            _connector = null;
+            FailConnect(reasons);
+        }
+
+        void IConnectorOwner.OnConnectFault(Exception exception) => OnFault(exception);
+
+        private void FailConnect(string reasons)
+        {
+            FetchOperation? op = Detach();
+            Close();
+            op?.Fail(FetchErrorKind.Connect, "Could not connect to " + reasons, null);
+        }
+
+        private void ConnectedTo(IPAddress address)
+        {
+            _op!.Result.SetRemoteEndPoint(address, _port);
+            Connected();
         }
 
         private void Connected()
@@ -460,6 +483,13 @@ namespace AsyncFetch.Engine.Client
 
         private void CloseSocket()
         {
+            if (_connector != null)
+            {
+                Connector racing = _connector;
+                _connector = null;
+                racing.Cancel(); // closes every attempt of an undecided race
+            }
+
             try
             {
                 if (_key != null)
@@ -475,7 +505,5 @@ namespace AsyncFetch.Engine.Client
                 _socket = null;
             }
         }
-
-        private static string Describe(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
     }
 }

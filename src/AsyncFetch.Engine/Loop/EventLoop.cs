@@ -157,6 +157,22 @@ namespace AsyncFetch.Engine.Loop
             _selector.Modify(key, events);
         }
 
+        /// <summary>
+        /// Hands a registered socket to another handler (loop thread): readiness is dispatched to
+        /// <paramref name="handler"/> from now on, also later in the current pass. The registration itself is
+        /// unchanged, so this costs no system call (a connect race hands its winning socket to the connection).
+        /// </summary>
+        public void SetHandler(SelectorKey key, IIoHandler handler)
+        {
+            CheckThread();
+            if (!key.IsRegistered)
+            {
+                throw new InvalidOperationException("The key is not registered.");
+            }
+
+            key.Data = handler ?? throw new ArgumentNullException(nameof(handler));
+        }
+
         public void Unregister(SelectorKey key)
         {
             CheckThread();

@@ -20,7 +20,8 @@ namespace AsyncFetch.Engine.Loop
 
         public SelectorEvents Events { get; internal set; }
 
-        public object? Data { get; }
+        /// <summary>The caller's data (the loop's <see cref="IIoHandler"/>); <see cref="EventLoop.SetHandler"/> may replace it.</summary>
+        public object? Data { get; internal set; }
 
         /// <summary>False once the key has been unregistered (or its selector closed).</summary>
         public bool IsRegistered { get; internal set; } = true;
