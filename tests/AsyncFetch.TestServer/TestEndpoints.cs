@@ -16,7 +16,7 @@ using Microsoft.Extensions.Primitives;
 namespace AsyncFetch.TestServer;
 
 /// <summary>The single terminal middleware of <see cref="LoopbackServer"/>: a switch on the path.</summary>
-internal sealed class TestEndpoints
+internal sealed partial class TestEndpoints
 {
     public const long MaxBodySize = 256L * 1024 * 1024;
     private const int MaxEchoBodyText = 16 * 1024 * 1024;
@@ -79,6 +79,7 @@ internal sealed class TestEndpoints
                 case "redirect-to": return RedirectToAsync(context);
                 case "redirect-loop": return RedirectAsync(context, StatusCodes.Status302Found, "/redirect-loop");
                 case "gzip-broken": return GzipBrokenAsync(context);
+                case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
                 default: return NotFoundAsync(context);
             }
         }

@@ -45,14 +45,14 @@ namespace AsyncFetch.Engine.Client
                     X509Chain? rebuilt = trustedRoots != null && trustedRoots.Count > 0 ? Rebuild(cert, chain, trustedRoots) : null;
                     try
                     {
-                        if (rebuilt != null && IsTrustedByExtraRoot(rebuilt, trustedRoots!))
+                        bool extraRoot = rebuilt != null && EndsInExtraRoot(rebuilt, trustedRoots!);
+                        if (!extraRoot || !IsValidApartFromRoot(rebuilt!))
                         {
-                            // The chain is fine with the extra roots; a name mismatch (if any) still stands.
+                            // With an extra root at its end, an unknown root is no longer one of the reasons.
+                            DescribeChain(rebuilt ?? chain, cert, extraRoot, reasons);
                         }
-                        else
-                        {
-                            DescribeChain(rebuilt ?? chain, cert, reasons);
-                        }
+
+                        // else: the chain is fine with the extra roots; a name mismatch (if any) still stands.
                     }
                     finally
                     {
@@ -84,7 +84,7 @@ namespace AsyncFetch.Engine.Client
             return chain;
         }
 
-        private static bool IsTrustedByExtraRoot(X509Chain chain, X509Certificate2Collection trustedRoots)
+        private static bool IsValidApartFromRoot(X509Chain chain)
         {
             const X509ChainStatusFlags Allowed = X509ChainStatusFlags.UntrustedRoot;
             foreach (X509ChainStatus status in chain.ChainStatus)
@@ -95,13 +95,7 @@ namespace AsyncFetch.Engine.Client
                 }
             }
 
-            X509ChainElementCollection elements = chain.ChainElements;
-            if (elements.Count == 0)
-            {
-                return false;
-            }
-
-            foreach (X509ChainElement element in elements)
+            foreach (X509ChainElement element in chain.ChainElements)
             {
                 foreach (X509ChainStatus status in element.ChainElementStatus)
                 {
@@ -110,6 +104,17 @@ namespace AsyncFetch.Engine.Client
                         return false;
                     }
                 }
+            }
+
+            return true;
+        }
+
+        private static bool EndsInExtraRoot(X509Chain chain, X509Certificate2Collection trustedRoots)
+        {
+            X509ChainElementCollection elements = chain.ChainElements;
+            if (elements.Count == 0)
+            {
+                return false;
             }
 
             string root = elements[elements.Count - 1].Certificate.Thumbprint;
@@ -124,9 +129,9 @@ namespace AsyncFetch.Engine.Client
             return false;
         }
 
-        private static void DescribeChain(X509Chain? chain, X509Certificate2 cert, List<string> reasons)
+        private static void DescribeChain(X509Chain? chain, X509Certificate2 cert, bool rootTrusted, List<string> reasons)
         {
-            X509ChainStatusFlags seen = X509ChainStatusFlags.NoError;
+            X509ChainStatusFlags seen = rootTrusted ? X509ChainStatusFlags.UntrustedRoot : X509ChainStatusFlags.NoError;
             int before = reasons.Count;
             if (chain != null)
             {
@@ -155,8 +160,8 @@ namespace AsyncFetch.Engine.Client
 
         private static void Describe(X509ChainStatus status, X509Certificate2 cert, bool isLeaf, bool isLast, ref X509ChainStatusFlags seen, List<string> reasons)
         {
-            X509ChainStatusFlags flags = status.Status;
-            if (flags == X509ChainStatusFlags.NoError || (seen & flags) == flags)
+            X509ChainStatusFlags flags = status.Status & ~seen;
+            if (flags == X509ChainStatusFlags.NoError)
             {
                 return;
             }
@@ -180,7 +185,7 @@ namespace AsyncFetch.Engine.Client
 
             if ((flags & X509ChainStatusFlags.PartialChain) != 0)
             {
-                reasons.Add($"no trusted root was found for its issuer '{cert.Issuer}' (incomplete chain)");
+                reasons.Add($"it was issued by '{cert.Issuer}', which is not trusted (an untrusted root, or an intermediate the server did not send)");
             }
 
             if ((flags & X509ChainStatusFlags.Revoked) != 0)
