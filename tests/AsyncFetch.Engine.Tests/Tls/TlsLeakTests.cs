@@ -26,7 +26,6 @@ namespace AsyncFetch.Engine.Tests.Tls
                 o.MaxConcurrency = 50;
                 o.PerHostLimit = 50;
                 o.Timeout = TimeSpan.FromSeconds(5);
-                o.ConnectTimeout = TimeSpan.FromMilliseconds(800);
                 o.MaxResponseBytes = 100_000;
             }));
             using var cancelSoon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -36,7 +35,7 @@ namespace AsyncFetch.Engine.Tests.Tls
                 FetchRequest request = (i % 10) switch
                 {
                     0 => new FetchRequest(silent.Url), // cancelled during the handshake
-                    1 => new FetchRequest(silent.Url), // connect timeout during the handshake
+                    1 => new FetchRequest(silent.Url) { ConnectTimeout = TimeSpan.FromMilliseconds(800) }, // times out during the handshake
                     2 => new FetchRequest(closing.Url),
                     3 => new FetchRequest(new Uri(_f.WrongName.BaseUri, "/bytes/10")),
                     4 => new FetchRequest(new Uri(_f.Expired.BaseUri, "/bytes/10")) { SkipCertificateCheck = true },
