@@ -4,12 +4,15 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +29,12 @@ public sealed class LoopbackServerOptions
     /// <summary>Addresses to listen on, all on the same port. Defaults to 127.0.0.1. The first one forms <see cref="LoopbackServer.BaseUri"/>.
     /// IPv6 sockets are v6-only, so 127.0.0.1 and :: (or ::1) can be combined.</summary>
     public IList<IPAddress> Addresses { get; set; } = new List<IPAddress> { IPAddress.Loopback };
+
+    /// <summary>When set, every listener speaks HTTPS (HTTP/1.1) with this certificate and <see cref="LoopbackServer.BaseUri"/> is https.</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>With <see cref="ServerCertificate"/>: ask clients for a certificate (optional, any accepted); <c>/tls</c> shows it.</summary>
+    public bool AskForClientCertificate { get; set; }
 }
 
 /// <summary>The Kestrel test server (see README.md for its endpoints).</summary>
@@ -34,14 +43,24 @@ public sealed class LoopbackServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _disposed;
 
-    private LoopbackServer(WebApplication app, ServerStats stats, IReadOnlyList<IPAddress> addresses, int port)
+    private readonly ConnectionCounter _connections;
+
+    private LoopbackServer(WebApplication app, ServerStats stats, IReadOnlyList<IPAddress> addresses, int port, string scheme, ConnectionCounter connections)
     {
         _app = app;
+        _connections = connections;
+        Scheme = scheme;
         Stats = stats;
         Addresses = addresses;
         Port = port;
         BaseUri = GetBaseUri(addresses[0]);
     }
+
+    /// <summary>"http", or "https" when started with a <see cref="LoopbackServerOptions.ServerCertificate"/>.</summary>
+    public string Scheme { get; }
+
+    /// <summary>TCP connections accepted so far (for keep-alive reuse checks).</summary>
+    public int ConnectionsAccepted => Volatile.Read(ref _connections.Count);
 
     /// <summary>http://FIRST-ADDRESS:PORT/ (a wildcard address is replaced by its loopback address).</summary>
     public Uri BaseUri { get; }
@@ -68,7 +87,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         }
 
         string host = address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
-        return new Uri("http://" + host + ":" + Port.ToString(CultureInfo.InvariantCulture) + "/");
+        return new Uri(Scheme + "://" + host + ":" + Port.ToString(CultureInfo.InvariantCulture) + "/");
     }
 
     /// <summary>Starts the server; it is listening when the task completes.</summary>
@@ -88,7 +107,8 @@ public sealed class LoopbackServer : IAsyncDisposable
         {
             int port = probe ? ProbeFreePort(addresses[0]) : options.Port;
             var stats = new ServerStats();
-            WebApplication app = Build(addresses, port, stats);
+            var connections = new ConnectionCounter();
+            WebApplication app = Build(addresses, port, stats, options, connections);
             try
             {
                 await app.StartAsync().ConfigureAwait(false);
@@ -112,7 +132,7 @@ public sealed class LoopbackServer : IAsyncDisposable
                 port = new Uri(first).Port;
             }
 
-            return new LoopbackServer(app, stats, addresses, port);
+            return new LoopbackServer(app, stats, addresses, port, options.ServerCertificate != null ? "https" : "http", connections);
         }
     }
 
@@ -139,7 +159,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static WebApplication Build(IPAddress[] addresses, int port, ServerStats stats)
+    private static WebApplication Build(IPAddress[] addresses, int port, ServerStats stats, LoopbackServerOptions options, ConnectionCounter connections)
     {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -167,7 +187,33 @@ public sealed class LoopbackServer : IAsyncDisposable
             o.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             foreach (IPAddress address in addresses)
             {
-                o.Listen(address, port);
+                o.Listen(address, port, listen =>
+                {
+                    listen.Use(next => context =>
+                    {
+                        Interlocked.Increment(ref connections.Count);
+                        return next(context);
+                    });
+                    if (options.ServerCertificate != null)
+                    {
+                        listen.Protocols = HttpProtocols.Http1;
+                        listen.UseHttps(new HttpsConnectionAdapterOptions
+                        {
+                            // A selector rather than ServerCertificate: it sees the SNI name, which /tls reports.
+                            ServerCertificateSelector = (connection, name) =>
+                            {
+                                if (connection != null)
+                                {
+                                    connection.Items["sni"] = name;
+                                }
+
+                                return options.ServerCertificate;
+                            },
+                            ClientCertificateMode = options.AskForClientCertificate ? ClientCertificateMode.AllowCertificate : ClientCertificateMode.NoCertificate,
+                            ClientCertificateValidation = (_, _, _) => true,
+                        });
+                    }
+                });
             }
         });
 
@@ -209,6 +255,11 @@ public sealed class LoopbackServer : IAsyncDisposable
 
         socket.Bind(new IPEndPoint(address, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private sealed class ConnectionCounter
+    {
+        public int Count;
     }
 
     private sealed class NoopHostLifetime : IHostLifetime

@@ -85,6 +85,7 @@ internal sealed partial class TestEndpoints
                 case "flaky-count": return FlakyCountAsync(context);
                 case "redirect-body": return RedirectWithBodyAsync(context);
                 case "attachment": return AttachmentAsync(context); // TestEndpoints.Downloads.cs
+                case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
                 default: return NotFoundAsync(context);
             }
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch
@@ -84,6 +85,28 @@ namespace AsyncFetch
         public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(120);
 
         public SelectorKind Selector { get; set; } = SelectorKind.Default;
+
+        /// <summary>
+        /// Default for https requests that leave <see cref="FetchRequest.SkipCertificateCheck"/> unset: accept any
+        /// server certificate (expired, self-signed, for another name). False: certificates are validated.
+        /// </summary>
+        public bool SkipCertificateCheck { get; set; }
+
+        /// <summary>
+        /// Default client certificates for https requests that leave <see cref="FetchRequest.ClientCertificates"/>
+        /// unset; null for none. One is sent only when the server asks for it: the first with a private key whose
+        /// issuer the server accepts, else the first with a private key.
+        /// </summary>
+        public X509CertificateCollection? ClientCertificates { get; set; }
+
+        /// <summary>
+        /// Root certificates trusted in addition to the system's store (a private CA, a test CA, or a self-signed
+        /// server certificate to pin), without installing them anywhere. A server chain that the system refuses
+        /// only because its root is unknown is accepted when that root is one of these (matched by thumbprint)
+        /// and nothing else is wrong with the chain (expiry, signatures). The name must still match. Null: the
+        /// system store alone.
+        /// </summary>
+        public X509Certificate2Collection? TrustedRootCertificates { get; set; }
 
         /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
         internal Func<string, System.Threading.Tasks.Task<System.Net.IPAddress[]>>? Resolver { get; set; }

@@ -25,6 +25,7 @@ namespace AsyncFetch.Engine.Client
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
+        private static readonly Action<object?> TlsTimeoutCallback = s => ((FetchOperation)s!).OnTlsTimeout();
         private static readonly DnsResolver.Callback ResolvedCallback = (a, e, s) => ((FetchOperation)s!).OnResolved(a, e);
 
         private static int s_nextHash;
@@ -40,6 +41,8 @@ namespace AsyncFetch.Engine.Client
         private long _attemptStart;
         private long _dnsStart;
         private long _connectStart;
+        private long _tlsStart;
+        private bool _https;
         private string? _contentEncoding;
         private byte[]? _body;
         private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
@@ -110,7 +113,26 @@ namespace AsyncFetch.Engine.Client
             string host = uri.IdnHost;
             HostKey = host;
             OriginKey = uri.Scheme + "://" + host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+            if (uri.Scheme == "https")
+            {
+                _https = true;
+                OriginKey += TlsSettings.PoolKeySuffix(SkipCertificateCheck, ClientCertificates);
+            }
         }
+
+        /// <summary>The connection must speak TLS (https).</summary>
+        public bool IsHttps => _https;
+
+        /// <summary>The host name for SNI and certificate name checks (IDN as punycode, IPv6 without brackets).</summary>
+        public string TlsHost => _uri.HostNameType == UriHostNameType.IPv6 ? _uri.DnsSafeHost : _uri.IdnHost;
+
+        /// <summary>Host and port, for messages.</summary>
+        public string Authority => _uri.Host + ":" + _uri.Port.ToString(CultureInfo.InvariantCulture);
+
+        public bool SkipCertificateCheck => Request.SkipCertificateCheck ?? _engine.Options.SkipCertificateCheck;
+
+        public System.Security.Cryptography.X509Certificates.X509CertificateCollection? ClientCertificates =>
+            Request.ClientCertificates ?? _engine.Options.ClientCertificates;
 
         public override int GetHashCode() => _hash;
 
@@ -178,6 +200,27 @@ namespace AsyncFetch.Engine.Client
             _engine.Loop.CancelTimer(_connectTimer);
             _connectTimer = null;
             Result.Timings.ConnectMs = Ms(EventLoop.Now - _connectStart);
+        }
+
+        /// <summary>
+        /// The TLS handshake begins: the connect timeout, which covers establishing the connection, keeps running
+        /// for what is left of it.
+        /// </summary>
+        public void OnTlsStarted()
+        {
+            EventLoop loop = _engine.Loop;
+            long now = EventLoop.Now;
+            _tlsStart = now;
+            loop.CancelTimer(_connectTimer);
+            TimeSpan left = ConnectTimeout - TimeSpan.FromMilliseconds(Ms(now - _connectStart));
+            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, TlsTimeoutCallback, this);
+        }
+
+        public void OnTlsEstablished()
+        {
+            _engine.Loop.CancelTimer(_connectTimer);
+            _connectTimer = null;
+            Result.Timings.TlsMs = Ms(EventLoop.Now - _tlsStart);
         }
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
@@ -515,6 +558,7 @@ namespace AsyncFetch.Engine.Client
                 _attemptStart = EventLoop.Now;
                 Result.Timings.DnsMs = 0;
                 Result.Timings.ConnectMs = 0;
+                Result.Timings.TlsMs = 0;
                 Result.Timings.FirstByteMs = 0;
                 Result.StatusCode = 0;
                 Result.SetRemoteEndPoint(null, 0);
@@ -585,6 +629,12 @@ namespace AsyncFetch.Engine.Client
         {
             _connectTimer = null;
             Fail(FetchErrorKind.Timeout, $"Could not connect to {_uri.Host}:{_uri.Port} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
+        }
+
+        private void OnTlsTimeout()
+        {
+            _connectTimer = null;
+            Fail(FetchErrorKind.Timeout, $"Could not establish a connection to {Authority} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec): the TLS handshake did not finish.", null);
         }
 
         [MethodImpl(Hot.Path)]

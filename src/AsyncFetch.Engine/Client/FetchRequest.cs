@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Security.Cryptography.X509Certificates;
 
 namespace AsyncFetch
 {
@@ -136,6 +137,20 @@ namespace AsyncFetch
         /// <summary>True when the body of a successful response goes to a file.</summary>
         internal bool HasOutputTarget => OutFile != null || OutDirectory != null;
 
+        /// <summary>
+        /// https: true accepts any server certificate (no chain, expiry or name check), false validates it; null
+        /// uses <see cref="FetchEngineOptions.SkipCertificateCheck"/>. Connections made without the check are
+        /// pooled apart and never carry a request that wants it.
+        /// </summary>
+        public bool? SkipCertificateCheck { get; set; }
+
+        /// <summary>
+        /// https: client certificates to offer when the server asks for one (see
+        /// <see cref="FetchEngineOptions.ClientCertificates"/>); null uses the engine's. Connections are pooled per
+        /// set of certificates (by thumbprint).
+        /// </summary>
+        public X509CertificateCollection? ClientCertificates { get; set; }
+
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
 
@@ -159,6 +174,8 @@ namespace AsyncFetch
             copy.ConnectTimeout = ConnectTimeout;
             copy.MaxResponseBytes = MaxResponseBytes;
             copy.DiscardBody = DiscardBody;
+            copy.SkipCertificateCheck = SkipCertificateCheck;
+            copy.ClientCertificates = ClientCertificates;
             copy.Tag = Tag;
             copy._maximumRedirection = _maximumRedirection;
             copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;

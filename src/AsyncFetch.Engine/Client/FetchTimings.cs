@@ -23,6 +23,6 @@ namespace AsyncFetch
         public double TotalMs { get; internal set; }
 
         public override string ToString() =>
-            $"dns {DnsMs:0.0} ms, connect {ConnectMs:0.0} ms, first byte {FirstByteMs:0.0} ms, total {TotalMs:0.0} ms";
+            $"dns {DnsMs:0.0} ms, connect {ConnectMs:0.0} ms, tls {TlsMs:0.0} ms, first byte {FirstByteMs:0.0} ms, total {TotalMs:0.0} ms";
     }
 }

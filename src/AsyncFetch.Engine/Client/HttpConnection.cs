@@ -24,9 +24,11 @@ namespace AsyncFetch.Engine.Client
     /// - Reads go into the loop's shared receive buffer; only an incomplete element the parser left
     ///   unconsumed (part of a header line, say) is copied aside, so an idle or waiting connection holds no
     ///   buffer of its own and ten thousand of them stay cheap.
+    /// An https connection runs the same way up to the TCP connect, then switches to completion mode for its
+    /// life (HttpConnection.Tls.cs): an SslStream over a loop-driven stream, the response read through it.
     /// Loop thread only.
     /// </summary>
-    internal sealed class HttpConnection : IIoHandler, IConnectorOwner
+    internal sealed partial class HttpConnection : IIoHandler, IConnectorOwner
     {
         private readonly FetchEngine _engine;
         private readonly string _originKey;
@@ -60,6 +62,7 @@ namespace AsyncFetch.Engine.Client
         {
             New,
             Connecting,
+            Handshaking,
             Active,
             Idle,
             Closed,
@@ -115,6 +118,12 @@ namespace AsyncFetch.Engine.Client
             _sendHeadShared = true;
             _sendHeadOffset = 0;
             _sendBodyOffset = 0;
+            if (_tlsStream != null)
+            {
+                TlsStartRequest(op);
+                return;
+            }
+
             ContinueSend();
         }
 
@@ -127,6 +136,12 @@ namespace AsyncFetch.Engine.Client
                     CompleteConnect();
                     break;
                 case ConnectionState.Active:
+                    if (_tlsStream != null)
+                    {
+                        _tlsStream.OnReady(events);
+                        break;
+                    }
+
                     if ((events & SelectorEvents.Write) != 0 && _sendHead != null)
                     {
                         ContinueSend();
@@ -137,6 +152,9 @@ namespace AsyncFetch.Engine.Client
                         Receive();
                     }
 
+                    break;
+                case ConnectionState.Handshaking:
+                    _tlsStream!.OnReady(events);
                     break;
                 case ConnectionState.Idle:
                     // An idle connection has nothing to read: this is the server closing it (or talking out of turn).
@@ -263,7 +281,14 @@ namespace AsyncFetch.Engine.Client
             op.OnConnected();
             if (!op.IsCompleted && ReferenceEquals(_op, op))
             {
-                StartRequest(op);
+                if (op.IsHttps)
+                {
+                    StartTls(op);
+                }
+                else
+                {
+                    StartRequest(op);
+                }
             }
         }
 
@@ -361,36 +386,46 @@ namespace AsyncFetch.Engine.Client
                     return;
                 }
 
-                FetchOperation op = _op!;
-                if (!_receivedAny)
+                if (!Consume(buffer, start + n) || n < room || _state != ConnectionState.Active)
                 {
-                    _receivedAny = true;
-                    op.OnFirstByte();
-                }
-
-                int total = start + n;
-                HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
-                if (status == HttpParseStatus.Complete)
-                {
-                    // Reusable only if the server allows it, nothing follows the response, and our request went out
-                    // whole: after an early answer (a 413 mid-upload) the rest of the body would precede the next request.
-                    bool sentAll = _sendHead == null && _sendBody == null;
-                    FinishResponse(_parser.KeepAlive && consumed == total && sentAll && !op.RequestAsksToClose);
-                    return;
-                }
-
-                if (status == HttpParseStatus.Error)
-                {
-                    FailParse();
-                    return;
-                }
-
-                SavePending(buffer, consumed, total - consumed);
-                if (n < room || _state != ConnectionState.Active)
-                {
-                    return; // a short read: the kernel had no more for now
+                    return; // the response is done (or failed), or a short read: the kernel had no more for now
                 }
             }
+        }
+
+        /// <summary>
+        /// Bytes arrived (both modes): <paramref name="buffer"/>[0, total) is the unconsumed rest of the last read
+        /// followed by the new bytes. Parses them, then finishes the response or keeps the unconsumed rest.
+        /// Returns true when the response needs more bytes.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private bool Consume(byte[] buffer, int total)
+        {
+            FetchOperation op = _op!;
+            if (!_receivedAny)
+            {
+                _receivedAny = true;
+                op.OnFirstByte();
+            }
+
+            HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
+            if (status == HttpParseStatus.Complete)
+            {
+                // Reusable only if the server allows it, nothing follows the response, and our request went out
+                // whole: after an early answer (a 413 mid-upload) the rest of the body would precede the next request.
+                bool sentAll = _sendHead == null && _sendBody == null;
+                FinishResponse(_parser.KeepAlive && consumed == total && sentAll && !op.RequestAsksToClose);
+                return false;
+            }
+
+            if (status == HttpParseStatus.Error)
+            {
+                FailParse();
+                return false;
+            }
+
+            SavePending(buffer, consumed, total - consumed);
+            return true;
         }
 
         private void EndOfStream()
@@ -414,6 +449,11 @@ namespace AsyncFetch.Engine.Client
             {
                 _state = ConnectionState.Idle;
                 IdleSinceTicks = EventLoop.Now;
+                if (_tlsStream != null)
+                {
+                    TlsIdle();
+                }
+
                 _engine.ReturnIdleConnection(_originKey, this);
             }
             else
@@ -492,6 +532,7 @@ namespace AsyncFetch.Engine.Client
 
             try
             {
+                CloseTls(); // first: its pending operations must fail before the socket goes
                 if (_key != null)
                 {
                     _engine.Loop.Unregister(_key); // before closing: the selector must never see a closed socket

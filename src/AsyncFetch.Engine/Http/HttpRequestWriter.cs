@@ -36,11 +36,9 @@ namespace AsyncFetch.Engine.Http
                 return $"'{Printable(text)}' is not an absolute URL; an absolute http:// or https:// URL is needed.";
             }
 
-            if (uri.Scheme != "http")
+            if (uri.Scheme != "http" && uri.Scheme != "https")
             {
-                return uri.Scheme == "https"
-                    ? $"'{Printable(text)}': https is not supported yet by this engine."
-                    : $"'{Printable(text)}' has the unsupported scheme '{uri.Scheme}'; use http or https.";
+                return $"'{Printable(text)}' has the unsupported scheme '{uri.Scheme}'; use http or https.";
             }
 
             if (uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)

@@ -198,7 +198,6 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("ftp://x/file")]
         [InlineData("file:///etc/passwd")]
         [InlineData("mailto:a@example.com")]
-        [InlineData("https://x/")] // not supported yet by this engine
         public void Validate_rejects_relative_unparsable_and_non_http_urls(string url)
         {
             Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest(url), out _));
@@ -208,6 +207,7 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("http://example.com/")]
         [InlineData("http://127.0.0.1:8080/a?b=c")]
         [InlineData("http://[::1]/")]
+        [InlineData("https://example.com:8443/x")]
         [InlineData("http://example.com/\u00fc?q=\u00e9")]
         [InlineData("HTTP://EXAMPLE.COM/")]
         public void Validate_accepts_normal_requests(string url)
