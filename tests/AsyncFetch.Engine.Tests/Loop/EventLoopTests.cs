@@ -379,6 +379,7 @@ namespace AsyncFetch.Engine.Tests.Loop
             var boom = new InvalidOperationException("boom");
             var callbackFailed = new ConcurrentQueue<Exception>();
             loop.CallbackFailed += callbackFailed.Enqueue;
+            int goodBytes = 0; // counted after the read: a second byte sent before the first read would be read with it
 
             var badHandler = new RecordingHandler
             {
@@ -389,7 +390,7 @@ namespace AsyncFetch.Engine.Tests.Loop
             var goodHandler = new RecordingHandler
             {
                 Loop = loop,
-                OnReadyAction = (_, _) => good.Server.Receive(new byte[64]),
+                OnReadyAction = (_, _) => Interlocked.Add(ref goodBytes, good.Server.Receive(new byte[64])),
             };
 
             await LoopWait.OnLoop(loop, () =>
@@ -400,7 +401,7 @@ namespace AsyncFetch.Engine.Tests.Loop
 
             bad.Client.Send(new byte[] { 1 });
             good.Client.Send(new byte[] { 1 });
-            await LoopWait.Until(() => badHandler.FaultCount == 1 && goodHandler.ReadyCount >= 1, "the fault and the good dispatch");
+            await LoopWait.Until(() => badHandler.FaultCount == 1 && Volatile.Read(ref goodBytes) >= 1, "the fault and the good dispatch");
 
             good.Client.Send(new byte[] { 2 });
             await LoopWait.Until(() => goodHandler.ReadyCount >= 2, "a dispatch after the fault");
