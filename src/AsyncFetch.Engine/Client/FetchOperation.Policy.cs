@@ -148,13 +148,10 @@ namespace AsyncFetch.Engine.Client
             Uri target = next.Uri!;
             (Result.Redirects ??= new List<FetchRedirect>()).Add(new FetchRedirect(_uri, Request.Method, Result.StatusCode, target));
             Request = next;
-            _uri = target;
-            OriginKey = target.Scheme + "://" + target.IdnHost + ":" + target.Port.ToString(CultureInfo.InvariantCulture); // HostKey stays: the slot is the original host's
+            SetTarget(target); // scheme, TLS and pool key of the new hop; HostKey stays: the slot is the original host's
             Result.Uri = target;
             ForgetResponse();
-            Result.Timings.DnsMs = 0;
-            Result.Timings.ConnectMs = 0;
-            Result.Timings.FirstByteMs = 0;
+            Result.Timings.ResetPhases();
             _requestSent = false;
             Open(allowPooled: true);
         }

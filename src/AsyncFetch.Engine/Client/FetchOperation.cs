@@ -109,13 +109,23 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void Prepare(Uri uri)
         {
+            HostKey = uri.IdnHost;
+            SetTarget(uri);
+        }
+
+        /// <summary>
+        /// Points the request at <paramref name="uri"/>: the first URL (from <see cref="Prepare"/>) or a redirect's
+        /// target, which may change scheme, so TLS and the pool key are decided again here. HostKey (the limiter's
+        /// host) is not touched: a redirect keeps the original host's slot.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private void SetTarget(Uri uri)
+        {
             _uri = uri;
-            string host = uri.IdnHost;
-            HostKey = host;
-            OriginKey = uri.Scheme + "://" + host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
-            if (uri.Scheme == "https")
+            OriginKey = uri.Scheme + "://" + uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+            _https = uri.Scheme == "https";
+            if (_https)
             {
-                _https = true;
                 OriginKey += TlsSettings.PoolKeySuffix(SkipCertificateCheck, ClientCertificates);
             }
         }
@@ -556,10 +566,7 @@ namespace AsyncFetch.Engine.Client
                 }
 
                 _attemptStart = EventLoop.Now;
-                Result.Timings.DnsMs = 0;
-                Result.Timings.ConnectMs = 0;
-                Result.Timings.TlsMs = 0;
-                Result.Timings.FirstByteMs = 0;
+                Result.Timings.ResetPhases();
                 Result.StatusCode = 0;
                 Result.SetRemoteEndPoint(null, 0);
                 _requestSent = false;

@@ -22,6 +22,15 @@ namespace AsyncFetch
         /// <summary>From the start of the attempt to the end of the response.</summary>
         public double TotalMs { get; internal set; }
 
+        /// <summary>Clears the connection phases for a new attempt or redirect hop (they describe the final one).</summary>
+        internal void ResetPhases()
+        {
+            DnsMs = 0;
+            ConnectMs = 0;
+            TlsMs = 0;
+            FirstByteMs = 0;
+        }
+
         public override string ToString() =>
             $"dns {DnsMs:0.0} ms, connect {ConnectMs:0.0} ms, tls {TlsMs:0.0} ms, first byte {FirstByteMs:0.0} ms, total {TotalMs:0.0} ms";
     }
