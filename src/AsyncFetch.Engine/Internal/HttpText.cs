@@ -77,12 +77,35 @@ namespace AsyncFetch.Engine.Internal
         [MethodImpl(Hot.Path)]
         public static bool HasToken(string value, string token)
         {
-            foreach (string part in value.Split(','))
+            // Per response (Connection, Transfer-Encoding): walked in place, no Split/Trim allocations.
+            int start = 0;
+            while (start <= value.Length)
             {
-                if (string.Equals(part.Trim(' ', '\t'), token, StringComparison.OrdinalIgnoreCase))
+                int comma = value.IndexOf(',', start);
+                int end = comma < 0 ? value.Length : comma;
+                int a = start;
+                int b = end;
+                while (a < b && (value[a] == ' ' || value[a] == '\t'))
+                {
+                    a++;
+                }
+
+                while (b > a && (value[b - 1] == ' ' || value[b - 1] == '\t'))
+                {
+                    b--;
+                }
+
+                if (b - a == token.Length && string.Compare(value, a, token, 0, token.Length, StringComparison.OrdinalIgnoreCase) == 0)
                 {
                     return true;
                 }
+
+                if (comma < 0)
+                {
+                    break;
+                }
+
+                start = comma + 1;
             }
 
             return false;
