@@ -24,6 +24,7 @@ internal static class Payloads
     private const int KindGzip = 1;
     private const int KindDeflate = 2;
     private const int KindBomb = 3;
+    private const int KindBrotli = 4;
 
     /// <summary>Bytes [offset, offset+length) of the infinite pattern; length must be at most <see cref="MaxSlice"/>.</summary>
     public static ReadOnlyMemory<byte> PatternSlice(long offset, int length) =>
@@ -36,6 +37,12 @@ internal static class Payloads
     public static byte[] Deflate(long size) => GetCompressed(KindDeflate, size);
 
     public static byte[] GzipBomb(int mib) => GetCompressed(KindBomb, mib);
+
+    /// <summary>The pattern of <paramref name="size"/> bytes, brotli-compressed.</summary>
+    public static byte[] Brotli(long size) => GetCompressed(KindBrotli, size);
+
+    /// <summary>The first half of a valid brotli stream of 10,000 pattern bytes (brotli has no checksum: only the decoder's end state tells).</summary>
+    public static readonly byte[] BrotliTruncated = Brotli(10_000).AsSpan(0, Brotli(10_000).Length / 2).ToArray();
 
     /// <summary>A gzip stream with a valid header followed by an invalid deflate block type (decoders must fail).</summary>
     public static readonly byte[] GzipCorrupt = BuildCorruptGzip();
@@ -74,6 +81,7 @@ internal static class Payloads
         using var output = new MemoryStream();
         using (Stream compressor = kind == KindDeflate
                    ? new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true)
+                   : kind == KindBrotli ? new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true)
                    : new GZipStream(output, kind == KindBomb ? CompressionLevel.Optimal : CompressionLevel.Fastest, leaveOpen: true))
         {
             if (kind == KindBomb)

@@ -79,6 +79,7 @@ internal sealed partial class TestEndpoints
                 case "redirect-to": return RedirectToAsync(context);
                 case "redirect-loop": return RedirectAsync(context, StatusCodes.Status302Found, "/redirect-loop");
                 case "gzip-broken": return GzipBrokenAsync(context);
+                case "br-truncated": return CompressedAsync(context, Payloads.BrotliTruncated, "br");
 
                 // Redirect and retry policy (TestEndpoints.Retry.cs)
                 case "flaky": return FlakyAsync(context);
@@ -112,6 +113,10 @@ internal sealed partial class TestEndpoints
             case "deflate":
                 return TryParse(arg, 0, MaxBodySize, out long deflateSize)
                     ? CompressedAsync(context, Payloads.Deflate(deflateSize), "deflate")
+                    : BadRequestAsync(context);
+            case "br":
+                return TryParse(arg, 0, MaxBodySize, out long brSize)
+                    ? CompressedAsync(context, Payloads.Brotli(brSize), "br")
                     : BadRequestAsync(context);
             case "gzip-bomb":
                 return TryParse(arg, 0, 4096, out long mib)

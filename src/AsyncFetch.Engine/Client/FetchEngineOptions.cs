@@ -58,7 +58,7 @@ namespace AsyncFetch
         /// </summary>
         public long MaxDownloadBytes { get; set; } = -1;
 
-        /// <summary>Send Accept-Encoding: gzip, deflate and decode such bodies.</summary>
+        /// <summary>Send Accept-Encoding: gzip, deflate (and br where the runtime can decode it) and decode such bodies.</summary>
         public bool AutomaticDecompression { get; set; } = true;
 
         /// <summary>Default for <see cref="FetchRequest.MaximumRedirection"/>: redirects followed at most (0: none, the 3xx is the result).</summary>

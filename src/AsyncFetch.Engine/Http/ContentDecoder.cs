@@ -6,7 +6,7 @@ using AsyncFetch.Engine.Internal;
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>
-    /// Decodes gzip and deflate bodies with a bound on the decoded size, so a compression bomb fails as
+    /// Decodes gzip, deflate and (where the runtime has it) br bodies with a bound on the decoded size, so a compression bomb fails as
     /// "too large" after at most the limit of output instead of exhausting memory. The trailer checksum is
     /// verified, because the framework's streams accept a truncated body silently. Limitation: a multi-member
     /// gzip body is checked against its last member's trailer only, so such (rare) bodies are reported corrupt.
@@ -21,9 +21,13 @@ namespace AsyncFetch.Engine.Http
             Broken,
         }
 
-        /// <summary>True for the codings we decode (a single gzip, x-gzip or deflate).</summary>
+        /// <summary>The Accept-Encoding request line: br too where the runtime can decode it (not on .NET Framework).</summary>
+        public static readonly string AcceptEncodingLine = BrotliDecoding.IsAvailable ? "Accept-Encoding: gzip, deflate, br\r\n" : "Accept-Encoding: gzip, deflate\r\n";
+
+        /// <summary>True for the codings we decode (a single gzip, x-gzip or deflate, and br where the runtime has it).</summary>
         public static bool IsSupported(string? contentEncoding) =>
-            contentEncoding != null && (Eq(contentEncoding, "gzip") || Eq(contentEncoding, "x-gzip") || Eq(contentEncoding, "deflate"));
+            contentEncoding != null && (Eq(contentEncoding, "gzip") || Eq(contentEncoding, "x-gzip") || Eq(contentEncoding, "deflate")
+                || (Eq(contentEncoding, "br") && BrotliDecoding.IsAvailable));
 
         /// <summary>
         /// Decodes <paramref name="data"/>[0..length). With <paramref name="keep"/> false the output is only counted.
@@ -55,6 +59,11 @@ namespace AsyncFetch.Engine.Http
                     int offset = zlib ? 2 : 0;
                     trailer = zlib ? Trailer.Adler32 : Trailer.None;
                     source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
+                }
+                else if (Eq(contentEncoding, "br"))
+                {
+                    trailer = Trailer.None; // no checksum in brotli: the decoder itself reports a truncated stream
+                    source = BrotliDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), leaveOpen: false);
                 }
                 else
                 {
@@ -107,11 +116,17 @@ namespace AsyncFetch.Engine.Http
             ReadFully(file, tail);
 
             Trailer trailer;
+            bool brotli = Eq(contentEncoding, "br");
             if (Eq(contentEncoding, "deflate"))
             {
                 bool zlib = IsZlibHeader(head, headLength);
                 trailer = zlib ? Trailer.Adler32 : Trailer.None;
                 file.Position = zlib ? 2 : 0;
+            }
+            else if (brotli)
+            {
+                trailer = Trailer.None;
+                file.Position = 0;
             }
             else
             {
@@ -121,8 +136,8 @@ namespace AsyncFetch.Engine.Http
 
             try
             {
-                using Stream source = trailer == Trailer.Gzip
-                    ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
+                using Stream source = brotli ? BrotliDecoding.CreateDecodingStream(file, leaveOpen: true)
+                    : trailer == Trailer.Gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
                     : new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
                 return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, output, out decodedLength, out error);
             }

@@ -117,7 +117,7 @@ namespace AsyncFetch.Engine.Http
 
             if (acceptCompressed && !encodingSet)
             {
-                w.Ascii("Accept-Encoding: gzip, deflate\r\n");
+                w.Ascii(ContentDecoder.AcceptEncodingLine);
             }
 
             if (request.ContentType != null && !typeSet)

@@ -46,6 +46,7 @@ namespace AsyncFetch.Engine.Tests.Client
         [Theory]
         [InlineData("/gzip/50000")]
         [InlineData("/deflate/50000")]
+        [InlineData("/br/50000")]
         public async Task Compressed_bodies_are_decoded(string path)
         {
             using FetchEngine engine = NewEngine();
@@ -65,6 +66,18 @@ namespace AsyncFetch.Engine.Tests.Client
             FetchResult broken = await Fetch(engine, new FetchRequest(_f.Url("/gzip-broken")));
             Assert.Equal(FetchErrorKind.Protocol, broken.ErrorKind);
             Assert.Contains("corrupt", broken.ErrorMessage);
+        }
+
+        [Fact]
+        public async Task A_truncated_brotli_body_is_Protocol_and_br_is_offered()
+        {
+            using FetchEngine engine = NewEngine();
+            FetchResult truncated = await Fetch(engine, new FetchRequest(_f.Url("/br-truncated")));
+            Assert.Equal(FetchErrorKind.Protocol, truncated.ErrorKind);
+            Assert.Contains("truncated", truncated.ErrorMessage);
+
+            FetchResult echo = await Fetch(engine, new FetchRequest(_f.Url("/echo")));
+            Assert.Contains("gzip, deflate, br", echo.Content);
         }
 
         [Fact]

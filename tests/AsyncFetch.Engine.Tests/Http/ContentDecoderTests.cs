@@ -29,6 +29,7 @@ namespace AsyncFetch.Engine.Tests.Http
                 "gzip" => new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true),
                 "zlib" => new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true),
                 "raw" => new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true),
+                "br" => new BrotliStream(output, CompressionLevel.Optimal, leaveOpen: true),
                 _ => throw new ArgumentException(format),
             })
             {
@@ -52,6 +53,8 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("zlib", "deflate")]
         [InlineData("raw", "deflate")]
         [InlineData("raw", "DEFLATE")]
+        [InlineData("br", "br")]
+        [InlineData("br", " BR ")]
         public void Round_trips(string format, string contentEncoding)
         {
             byte[] compressed = Compress(Sample, format);
@@ -149,7 +152,7 @@ namespace AsyncFetch.Engine.Tests.Http
         }
 
         [Theory]
-        [InlineData("br")]
+        [InlineData("br, gzip")]
         [InlineData("identity")]
         [InlineData("gzip, deflate")]
         [InlineData("compress")]
@@ -161,6 +164,61 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.Equal(ContentDecoder.Outcome.NotEncoded, Decode(compressed, encoding, -1, true, out byte[]? decoded, out long length));
             Assert.Null(decoded);
             Assert.Equal(0, length);
+        }
+
+        [Fact]
+        public void Brotli_is_available_on_this_runtime() => Assert.True(BrotliDecoding.IsAvailable);
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(5)]
+        [InlineData(2)] // half
+        public void A_truncated_brotli_body_is_broken(int cut)
+        {
+            byte[] compressed = Compress(Sample, "br");
+            int length = cut == 2 ? compressed.Length / 2 : compressed.Length - cut;
+            ContentDecoder.Outcome outcome = ContentDecoder.Decode(compressed, length, "br", -1, keep: true, out byte[]? decoded, out _, out string? error);
+            Assert.Equal(ContentDecoder.Outcome.Broken, outcome);
+            Assert.Null(decoded);
+            Assert.Contains("truncated", error);
+        }
+
+        [Fact]
+        public void Corrupt_brotli_is_broken_and_a_brotli_bomb_stops_at_the_limit()
+        {
+            // Brotli has no checksum: a flipped bit inside literals may decode "fine" to other bytes. Data that is
+            // not a brotli stream at all is caught by the decoder.
+            byte[] garbage = Enumerable.Repeat((byte)0xFF, 64).ToArray();
+            Assert.Equal(ContentDecoder.Outcome.Broken, Decode(garbage, "br", -1, keep: true, out _, out _));
+
+            byte[] bomb = Compress(new byte[32 * 1024 * 1024], "br");
+            Assert.True(bomb.Length < 64 * 1024);
+            Assert.Equal(ContentDecoder.Outcome.TooLarge, Decode(bomb, "br", 1024 * 1024, keep: true, out byte[]? decoded, out long length));
+            Assert.Null(decoded);
+            Assert.True(length <= 1024 * 1024 + 16 * 1024, "decoding went on past the limit: " + length);
+        }
+
+        [Fact]
+        public void A_brotli_file_decodes_to_a_stream_and_a_truncated_one_is_broken()
+        {
+            byte[] compressed = Compress(Sample, "br");
+            string path = Path.GetTempFileName();
+            try
+            {
+                File.WriteAllBytes(path, compressed);
+                var output = new MemoryStream();
+                Assert.Equal(ContentDecoder.Outcome.Decoded, ContentDecoder.DecodeFile(path, "br", -1, output, out long length, out _));
+                Assert.Equal(Sample.Length, length);
+                Assert.Equal(Sample, output.ToArray());
+
+                File.WriteAllBytes(path, compressed.AsSpan(0, compressed.Length - 3).ToArray());
+                Assert.Equal(ContentDecoder.Outcome.Broken, ContentDecoder.DecodeFile(path, "br", -1, new MemoryStream(), out _, out string? error));
+                Assert.Contains("truncated", error);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ namespace AsyncFetch.Engine.Tests.Http
                 "Host: example.com:8080\r\n" +
                 "User-Agent: AsyncFetch-Test/1.0\r\n" +
                 "Accept: */*\r\n" +
-                "Accept-Encoding: gzip, deflate\r\n" +
+                "Accept-Encoding: gzip, deflate, br\r\n" + // br: this runtime (.NET 10) has a Brotli decoder
                 "X-One: 1\r\n" +
                 "X-Two: two\r\n" +
                 "\r\n",
