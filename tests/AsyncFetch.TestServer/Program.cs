@@ -4,25 +4,28 @@ using System.Globalization;
 using System.IO;
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace AsyncFetch.TestServer;
 
 /// <summary>
-/// Process entry point: <c>dotnet AsyncFetch.TestServer.dll [--port N] [--listen 127.0.0.1,127.0.0.2,::1] [--hostile] [--ignore-stdin]</c>.
+/// Process entry point: <c>dotnet AsyncFetch.TestServer.dll [--port N] [--listen 127.0.0.1,127.0.0.2,::1] [--hostile] [--https [--client-cert]] [--ignore-stdin]</c>.
+/// --https serves HTTPS with a self-signed certificate made at start (--client-cert also asks for a client certificate).
 /// Prints "Listening on URL" (and "Hostile on URL"), then runs until SIGTERM/SIGINT or until a redirected stdin reaches EOF.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: dotnet AsyncFetch.TestServer.dll [--port N] [--listen ADDR[,ADDR...]] [--hostile] [--ignore-stdin]";
+        "usage: dotnet AsyncFetch.TestServer.dll [--port N] [--listen ADDR[,ADDR...]] [--hostile] [--https [--client-cert]] [--ignore-stdin]";
 
     public static async Task<int> Main(string[] args)
     {
         var options = new LoopbackServerOptions();
         bool hostile = false;
         bool ignoreStdin = false;
+        bool https = false;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -44,6 +47,12 @@ internal static class Program
                     case "--hostile":
                         hostile = true;
                         break;
+                    case "--https":
+                        https = true;
+                        break;
+                    case "--client-cert":
+                        options.AskForClientCertificate = true;
+                        break;
                     case "--ignore-stdin":
                         ignoreStdin = true;
                         break;
@@ -62,6 +71,16 @@ internal static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+
+        if (options.AskForClientCertificate && !https)
+        {
+            Console.Error.WriteLine("--client-cert needs --https");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        using X509Certificate2? certificate = https ? ServerCertificate.CreateSelfSigned() : null;
+        options.ServerCertificate = certificate;
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handler);

@@ -17,14 +17,24 @@ function Start-TestServer {
     <#
     .SYNOPSIS
         Starts the loopback test server; returns an object with BaseUri, Base2Uri (127.0.0.2), HostileUri and Process.
+    .PARAMETER Https
+        Serve HTTPS (BaseUri and Base2Uri are https://) with a self-signed certificate the server makes at start
+        (localhost, 127.0.0.1, 127.0.0.2, ::1); the hostile server stays http.
+    .PARAMETER ClientCert
+        With -Https: ask clients for a certificate (any is accepted; /tls reports its subject).
     #>
-    param([switch] $NoHostile)
+    param([switch] $NoHostile, [switch] $Https, [switch] $ClientCert)
+    if ($ClientCert -and -not $Https) { throw '-ClientCert needs -Https.' }
     $dll = Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer/bin/Release/net10.0/AsyncFetch.TestServer.dll'
     if (-not (Test-Path $dll)) {
         & dotnet build (Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer') -c Release -nologo -v quiet | Out-Null
     }
     $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--listen', '127.0.0.1,127.0.0.2') + $(if ($NoHostile) { @() } else { @('--hostile') })) { $psi.ArgumentList.Add($a) }
+    $arguments = @($dll, '--listen', '127.0.0.1,127.0.0.2')
+    if (-not $NoHostile) { $arguments += '--hostile' }
+    if ($Https) { $arguments += '--https' }
+    if ($ClientCert) { $arguments += '--client-cert' }
+    foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardInput = $true
     $psi.UseShellExecute = $false
@@ -35,9 +45,10 @@ function Start-TestServer {
     $hostile = $null
     if (-not $NoHostile) { $hostile = ($process.StandardOutput.ReadLine() -replace '^Hostile on ', '').TrimEnd('/') }
     $port = ([uri]$base).Port
+    $scheme = ([uri]$base).Scheme
     [pscustomobject]@{
         BaseUri    = $base
-        Base2Uri   = "http://127.0.0.2:$port"
+        Base2Uri   = "${scheme}://127.0.0.2:$port"
         HostileUri = $hostile
         Process    = $process
     }
@@ -54,12 +65,12 @@ function Stop-TestServer {
 function Get-ServerStats {
     # The server's concurrency counters (/stats): current, max, total, byHost.
     param($Server)
-    Invoke-RestMethod -Uri "$($Server.BaseUri)/stats"
+    Invoke-RestMethod -Uri "$($Server.BaseUri)/stats" -SkipCertificateCheck:($Server.BaseUri -like 'https:*')
 }
 
 function Reset-ServerStats {
     param($Server)
-    Invoke-WebRequest -Uri "$($Server.BaseUri)/stats/reset" | Out-Null
+    Invoke-WebRequest -Uri "$($Server.BaseUri)/stats/reset" -SkipCertificateCheck:($Server.BaseUri -like 'https:*') | Out-Null
 }
 
 function Wait-Until {

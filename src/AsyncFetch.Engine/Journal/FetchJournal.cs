@@ -113,7 +113,7 @@ namespace AsyncFetch
             JsonLine.AppendNumber(sb, "elapsedMs", result.ElapsedMs);
             JsonLine.AppendNumber(sb, "attempts", result.Attempts);
             JsonLine.AppendBool(sb, "succeeded", result.Succeeded);
-            JsonLine.AppendString(sb, "outFile", null);
+            JsonLine.AppendString(sb, "outFile", result.OutFile);
             sb.Append("}\n");
             byte[] bytes = Utf8.GetBytes(sb.ToString());
             _stream.Write(bytes, 0, bytes.Length); // unbuffered stream: one write() per line

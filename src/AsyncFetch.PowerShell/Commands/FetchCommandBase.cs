@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Management.Automation;
+using System.Security.Cryptography.X509Certificates;
 
 namespace AsyncFetch.PowerShell.Commands
 {
@@ -13,6 +14,8 @@ namespace AsyncFetch.PowerShell.Commands
         public const int DefaultThrottleLimit = 32;
         public const int DefaultTimeoutSec = 100;
         public const int DefaultConnectTimeoutSec = 15;
+        public const int DefaultMaximumRedirection = 5;
+        public const int DefaultRetryIntervalSec = 5;
 
         /// <summary>
         /// The URLs: strings, [uri], FetchRequest objects (New-FetchRequest), or any object with a Uri, Url or
@@ -73,6 +76,75 @@ namespace AsyncFetch.PowerShell.Commands
         public SwitchParameter NoContent { get; set; }
 
         /// <summary>
+        /// https: accept any server certificate (self-signed, expired, for another name) instead of failing with
+        /// ErrorKind Tls. Connections made this way are never shared with requests that check certificates.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter SkipCertificateCheck { get; set; }
+
+        /// <summary>https: a client certificate (with its private key) to offer when a server asks for one.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public X509Certificate? Certificate { get; set; }
+
+        /// <summary>
+        /// Redirects (301, 302, 303, 307, 308) followed at most (default 5); 0 returns the 3xx response itself. One
+        /// more fails the request with ErrorKind Redirect. The result's Uri is where the response came from.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int MaximumRedirection { get; set; } = DefaultMaximumRedirection;
+
+        /// <summary>Keep the Authorization and Cookie headers when a redirect leads to another scheme, host or port (dropped by default).</summary>
+        [Parameter]
+        public SwitchParameter PreserveAuthorizationOnRedirect { get; set; }
+
+        /// <summary>Follow a redirect from https to http (by default such a redirect fails with ErrorKind Redirect).</summary>
+        [Parameter]
+        public SwitchParameter AllowInsecureRedirect { get; set; }
+
+        /// <summary>
+        /// Retries after a transient failure (connect failure, timeout, lost connection) or a 408, 429, 500, 502, 503
+        /// or 504 response (default 0). Methods other than GET, HEAD, PUT, DELETE, OPTIONS and TRACE are retried only
+        /// when nothing of the request was sent. The result's Attempts counts them.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int MaximumRetryCount { get; set; }
+
+        /// <summary>
+        /// Seconds before the first retry (default 5); each further retry waits twice as long, with some jitter,
+        /// at most 120 s. A Retry-After header on a 429 or 503 response takes its place.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int RetryIntervalSec { get; set; } = DefaultRetryIntervalSec;
+
+        /// <summary>Requests started per second in the whole run, evenly spaced (default 0: no limit).</summary>
+        [Parameter]
+        [ValidateRange(0.0, 1e6)]
+        public double RateLimit { get; set; }
+
+        /// <summary>Requests started per second to one host, evenly spaced (default 0: no limit).</summary>
+        [Parameter]
+        [ValidateRange(0.0, 1e6)]
+        public double PerHostRateLimit { get; set; }
+
+        /// <summary>
+        /// Write the body of each successful (2xx) response to a file in this directory instead of memory (the
+        /// result's OutFile names it). The file name comes from Content-Disposition or the URL, made safe; a name
+        /// already taken gets " (1)", " (2)" ... unless -Force. The directory is created when missing; a relative
+        /// path is relative to the current location.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? OutDirectory { get; set; }
+
+        /// <summary>With -OutDirectory (or a request's -OutFile): replace existing files instead of adding a suffix or failing.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>
         /// A JSON Lines file that gets one line per finished request (appended, crash-safe), so an interrupted run
         /// can be resumed with -Resume.
         /// </summary>
@@ -131,6 +203,15 @@ namespace AsyncFetch.PowerShell.Commands
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
                 DiscardBody = NoContent.IsPresent,
+                SkipCertificateCheck = SkipCertificateCheck.IsPresent ? true : (bool?)null,
+                ClientCertificates = Certificate == null ? null : new X509CertificateCollection { Certificate },
+                MaximumRedirection = MaximumRedirection,
+                PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect.IsPresent ? true : (bool?)null,
+                AllowInsecureRedirect = AllowInsecureRedirect.IsPresent ? true : (bool?)null,
+                MaximumRetryCount = MaximumRetryCount,
+                RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                OutDirectory = OutDirectory == null ? null : OutputPaths.Resolve(this, OutDirectory),
+                Force = Force.IsPresent,
             };
         }
 
@@ -138,6 +219,8 @@ namespace AsyncFetch.PowerShell.Commands
         {
             MaxConcurrency = ThrottleLimit,
             PerHostLimit = PerHostLimit,
+            RateLimit = RateLimit,
+            PerHostRateLimit = PerHostRateLimit,
             Ordered = ordered,
         };
 

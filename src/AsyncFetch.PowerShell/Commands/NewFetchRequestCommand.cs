@@ -46,6 +46,38 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; }
 
+        /// <summary>
+        /// Write the body of a successful (2xx) response to exactly this file instead of memory. Its directory must
+        /// exist; an existing file makes the request fail with ErrorKind File unless -Force. A relative path is
+        /// relative to the current location when New-FetchRequest runs. Wins over the fetching command's -OutDirectory.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? OutFile { get; set; }
+
+        /// <summary>Replace an existing output file (-OutFile, or a name taken in the fetching command's -OutDirectory).</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>https: accept any server certificate for this request (not set: the fetching command's -SkipCertificateCheck).</summary>
+        [Parameter]
+        public SwitchParameter SkipCertificateCheck { get; set; }
+
+        /// <summary>Redirects this request follows at most; 0 returns the 3xx response itself (not set: the fetching command's -MaximumRedirection).</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int MaximumRedirection { get; set; }
+
+        /// <summary>Retries of this request after a transient failure (not set: the fetching command's -MaximumRetryCount).</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int MaximumRetryCount { get; set; }
+
+        /// <summary>Seconds before this request's first retry (not set: the fetching command's -RetryIntervalSec).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int RetryIntervalSec { get; set; }
+
         /// <summary>Anything to carry to the result (as its Input); by default the pipeline input object.</summary>
         [Parameter]
         public object? Tag { get; set; }
@@ -53,6 +85,10 @@ namespace AsyncFetch.PowerShell.Commands
         /// <summary>The pipeline input object, kept as the Tag.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         public PSObject? InputObject { get; set; }
+
+        private string? _outFile;
+
+        private bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
         protected override void ProcessRecord()
         {
@@ -83,6 +119,34 @@ namespace AsyncFetch.PowerShell.Commands
             if (TimeoutSec > 0)
             {
                 request.Timeout = TimeSpan.FromSeconds(TimeoutSec);
+            }
+
+            // Set only what was given: the rest stays null, and the fetching command fills it in.
+            if (OutFile != null)
+            {
+                _outFile ??= OutputPaths.Resolve(this, OutFile); // once: the same file for every input
+                request.OutFile = _outFile;
+            }
+
+            request.Force = Force.IsPresent;
+            if (IsBound(nameof(SkipCertificateCheck)))
+            {
+                request.SkipCertificateCheck = SkipCertificateCheck.IsPresent;
+            }
+
+            if (IsBound(nameof(MaximumRedirection)))
+            {
+                request.MaximumRedirection = MaximumRedirection;
+            }
+
+            if (IsBound(nameof(MaximumRetryCount)))
+            {
+                request.MaximumRetryCount = MaximumRetryCount;
+            }
+
+            if (IsBound(nameof(RetryIntervalSec)))
+            {
+                request.RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec);
             }
 
             foreach (var header in RequestBuilder.HeaderList(Headers))

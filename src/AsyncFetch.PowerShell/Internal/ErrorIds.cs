@@ -19,6 +19,7 @@ namespace AsyncFetch.PowerShell
         public const string UsingNotSupported = Prefix + "UsingNotSupported";
         public const string ResumeNeedsJournal = Prefix + "ResumeNeedsJournal";
         public const string JournalFailed = Prefix + "JournalFailed";
+        public const string InvalidOutputPath = Prefix + "InvalidOutputPath";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 
@@ -41,6 +42,12 @@ namespace AsyncFetch.PowerShell
                     return ErrorCategory.LimitsExceeded;
                 case FetchErrorKind.Tls:
                     return ErrorCategory.SecurityError;
+                case FetchErrorKind.Redirect:
+                    // Too many hops, a loop, an unusable Location, https to http: the answer was a redirect that
+                    // could not be followed, not a failure to reach the server.
+                    return ErrorCategory.InvalidResult;
+                case FetchErrorKind.File:
+                    return ErrorCategory.WriteError;
                 case FetchErrorKind.Canceled:
                     return ErrorCategory.OperationStopped;
                 default:

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.PowerShell
@@ -23,6 +24,25 @@ namespace AsyncFetch.PowerShell
         public TimeSpan? ConnectTimeout { get; set; }
 
         public bool DiscardBody { get; set; }
+
+        public bool? SkipCertificateCheck { get; set; }
+
+        public X509CertificateCollection? ClientCertificates { get; set; }
+
+        public int? MaximumRedirection { get; set; }
+
+        public bool? PreserveAuthorizationOnRedirect { get; set; }
+
+        public bool? AllowInsecureRedirect { get; set; }
+
+        public int? MaximumRetryCount { get; set; }
+
+        public TimeSpan? RetryInterval { get; set; }
+
+        /// <summary>A full path (resolved by the command against the caller's location).</summary>
+        public string? OutDirectory { get; set; }
+
+        public bool Force { get; set; }
 
         /// <summary>
         /// Fills the request. For a request built from a URL the command's values are the request's values
@@ -47,6 +67,17 @@ namespace AsyncFetch.PowerShell
             request.Timeout ??= Timeout;
             request.ConnectTimeout ??= ConnectTimeout;
             request.DiscardBody |= DiscardBody;
+
+            // The values New-FetchRequest can set stay as it set them (they are null until set); switches only add.
+            request.SkipCertificateCheck ??= SkipCertificateCheck;
+            request.ClientCertificates ??= ClientCertificates;
+            request.MaximumRedirection ??= MaximumRedirection;
+            request.PreserveAuthorizationOnRedirect ??= PreserveAuthorizationOnRedirect;
+            request.AllowInsecureRedirect ??= AllowInsecureRedirect;
+            request.MaximumRetryCount ??= MaximumRetryCount;
+            request.RetryInterval ??= RetryInterval;
+            request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
+            request.Force |= Force;
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 if (!HasHeader(request, h.Key))

@@ -20,11 +20,27 @@ namespace AsyncFetch.PowerShell
             return new ErrorRecord(new FetchException(result), errorId ?? ErrorIds.For(result.ErrorKind), ErrorIds.CategoryOf(result.ErrorKind), result);
         }
 
-        /// <summary>The one verbose line per completion: status (or error kind), milliseconds, bytes, URI.</summary>
+        /// <summary>The one verbose line per completion: status (or error kind), milliseconds, bytes, URI; then redirects, attempts and the output file when there are any.</summary>
         public static string VerboseLine(FetchResult result)
         {
             object status = result.ErrorKind == FetchErrorKind.None ? (object)result.StatusCode : result.ErrorKind;
-            return string.Format(CultureInfo.InvariantCulture, Strings.VerboseCompletion, status, result.ElapsedMs, result.ContentLength, result.RequestedUri);
+            string line = string.Format(CultureInfo.InvariantCulture, Strings.VerboseCompletion, status, result.ElapsedMs, result.ContentLength, result.RequestedUri);
+            if (result.RedirectCount > 0)
+            {
+                line += string.Format(CultureInfo.InvariantCulture, Strings.VerboseRedirected, result.RedirectCount, result.Uri);
+            }
+
+            if (result.Attempts > 1)
+            {
+                line += string.Format(CultureInfo.InvariantCulture, Strings.VerboseAttempts, result.Attempts);
+            }
+
+            if (result.OutFile != null)
+            {
+                line += string.Format(CultureInfo.InvariantCulture, Strings.VerboseOutFile, result.OutFile);
+            }
+
+            return line;
         }
 
         /// <summary>The progress status line of a batch.</summary>

@@ -74,7 +74,7 @@ namespace AsyncFetch.Engine.Tests.Journal
                 Assert.Equal(r.ElapsedMs, e.GetProperty("elapsedMs").GetDouble());
                 Assert.Equal(r.Attempts, e.GetProperty("attempts").GetInt32());
                 Assert.Equal(r.Succeeded, e.GetProperty("succeeded").GetBoolean());
-                Assert.Equal(JsonValueKind.Null, e.GetProperty("outFile").ValueKind);
+                Assert.Equal(r.OutFile, e.GetProperty("outFile").GetString()); // null: none of these wrote a file
             }
 
             FetchJournalContents contents = FetchJournal.Read(path);

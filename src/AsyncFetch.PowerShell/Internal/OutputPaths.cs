@@ -1,0 +1,34 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace AsyncFetch.PowerShell
+{
+    /// <summary>
+    /// -OutDirectory and -OutFile as full file-system paths. They are resolved on the pipeline thread when the
+    /// command runs, against the caller's current location: the engine (and a job's pump thread) would resolve a
+    /// relative path against the process's directory, which is not PowerShell's $PWD.
+    /// </summary>
+    internal static class OutputPaths
+    {
+        /// <summary>The file-system path for a PowerShell path (which need not exist yet); a terminating error otherwise.</summary>
+        public static string Resolve(PSCmdlet cmdlet, string path)
+        {
+            try
+            {
+                string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out PSDriveInfo _);
+                if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ArgumentException(string.Format(CultureInfo.CurrentCulture, Strings.NotAFileSystemPath, path, provider.Name));
+                }
+
+                return resolved;
+            }
+            catch (Exception e) when (e is ItemNotFoundException || e is DriveNotFoundException || e is ProviderNotFoundException || e is NotSupportedException || e is ArgumentException || e is PSInvalidOperationException)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(e, ErrorIds.InvalidOutputPath, ErrorCategory.InvalidArgument, path));
+                throw; // not reached
+            }
+        }
+    }
+}
