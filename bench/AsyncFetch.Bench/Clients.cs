@@ -27,6 +27,15 @@ namespace AsyncFetch.Bench
         /// <summary>Why the run produced no figures (crash, time-out), when it did not.</summary>
         public string? Failure { get; init; }
 
+        /// <summary>Why the client skipped the workload (a feature its build lacks); not a failure, no figures.</summary>
+        public string? Skipped { get; init; }
+
+        /// <summary>True when the run produced figures (neither failed nor skipped).</summary>
+        public bool Measured => Failure == null && Skipped == null;
+
+        /// <summary>To-disk workloads: what was wrong with the files the run left (null when they were all there).</summary>
+        public string? DiskProblem { get; init; }
+
         public string ToLine() => FormattableString.Invariant($"RESULT {Client} {Count} {Concurrency} {Seconds:R} {CpuSeconds:R} {PeakRssMb:R} {Errors} {Bytes}");
 
         public static RunResult? Parse(string line)
@@ -50,26 +59,41 @@ namespace AsyncFetch.Bench
         /// One measured run: <paramref name="warmup"/> requests to <paramref name="warmupUrl"/> on a client of their own
         /// (JIT stays out of the figure; their connections are closed), then <paramref name="count"/> timed requests.
         /// With <paramref name="discard"/> bodies are read and dropped (engine: DiscardBody; HttpClient: the stream
-        /// read into a pooled buffer) instead of kept in memory.
+        /// read into a pooled buffer) instead of kept in memory. With <paramref name="outDir"/> every body is written
+        /// to a file of its own there (engine: OutDirectory, the names derived from the URL with " (1)", " (2)" ...
+        /// suffixes; HttpClient: the response stream copied to a FileStream named "i-name"); the warm-up writes to a
+        /// subdirectory deleted before the timed run, and the files are counted and summed after it (a mismatch
+        /// counts as errors).
         /// </summary>
-        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup, Uri? warmupUrl = null, bool discard = false)
+        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup, Uri? warmupUrl = null, bool discard = false, string? outDir = null)
         {
-            Func<Uri, int, int, Task<(int Errors, long Bytes, IDisposable Client)>> run = client switch
+            outDir = outDir == null ? null : Path.GetFullPath(outDir);
+            Func<Uri, int, int, string?, Task<(int Errors, long Bytes, IDisposable Client)>> run = client switch
             {
-                "engine" => (u, n, c) => RunEngine(u, n, c, discard),
-                "httpclient" => (u, n, c) => RunHttpClient(u, n, c, discard),
+                "engine" => (u, n, c, d) => RunEngine(u, n, c, discard, d),
+                "httpclient" => (u, n, c, d) => RunHttpClient(u, n, c, discard, d),
                 _ => throw new ArgumentException("unknown client " + client),
             };
 
+            if (outDir != null)
+            {
+                Directory.CreateDirectory(outDir);
+            }
+
             if (warmup > 0)
             {
-                (await run(warmupUrl ?? url, warmup, Math.Min(concurrency, warmup))).Client.Dispose(); // JIT stays out of the figure
+                string? warmDir = outDir == null ? null : Path.Combine(outDir, "warmup");
+                (await run(warmupUrl ?? url, warmup, Math.Min(concurrency, warmup), warmDir)).Client.Dispose(); // JIT stays out of the figure
+                if (warmDir != null)
+                {
+                    DiskCheck.Delete(warmDir);
+                }
             }
 
             var process = Process.GetCurrentProcess();
             TimeSpan cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            (int errors, long bytes, IDisposable used) = await run(url, count, concurrency);
+            (int errors, long bytes, IDisposable used) = await run(url, count, concurrency, outDir);
             sw.Stop();
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
@@ -83,6 +107,12 @@ namespace AsyncFetch.Bench
                 Console.Error.WriteLine($"diag: {client} teardown (Dispose) {teardown.Elapsed.TotalMilliseconds:F0} ms");
             }
 
+            if (outDir != null && DiskCheck.Verify(outDir, count, 0, bytes, out int bad) is string problem)
+            {
+                Console.Error.WriteLine($"{client}: the downloads do not match: {problem}");
+                errors = Math.Max(errors, bad);
+            }
+
             return new RunResult(client, count, concurrency, sw.Elapsed.TotalSeconds, cpu, process.PeakWorkingSet64 / (1024.0 * 1024.0), errors, bytes);
         }
 
@@ -90,7 +120,7 @@ namespace AsyncFetch.Bench
         /// The engine with a submit window of twice the concurrency: each completion (on the loop thread)
         /// submits the next request, the way the cmdlet's batch keeps memory bounded.
         /// </summary>
-        private static Task<(int, long, IDisposable)> RunEngine(Uri url, int count, int concurrency, bool discard)
+        private static Task<(int, long, IDisposable)> RunEngine(Uri url, int count, int concurrency, bool discard, string? outDir)
         {
             var engine = new FetchEngine(new FetchEngineOptions { MaxConcurrency = concurrency, PerHostLimit = concurrency });
             var done = new TaskCompletionSource<(int, long, IDisposable)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -101,7 +131,7 @@ namespace AsyncFetch.Bench
             {
                 if (Interlocked.Increment(ref submitted) <= count)
                 {
-                    engine.Submit(new FetchRequest(url) { DiscardBody = discard }, onDone!);
+                    engine.Submit(new FetchRequest(url) { DiscardBody = discard, OutDirectory = outDir }, onDone!);
                 }
             }
 
@@ -117,7 +147,7 @@ namespace AsyncFetch.Bench
                     }
                 }
 
-                if (r.StatusCode != 200 && Interlocked.Increment(ref errors) <= 3)
+                if ((r.StatusCode != 200 || (outDir != null && r.OutFile == null)) && Interlocked.Increment(ref errors) <= 3)
                 {
                     Console.Error.WriteLine($"engine: {r.RequestedUri}: {r.StatusCode} {r.ErrorKind} {r.ErrorMessage}");
                 }
@@ -155,19 +185,36 @@ namespace AsyncFetch.Bench
             return done.Task;
         }
 
-        private static async Task<(int, long, IDisposable)> RunHttpClient(Uri url, int count, int concurrency, bool discard)
+        private static async Task<(int, long, IDisposable)> RunHttpClient(Uri url, int count, int concurrency, bool discard, string? outDir)
         {
             var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseCookies = false, UseProxy = false };
             var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(100) }; // disposing it disposes the handler
             int errors = 0;
             long bytes = 0;
-            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, ct) =>
+            string name = Path.GetFileName(url.AbsolutePath);
+            if (outDir != null)
+            {
+                Directory.CreateDirectory(outDir);
+            }
+
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
             {
                 try
                 {
                     long n;
                     int status;
-                    if (discard)
+                    if (outDir != null)
+                    {
+                        // What a C# program does to download: the response stream copied into a FileStream.
+                        using HttpResponseMessage response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+                        status = (int)response.StatusCode;
+                        using Stream stream = await response.Content.ReadAsStreamAsync(ct);
+                        await using var file = new FileStream(Path.Combine(outDir, i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-" + name),
+                            FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                        await stream.CopyToAsync(file, 64 * 1024, ct);
+                        n = file.Length;
+                    }
+                    else if (discard)
                     {
                         using HttpResponseMessage response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
                         status = (int)response.StatusCode;
@@ -203,6 +250,13 @@ namespace AsyncFetch.Bench
                 catch (TaskCanceledException)
                 {
                     Interlocked.Increment(ref errors); // HttpClient's time-out
+                }
+                catch (IOException e) when (outDir != null)
+                {
+                    if (Interlocked.Increment(ref errors) <= 3)
+                    {
+                        Console.Error.WriteLine("httpclient: " + e.Message);
+                    }
                 }
             });
             return (errors, bytes, http);

@@ -57,9 +57,38 @@ namespace AsyncFetch.Bench
 
         public static RunResult Run(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch)
         {
+            int count = client == "foreach-parallel" ? w.ForeachCount : w.Count;
+            string? outDir = w.ToDisk ? Path.Combine(scratch, "out") : null; // fresh for every run, deleted after it
+            try
+            {
+                if (outDir != null)
+                {
+                    DiskCheck.Fresh(outDir);
+                }
+
+                RunResult r = RunIn(client, w, url, warmupUrl, tools, scratch, count, outDir);
+                if (outDir != null && r.Failure == null && r.Skipped == null
+                    && DiskCheck.Verify(outDir, count, w.BodyBytes, -1, out int bad) is string problem)
+                {
+                    Console.Error.WriteLine($"  {client}: the downloads do not match: {problem}");
+                    r = r with { Errors = Math.Max(r.Errors, bad), DiskProblem = problem };
+                }
+
+                return r;
+            }
+            finally
+            {
+                if (outDir != null)
+                {
+                    DiskCheck.Delete(outDir); // 50 x 10 MiB per run: the disk use stays bounded
+                }
+            }
+        }
+
+        private static RunResult RunIn(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch, int count, string? outDir)
+        {
             string self = typeof(Program).Assembly.Location;
             string clientsDir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../clients"));
-            int count = client == "foreach-parallel" ? w.ForeachCount : w.Count;
             var args = new List<string>();
             switch (client)
             {
@@ -69,6 +98,11 @@ namespace AsyncFetch.Bench
                     args.AddRange(new[] { "dotnet", self, "run", "--client", client == "engine-process" ? "engine" : client, "--url", url.ToString(),
                         "--count", N(count), "--concurrency", N(w.Concurrency), "--warmup", N(client == "engine-process" ? 0 : w.Warmup),
                         "--warmup-url", warmupUrl.ToString(), "--discard", w.Discard ? "true" : "false" });
+                    if (outDir != null)
+                    {
+                        args.AddRange(new[] { "--out-dir", outDir });
+                    }
+
                     break;
                 case "cmdlet":
                 case "cmdlet-callback":
@@ -81,6 +115,11 @@ namespace AsyncFetch.Bench
                     if (w.Discard)
                     {
                         args.Add("-NoContent");
+                    }
+
+                    if (outDir != null)
+                    {
+                        args.AddRange(new[] { "-OutDirectory", outDir });
                     }
 
                     if (tools.Module != null)
@@ -97,13 +136,20 @@ namespace AsyncFetch.Bench
                         args.Add("--discard");
                     }
 
+                    if (outDir != null)
+                    {
+                        args.AddRange(new[] { "--out-dir", outDir });
+                    }
+
                     break;
                 case "curl":
                     string config = Path.Combine(scratch, "curl-urls.txt");
                     var sb = new StringBuilder();
+                    string name = Path.GetFileName(url.AbsolutePath);
                     for (int i = 0; i < count; i++)
                     {
-                        sb.Append("url = \"").Append(url).Append("\"\noutput = \"/dev/null\"\n");
+                        string output = outDir == null ? "/dev/null" : Path.Combine(outDir, N(i) + "-" + name);
+                        sb.Append("url = \"").Append(url).Append("\"\noutput = \"").Append(output).Append("\"\n");
                     }
 
                     File.WriteAllText(config, sb.ToString());
@@ -121,10 +167,18 @@ namespace AsyncFetch.Bench
             }
 
             (string stdout, string stderr, int exit, double wall, Rusage? usage, string? failure) = Launch(args, tools.Time, scratch, client == "cmdlet-stream" ? 900 : 300);
+            string? skipped = failure == null
+                ? stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("skipped: ", StringComparison.Ordinal))
+                : null;
+            if (skipped != null)
+            {
+                return new RunResult(client, count, w.Concurrency, double.NaN, double.NaN, double.NaN, 0, 0) { ProcessSeconds = wall, Skipped = skipped["skipped: ".Length..] };
+            }
+
             RunResult? r = failure == null ? Parse(client, count, w.Concurrency, stdout, wall, usage) : null;
             if (r == null)
             {
-                string tail = string.Join(" | ", (stderr + "\n" + stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(4));
+                string tail = string.Join(" | ", Regex.Replace(stderr + "\n" + stdout, @"\x1b\[[0-9;?]*[A-Za-z]", "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(4));
                 return new RunResult(client, count, w.Concurrency, double.NaN, double.NaN, double.NaN, count, 0)
                 {
                     ProcessSeconds = wall,

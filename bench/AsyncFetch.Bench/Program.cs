@@ -9,8 +9,8 @@ namespace AsyncFetch.Bench
 {
     /// <summary>
     /// bench driver (bench/run calls it; see bench/README.md).
-    ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true]
-    ///         one measured run in this process; prints a RESULT line
+    ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]
+    ///         one measured run in this process; prints a RESULT line (--out-dir: every body written to a file in DIR)
     ///   suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE]
     ///         every workload against every client that can do it, each run a child process; prints (and writes)
     ///         the markdown report; exit 0 when every run of every client completed without errors
@@ -21,7 +21,7 @@ namespace AsyncFetch.Bench
         {
             if (args.Length == 0 || args[0] is not ("run" or "suite"))
             {
-                Console.Error.WriteLine("usage: run --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true]");
+                Console.Error.WriteLine("usage: run --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]");
                 Console.Error.WriteLine("       suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE] [--wrk-threads N]");
                 return 2;
             }
@@ -37,7 +37,8 @@ namespace AsyncFetch.Bench
                     Int(opts, "concurrency", 64),
                     Int(opts, "warmup", 1000),
                     opts.TryGetValue("warmup-url", out string? w) ? new Uri(w) : null,
-                    opts.GetValueOrDefault("discard") == "true");
+                    opts.GetValueOrDefault("discard") == "true",
+                    opts.GetValueOrDefault("out-dir"));
                 Console.WriteLine(r.ToLine());
                 return r.Errors == 0 ? 0 : 1;
             }
@@ -46,8 +47,11 @@ namespace AsyncFetch.Bench
             IEnumerable<Workload> workloads = quick ? Workload.Quick() : Workload.Full();
             if (opts.TryGetValue("workloads", out string? only))
             {
+                // An id selects that workload; a bare family id (W3) also selects its variants (W3m, W3d, W3dm),
+                // which its goals need.
                 var ids = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                workloads = workloads.Where(x => ids.Contains(x.Id, StringComparer.OrdinalIgnoreCase));
+                workloads = workloads.Where(x => ids.Any(id => x.Id.Equals(id, StringComparison.OrdinalIgnoreCase)
+                    || (System.Text.RegularExpressions.Regex.IsMatch(id, @"^[Ww]\d+$") && System.Text.RegularExpressions.Regex.IsMatch(x.Id, "^" + id + "[a-z]+$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))));
             }
 
             var list = workloads.ToList();
@@ -72,7 +76,7 @@ namespace AsyncFetch.Bench
                 File.WriteAllText(path, report);
             }
 
-            bool clean = results.Values.SelectMany(d => d.Values).SelectMany(l => l).All(r => r.Errors == 0 && r.Failure == null);
+            bool clean = results.Values.SelectMany(d => d.Values).SelectMany(l => l).All(r => r.Skipped != null || (r.Errors == 0 && r.Failure == null));
             return clean ? 0 : 1;
         }
 

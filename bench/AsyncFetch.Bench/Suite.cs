@@ -33,9 +33,10 @@ namespace AsyncFetch.Bench
                     var results = all[w.Id] = new Dictionary<string, List<RunResult>>();
                     LoadAtStart[w.Id] = File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
                     Console.Error.WriteLine($"== {w.Title}: {url} ({w.Runs} run(s) of {string.Join(", ", clients)})");
+                    var skipped = new HashSet<string>();
                     for (int i = 0; i < w.Runs; i++)
                     {
-                        foreach (string client in clients)
+                        foreach (string client in clients.Where(c => !skipped.Contains(c)))
                         {
                             if (w.Server == Server.Kestrel)
                             {
@@ -49,6 +50,11 @@ namespace AsyncFetch.Bench
                             }
 
                             Console.Error.WriteLine(Log(i, w.Runs, r));
+                            if (r.Skipped != null)
+                            {
+                                skipped.Add(client); // the client lacks something this workload needs: once is enough
+                            }
+
                             (results.TryGetValue(client, out var list) ? list : results[client] = new List<RunResult>()).Add(r);
                         }
                     }
@@ -62,7 +68,9 @@ namespace AsyncFetch.Bench
             return all;
         }
 
-        private static string Log(int i, int runs, RunResult r) => r.Failure != null
+        private static string Log(int i, int runs, RunResult r) => r.Skipped != null
+            ? $"  run {i + 1}/{runs} {r.Client,-16} skipped: {r.Skipped}"
+            : r.Failure != null
             ? $"  run {i + 1}/{runs} {r.Client,-16} FAILED: {r.Failure}"
             : FormattableString.Invariant($"  run {i + 1}/{runs} {r.Client,-16} {r.Seconds,8:F3} s {r.RequestsPerSecond,9:F0} req/s  cpu {r.CpuSeconds,5:F2} s  rss {r.PeakRssMb,4:F0} MB  errors {r.Errors}  process {r.ProcessSeconds:F2} s")
               + (r.ServerMaxConcurrent is int m ? $"  server max {m}" : "")

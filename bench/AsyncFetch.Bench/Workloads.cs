@@ -14,7 +14,8 @@ namespace AsyncFetch.Bench
     /// <summary>
     /// One workload: a URL on one of the servers, a request count and a concurrency, how many runs per client,
     /// and which clients can do it. <see cref="Warmup"/> requests (to <see cref="WarmupPath"/>) precede the timed
-    /// ones in clients that warm up in-process.
+    /// ones in clients that warm up in-process. <see cref="ToDisk"/>: every client writes each body to a file of its
+    /// own in a fresh directory, which the suite checks (<see cref="BodyBytes"/> per file) and deletes after each run.
     /// </summary>
     internal sealed record Workload(
         string Id,
@@ -27,6 +28,8 @@ namespace AsyncFetch.Bench
         int Warmup,
         string? WarmupPath = null,
         bool Discard = false,
+        bool ToDisk = false,
+        long BodyBytes = 0,
         double? IdealSeconds = null,
         int? ParallelCount = null,
         double WrkSeconds = 0)
@@ -38,7 +41,7 @@ namespace AsyncFetch.Bench
         public IReadOnlyList<string> Clients => Id switch
         {
             "W5" => new[] { "baseline", "cmdlet-stream" },
-            "W3m" => new[] { "engine", "httpclient", "cmdlet" },
+            "W3m" or "W3dm" => new[] { "engine", "httpclient", "cmdlet" },
             _ => AllClients.Where(c => c is not ("cmdlet-stream" or "baseline")).ToArray(),
         };
 
@@ -52,6 +55,7 @@ namespace AsyncFetch.Bench
         public string? NotApplicable(string client) => (Id, client) switch
         {
             (not "W1", "wrk") => "wrk is the W1 upper bound only (it runs for a duration, not a request count)",
+            ("W3d", "hey") => "hey cannot write bodies to disk",
             ("W4", "curl") => "curl caps --parallel-max at 300 (10,000 needed)",
             ("W4", "foreach-parallel") => "10,000 runspaces at once are beyond ForEach-Object -Parallel",
             _ => null,
@@ -61,8 +65,10 @@ namespace AsyncFetch.Bench
         {
             new Workload("W1", "W1 throughput: 20,000 GETs of a 1 KiB file, concurrency 64", Server.Nginx, "/1k.bin", 20_000, 64, 5, 1000, ParallelCount: 2000, WrkSeconds: 3),
             new Workload("W2", "W2 latency-bound: 2,000 GETs of a 50 ms delay, concurrency 200 (ideal 0.5 s)", Server.Kestrel, "/delay/50", 2000, 200, 5, 400, IdealSeconds: 0.5),
-            new Workload("W3", "W3 bulk: 50 GETs of a 10 MiB file, concurrency 8, bodies discarded", Server.Nginx, "/10m.bin", 50, 8, 7, 100, "/100k.bin", Discard: true),
-            new Workload("W3m", "W3 memory check: the same 50 GETs of a 100 KiB file (peak RSS must not grow with body size)", Server.Nginx, "/100k.bin", 50, 8, 7, 100, "/100k.bin", Discard: true),
+            new Workload("W3", "W3 bulk, discarded: 50 GETs of a 10 MiB file, concurrency 8, bodies discarded", Server.Nginx, "/10m.bin", 50, 8, 7, 100, "/100k.bin", Discard: true),
+            new Workload("W3m", "W3 discarded, memory check: the same 50 GETs of a 100 KiB file (peak RSS must not grow with body size)", Server.Nginx, "/100k.bin", 50, 8, 7, 100, "/100k.bin", Discard: true),
+            new Workload("W3d", "W3 bulk, to disk: 50 GETs of a 10 MiB file, concurrency 8, bodies written to files", Server.Nginx, "/10m.bin", 50, 8, 7, 100, "/100k.bin", ToDisk: true, BodyBytes: 10 << 20),
+            new Workload("W3dm", "W3 to disk, memory check: the same 50 GETs of a 100 KiB file to files (peak RSS must not grow with body size)", Server.Nginx, "/100k.bin", 50, 8, 7, 100, "/100k.bin", ToDisk: true, BodyBytes: 100 << 10),
             new Workload("W4", "W4 many connections: 10,000 concurrent 2 s requests (ideal 2 s)", Server.Kestrel, "/delay/2000", 10_000, 10_000, 5, 200, "/delay/0", IdealSeconds: 2),
             new Workload("W5", "W5 streaming scale: 1,000,000 URLs through Invoke-AsyncFetch -NoContent, concurrency 64", Server.Nginx, "/1k.bin", 1_000_000, 64, 3, 1000),
         };
@@ -72,8 +78,10 @@ namespace AsyncFetch.Bench
         {
             new Workload("W1", "W1 throughput (smoke): 300 GETs of a 1 KiB file, concurrency 16", Server.Nginx, "/1k.bin", 300, 16, 1, 20, ParallelCount: 100, WrkSeconds: 1),
             new Workload("W2", "W2 latency-bound (smoke): 200 GETs of a 50 ms delay, concurrency 50", Server.Kestrel, "/delay/50", 200, 50, 1, 20, IdealSeconds: 0.2),
-            new Workload("W3", "W3 bulk (smoke): 16 GETs of a 10 MiB file, concurrency 4, bodies discarded", Server.Nginx, "/10m.bin", 16, 4, 1, 8, "/100k.bin", Discard: true),
-            new Workload("W3m", "W3 memory check (smoke): 16 GETs of a 100 KiB file", Server.Nginx, "/100k.bin", 16, 4, 1, 8, "/100k.bin", Discard: true),
+            new Workload("W3", "W3 bulk, discarded (smoke): 16 GETs of a 10 MiB file, concurrency 4, bodies discarded", Server.Nginx, "/10m.bin", 16, 4, 1, 8, "/100k.bin", Discard: true),
+            new Workload("W3m", "W3 discarded, memory check (smoke): 16 GETs of a 100 KiB file", Server.Nginx, "/100k.bin", 16, 4, 1, 8, "/100k.bin", Discard: true),
+            new Workload("W3d", "W3 bulk, to disk (smoke): 8 GETs of a 10 MiB file, concurrency 4, bodies written to files", Server.Nginx, "/10m.bin", 8, 4, 1, 8, "/100k.bin", ToDisk: true, BodyBytes: 10 << 20),
+            new Workload("W3dm", "W3 to disk, memory check (smoke): 16 GETs of a 100 KiB file to files", Server.Nginx, "/100k.bin", 16, 4, 1, 8, "/100k.bin", ToDisk: true, BodyBytes: 100 << 10),
             new Workload("W4", "W4 many connections (smoke): 300 concurrent 500 ms requests", Server.Kestrel, "/delay/500", 300, 300, 1, 20, "/delay/0", IdealSeconds: 0.5),
             new Workload("W5", "W5 streaming scale (smoke): 3,000 URLs through Invoke-AsyncFetch -NoContent", Server.Nginx, "/1k.bin", 3000, 16, 1, 20),
         };

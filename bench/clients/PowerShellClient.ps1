@@ -9,6 +9,10 @@
                          (W5: input and output both streamed, nothing collected)
       baseline           the module imported and the warm-up run, nothing measured (W5's RSS baseline)
     -NoContent: the cmdlets get -NoContent; Invoke-WebRequest gets -OutFile /dev/null (its discard equivalent).
+    -OutDirectory DIR: bodies to files in DIR: the cmdlets get -OutDirectory DIR (one file per request, the names
+    from the URL with " (1)", " (2)" ... suffixes); Invoke-WebRequest gets -OutFile DIR/<i>-<name>. The warm-up
+    writes to DIR/warmup, deleted before the timed run. A module whose Invoke-AsyncFetch has no -OutDirectory
+    prints "skipped: the module has no -OutDirectory" (no RESULT line) and exits 0.
     Failures do not stop the run (-ErrorAction Ignore): they are counted as errors in the RESULT line.
     Loopback only (the driver passes the URL); every loop is bounded by -Count.
 #>
@@ -20,27 +24,43 @@ param(
     [int] $Warmup = 1000,
     [string] $WarmupUrl,
     [switch] $NoContent,
+    [string] $OutDirectory,
     [string] $ModulePath
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 if ($Client -ne 'foreach-parallel') { Import-Module $ModulePath }
 if (-not $WarmupUrl) { $WarmupUrl = $Url }
+if ($OutDirectory -and $Client -ne 'foreach-parallel' -and -not (Get-Command Invoke-AsyncFetch).Parameters.ContainsKey('OutDirectory')) {
+    'skipped: the module has no -OutDirectory'
+    return
+}
+if ($OutDirectory) { $null = New-Item -ItemType Directory -Force -Path $OutDirectory }
 
 # The fetch alone is timed; results are collected in a variable and checked after the clock stops.
-function Invoke-Client([string[]] $urls) {
+function Invoke-Client([string[]] $urls, [string] $dir) {
+    $toDisk = @{}   # splatted: a module without -OutDirectory never sees the parameter
+    if ($dir) {
+        $toDisk.OutDirectory = $dir
+        $null = New-Item -ItemType Directory -Force -Path $dir
+    }
     switch ($Client) {
-        'cmdlet' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore }
-        'cmdlet-callback' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore -OnComplete { $_.StatusCode } }
+        'cmdlet' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore @toDisk }
+        'cmdlet-callback' { $urls | Invoke-AsyncFetch -ThrottleLimit $Concurrency -NoContent:$NoContent -ErrorAction Ignore -OnComplete { $_.StatusCode } @toDisk }
         'foreach-parallel' {
             $discard = [bool]$NoContent
-            $urls | ForEach-Object -Parallel {
+            $name = [IO.Path]::GetFileName(([uri]$urls[0]).AbsolutePath)
+            $items = for ($i = 0; $i -lt $urls.Count; $i++) { [pscustomobject]@{ Url = $urls[$i]; File = if ($dir) { Join-Path $dir "$i-$name" } } }
+            $items | ForEach-Object -Parallel {
                 try {
-                    if ($using:discard) {
-                        Invoke-WebRequest -Uri $_ -OutFile /dev/null
+                    if ($_.File) {
+                        Invoke-WebRequest -Uri $_.Url -OutFile $_.File
+                        [pscustomobject]@{ StatusCode = 200; ContentLength = [IO.FileInfo]::new($_.File).Length } # it throws on anything but 2xx
+                    } elseif ($using:discard) {
+                        Invoke-WebRequest -Uri $_.Url -OutFile /dev/null
                         [pscustomobject]@{ StatusCode = 200; ContentLength = 0 } # it throws on anything but 2xx
                     } else {
-                        $x = Invoke-WebRequest -Uri $_
+                        $x = Invoke-WebRequest -Uri $_.Url
                         [pscustomobject]@{ StatusCode = [int]$x.StatusCode; ContentLength = $x.RawContentLength }
                     }
                 } catch {
@@ -54,11 +74,21 @@ function Invoke-Client([string[]] $urls) {
 }
 
 function Measure-Outcome($results) {
+    if ($OutDirectory -and $Client -eq 'cmdlet') {
+        # A download's result: a 200 with the bytes written (or, should the cmdlet emit them, the files themselves).
+        $ok = @($results | Where-Object { $_ -is [IO.FileInfo] -or $_.StatusCode -eq 200 })
+        $bytes = ($ok | ForEach-Object { if ($_ -is [IO.FileInfo]) { $_.Length } else { $_.ContentLength } } | Measure-Object -Sum).Sum
+        return [pscustomobject]@{ Errors = $Count - $ok.Count; Bytes = $bytes }
+    }
     if ($Client -eq 'cmdlet-callback') { return [pscustomobject]@{ Errors = @($results | Where-Object { $_ -ne 200 }).Count + $Count - @($results).Count; Bytes = 0 } }
     [pscustomobject]@{ Errors = @($results | Where-Object StatusCode -ne 200).Count + $Count - @($results).Count; Bytes = ($results | Measure-Object ContentLength -Sum).Sum }
 }
 
-if ($Warmup -gt 0) { $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) }
+if ($Warmup -gt 0) {
+    $warmDir = if ($OutDirectory) { Join-Path $OutDirectory 'warmup' }
+    $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) $warmDir
+    if ($warmDir) { Remove-Item -Recurse -Force -LiteralPath $warmDir }
+}
 $me = [System.Diagnostics.Process]::GetCurrentProcess()
 if ($Client -eq 'baseline') {
     [GC]::Collect()
@@ -87,7 +117,7 @@ $urls = [string[]]::new($Count)
 for ($i = 0; $i -lt $Count; $i++) { $urls[$i] = $Url }
 $cpu0 = $me.TotalProcessorTime
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
-$results = Invoke-Client $urls
+$results = Invoke-Client $urls $OutDirectory
 $sw.Stop()
 $me.Refresh()
 $out = Measure-Outcome $results

@@ -4,12 +4,14 @@
 
 One ClientSession over one TCPConnector(limit=concurrency); <concurrency> worker tasks take request numbers
 from a shared counter until <count> have been sent. Bodies are read whole (resp.read()) or, with --discard,
-read in 64 KiB chunks and dropped. The clock (and CPU) covers the requests only, not interpreter start-up
+read in 64 KiB chunks and dropped, or, with --out-dir DIR, written chunk by chunk to DIR/<i>-<name> (plain
+blocking writes from the event loop: what simple aiohttp code does without aiofiles). The clock (and CPU) covers the requests only, not interpreter start-up
 or imports. Loopback only: the URL is given by the driver; every loop is bounded by --count.
 Run it with Debian's /usr/bin/python3 (python3-aiohttp).
 """
 import argparse
 import asyncio
+import os
 import resource
 import sys
 import time
@@ -17,17 +19,25 @@ import time
 import aiohttp
 
 
-async def fetch_all(url, count, concurrency, discard):
+async def fetch_all(url, count, concurrency, discard, out_dir=None):
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
     state = {"next": 0, "errors": 0, "bytes": 0}
+    name = os.path.basename(url.split("?")[0]) or "index"
 
     async def worker(session):
         while state["next"] < count:
+            i = state["next"]
             state["next"] += 1
             try:
                 async with session.get(url) as resp:
-                    if discard:
+                    if out_dir is not None:
+                        n = 0
+                        with open(os.path.join(out_dir, "%d-%s" % (i, name)), "xb") as f:
+                            async for chunk in resp.content.iter_chunked(65536):
+                                f.write(chunk)
+                                n += len(chunk)
+                    elif discard:
                         n = 0
                         async for chunk in resp.content.iter_chunked(65536):
                             n += len(chunk)
@@ -54,12 +64,21 @@ def main():
     p.add_argument("--warmup", type=int, default=0)
     p.add_argument("--warmup-url")
     p.add_argument("--discard", action="store_true")
+    p.add_argument("--out-dir")
     a = p.parse_args()
+    if a.out_dir is not None:
+        os.makedirs(a.out_dir, exist_ok=True)
     if a.warmup > 0:
-        asyncio.run(fetch_all(a.warmup_url or a.url, a.warmup, min(a.concurrency, a.warmup), a.discard))
+        warm_dir = None if a.out_dir is None else os.path.join(a.out_dir, "warmup")
+        if warm_dir is not None:
+            os.makedirs(warm_dir, exist_ok=True)
+        asyncio.run(fetch_all(a.warmup_url or a.url, a.warmup, min(a.concurrency, a.warmup), a.discard, warm_dir))
+        if warm_dir is not None:
+            import shutil
+            shutil.rmtree(warm_dir)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    errors, nbytes = asyncio.run(fetch_all(a.url, a.count, a.concurrency, a.discard))
+    errors, nbytes = asyncio.run(fetch_all(a.url, a.count, a.concurrency, a.discard, a.out_dir))
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
