@@ -132,11 +132,13 @@ namespace AsyncFetch.Engine.Client
             }
 
             string message = $"The proxy {proxy.Name} refused the tunnel to {op.Authority}: {status} {_parser.ReasonPhrase}".TrimEnd();
-            if (status == 407)
+            if (status == 407 && proxy.UserName == null)
             {
-                message += proxy.UserName == null
-                    ? " (no credentials were sent: give them in the proxy URI or as the proxy's Credential)"
-                    : $" (the credentials of user '{proxy.UserName}' were not accepted)";
+                message += " (no credentials were sent: give them in the proxy URI or as the proxy's Credential)";
+            }
+            else if ((status == 407 || status == 401) && proxy.UserName != null)
+            {
+                message += $" (the credentials of user '{proxy.UserName}' were not accepted)"; // some proxies (tinyproxy) say 401 to wrong ones
             }
 
             message += ".";
