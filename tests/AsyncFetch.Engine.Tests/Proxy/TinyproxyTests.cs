@@ -82,6 +82,21 @@ namespace AsyncFetch.Engine.Tests.Proxy
         }
 
         [TinyproxyFact]
+        public async Task Sequential_http_requests_survive_the_proxy_closing_after_each()
+        {
+            // tinyproxy closes its client connection after every response without saying so: a pooled connection
+            // is found closed while idle, or else the request is retried once on a new one (idempotent requests).
+            using FetchEngine engine = TinyproxyFixture.Engine(o => o.Proxy = new FetchProxy(_f.Open.Uri));
+            for (int i = 0; i < 5; i++)
+            {
+                FetchResult r = await TestUtil.Fetch(engine, new FetchRequest(_f.HttpUrl("/echo?n=" + i)));
+                Assert.Equal("?n=" + i, Json(r).GetProperty("query").GetString());
+            }
+
+            Assert.Equal(5, engine.ConnectionsOpened);
+        }
+
+        [TinyproxyFact]
         public async Task Https_goes_through_a_connect_tunnel_with_tls_to_the_target()
         {
             using FetchEngine engine = TinyproxyFixture.Engine(o => o.Proxy = new FetchProxy(_f.Open.Uri));
@@ -166,6 +181,11 @@ namespace AsyncFetch.Engine.Tests.Proxy
             FetchResult r = await TestUtil.Fetch(engine, new FetchRequest(_f.HttpsUrl("/tls")));
             Assert.Equal("https", Json(r).GetProperty("scheme").GetString());
             Assert.Equal(_f.Auth.Name, r.Proxy);
+
+            // The credentials went in the CONNECT only: the target never sees them (the tunnel is reused here).
+            FetchResult echo = await TestUtil.Fetch(engine, new FetchRequest(_f.HttpsUrl("/echo")));
+            Assert.Null(Header(Json(echo), "Proxy-Authorization"));
+            Assert.Equal(1, engine.ConnectionsOpened);
         }
 
         [TinyproxyFact]
