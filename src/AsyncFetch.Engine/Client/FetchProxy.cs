@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
-using System.Globalization;
 using System.Net;
 using System.Text;
 using AsyncFetch.Engine.Client;
