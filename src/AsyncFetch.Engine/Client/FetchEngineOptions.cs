@@ -108,6 +108,12 @@ namespace AsyncFetch
         /// </summary>
         public X509Certificate2Collection? TrustedRootCertificates { get; set; }
 
+        /// <summary>
+        /// The proxy for requests that leave <see cref="FetchRequest.Proxy"/> unset; null (the default): direct.
+        /// The environment is not read unless asked: pass <see cref="FetchProxy.FromEnvironment()"/> here for that.
+        /// </summary>
+        public FetchProxy? Proxy { get; set; }
+
         /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
         internal Func<string, System.Threading.Tasks.Task<System.Net.IPAddress[]>>? Resolver { get; set; }
 

@@ -52,5 +52,13 @@ namespace AsyncFetch
         /// missing or cannot be created, permission denied, disk full. Appended last: stored numeric values stay valid.
         /// </summary>
         File,
+
+        /// <summary>
+        /// The proxy would not open a tunnel (CONNECT, for an https target): it asked for credentials (407), refused
+        /// the target (403), or could not reach it (502, 503, 504, which are retried like those statuses). The
+        /// message has the proxy's status. A plain http request through a proxy gets the proxy's answer as its
+        /// response instead (status 407, say). Appended last: stored numeric values stay valid.
+        /// </summary>
+        Proxy,
     }
 }

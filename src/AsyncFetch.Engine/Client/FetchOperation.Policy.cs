@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
 
@@ -19,7 +18,7 @@ namespace AsyncFetch.Engine.Client
     /// "per attempt") keeps running across the chain, Attempts does not count hops, and the limiter slot of
     /// the original host is kept across hops: the per-host limit counts a request against the host it was
     /// submitted to, wherever it is redirected (a hop neither waits for nor takes a slot of the target host).
-    /// Connections are pooled by the hop's own origin.
+    /// Connections are pooled by the hop's own origin, and each hop takes the proxy its own target calls for.
     ///
     /// Retries: a retry is a new attempt. Before it, the request gives its slot back to the limiter and waits
     /// on a loop timer holding nothing (no slot, connection or thread); when the timer fires it re-enters the
@@ -148,7 +147,7 @@ namespace AsyncFetch.Engine.Client
             Uri target = next.Uri!;
             (Result.Redirects ??= new List<FetchRedirect>()).Add(new FetchRedirect(_uri, Request.Method, Result.StatusCode, target));
             Request = next;
-            SetTarget(target); // scheme, TLS and pool key of the new hop; HostKey stays: the slot is the original host's
+            SetTarget(target, target.IdnHost); // scheme, TLS pool key and proxy of the hop; HostKey stays: the slot is the original host's
             Result.Uri = target;
             ForgetResponse();
             Result.Timings.ResetPhases();

@@ -26,6 +26,7 @@ namespace AsyncFetch.Engine.Client
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
         private static readonly Action<object?> TlsTimeoutCallback = s => ((FetchOperation)s!).OnTlsTimeout();
+        private static readonly Action<object?> TunnelTimeoutCallback = s => ((FetchOperation)s!).OnTunnelTimeout();
         private static readonly DnsResolver.Callback ResolvedCallback = (a, e, s) => ((FetchOperation)s!).OnResolved(a, e);
 
         private static int s_nextHash;
@@ -42,7 +43,9 @@ namespace AsyncFetch.Engine.Client
         private long _dnsStart;
         private long _connectStart;
         private long _tlsStart;
+        private long _tunnelStart;
         private bool _https;
+        private ProxyRoute? _proxy;
         private string? _contentEncoding;
         private byte[]? _body;
         private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
@@ -109,29 +112,54 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         public void Prepare(Uri uri)
         {
-            HostKey = uri.IdnHost;
-            SetTarget(uri);
+            string host = uri.IdnHost;
+            HostKey = host;
+            SetTarget(uri, host);
         }
 
         /// <summary>
-        /// Points the request at <paramref name="uri"/>: the first URL (from <see cref="Prepare"/>) or a redirect's
-        /// target, which may change scheme, so TLS and the pool key are decided again here. HostKey (the limiter's
-        /// host) is not touched: a redirect keeps the original host's slot.
+        /// The request goes to <paramref name="uri"/> (the first one, or a redirect hop's): its scheme, its proxy (each
+        /// hop routed by its own target), and the pool its connections come from. A plain http request through a
+        /// proxy shares the proxy's connections with every other target; an https one has a tunnel of its own
+        /// target, so its key is the target's origin and TLS settings plus the proxy.
         /// </summary>
         [MethodImpl(Hot.Path)]
-        private void SetTarget(Uri uri)
+        private void SetTarget(Uri uri, string host)
         {
             _uri = uri;
-            OriginKey = uri.Scheme + "://" + uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             _https = uri.Scheme == "https";
+            string key = uri.Scheme + "://" + host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             if (_https)
             {
-                OriginKey += TlsSettings.PoolKeySuffix(SkipCertificateCheck, ClientCertificates);
+                key += TlsSettings.PoolKeySuffix(SkipCertificateCheck, ClientCertificates);
             }
+
+            ProxyRoute? route = (Request.Proxy ?? _engine.Options.Proxy)?.RouteFor(uri);
+            _proxy = route;
+            if (route != null)
+            {
+                key = _https ? key + "|via:" + route.PoolKey : route.PoolKey;
+                Result.Proxy = route.Name;
+            }
+            else
+            {
+                Result.Proxy = null;
+            }
+
+            OriginKey = key;
         }
 
         /// <summary>The connection must speak TLS (https).</summary>
         public bool IsHttps => _https;
+
+        /// <summary>The proxy the current request goes through, or null (direct).</summary>
+        internal ProxyRoute? Proxy => _proxy;
+
+        /// <summary>The current request's target (a redirect hop's, after a redirect).</summary>
+        internal Uri Target => _uri;
+
+        /// <summary>The User-Agent the request sends (for a CONNECT too).</summary>
+        internal string UserAgent => Request.UserAgent ?? _engine.Options.UserAgent;
 
         /// <summary>The host name for SNI and certificate name checks (IDN as punycode, IPv6 without brackets).</summary>
         public string TlsHost => _uri.HostNameType == UriHostNameType.IPv6 ? _uri.DnsSafeHost : _uri.IdnHost;
@@ -181,7 +209,8 @@ namespace AsyncFetch.Engine.Client
         {
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
-            int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression);
+            // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
+            int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)
@@ -232,6 +261,27 @@ namespace AsyncFetch.Engine.Client
             _connectTimer = null;
             Result.Timings.TlsMs = Ms(EventLoop.Now - _tlsStart);
         }
+
+        /// <summary>
+        /// The CONNECT request to the proxy goes out: like the TLS handshake after it, it runs under what is left of
+        /// the connect timeout.
+        /// </summary>
+        public void OnTunnelStarted()
+        {
+            EventLoop loop = _engine.Loop;
+            long now = EventLoop.Now;
+            _tunnelStart = now;
+            loop.CancelTimer(_connectTimer);
+            TimeSpan left = ConnectTimeout - TimeSpan.FromMilliseconds(Ms(now - _connectStart));
+            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, TunnelTimeoutCallback, this);
+        }
+
+        /// <summary>The proxy accepted CONNECT; the TLS handshake follows (and re-arms the timer).</summary>
+        public void OnTunnelEstablished() => Result.Timings.TunnelMs = Ms(EventLoop.Now - _tunnelStart);
+
+        /// <summary>Why the connect failed, naming the proxy when there is one; <paramref name="reasons"/> lists the addresses tried.</summary>
+        internal string DescribeConnectFailure(string reasons) =>
+            _proxy == null ? "Could not connect to " + reasons : $"Could not connect to the proxy {_proxy.Name}: {reasons}";
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
@@ -594,7 +644,7 @@ namespace AsyncFetch.Engine.Client
 
             _dnsStart = EventLoop.Now;
             _resolving = true;
-            _engine.Dns.Resolve(_uri.DnsSafeHost, ResolvedCallback, this);
+            _engine.Dns.Resolve(_proxy == null ? _uri.DnsSafeHost : _proxy.Host, ResolvedCallback, this);
         }
 
         private void OnResolved(IPAddress[]? addresses, Exception? error)
@@ -612,13 +662,14 @@ namespace AsyncFetch.Engine.Client
                 Result.Timings.DnsMs = Ms(EventLoop.Now - _dnsStart);
                 if (addresses == null)
                 {
-                    Fail(FetchErrorKind.Dns, error?.Message ?? $"Could not resolve host '{_uri.Host}'.", error?.InnerException);
+                    string message = error?.Message ?? $"Could not resolve host '{(_proxy == null ? _uri.Host : _proxy.Host)}'.";
+                    Fail(FetchErrorKind.Dns, _proxy == null ? message : $"Could not reach the proxy {_proxy.Name}: {message}", error?.InnerException);
                     return;
                 }
 
                 _connectStart = EventLoop.Now;
                 _connectTimer = _engine.Loop.SetTimer(ConnectTimeout, ConnectTimeoutCallback, this);
-                _engine.NewConnection(OriginKey).Connect(this, addresses, _uri.Port);
+                _engine.NewConnection(OriginKey).Connect(this, addresses, _proxy == null ? _uri.Port : _proxy.Port);
             }
             catch (Exception e)
             {
@@ -635,7 +686,14 @@ namespace AsyncFetch.Engine.Client
         private void OnConnectTimeout()
         {
             _connectTimer = null;
-            Fail(FetchErrorKind.Timeout, $"Could not connect to {_uri.Host}:{_uri.Port} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
+            string what = _proxy == null ? $"{_uri.Host}:{_uri.Port}" : "the proxy " + _proxy.Name;
+            Fail(FetchErrorKind.Timeout, $"Could not connect to {what} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
+        }
+
+        private void OnTunnelTimeout()
+        {
+            _connectTimer = null;
+            Fail(FetchErrorKind.Timeout, $"Could not open a tunnel to {Authority} through the proxy {_proxy?.Name} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec): the proxy did not answer CONNECT.", null);
         }
 
         private void OnTlsTimeout()

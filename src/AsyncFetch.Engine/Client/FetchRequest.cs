@@ -151,6 +151,13 @@ namespace AsyncFetch
         /// </summary>
         public X509CertificateCollection? ClientCertificates { get; set; }
 
+        /// <summary>
+        /// The proxy for this request (and its redirect hops, each routed by its own target); null uses
+        /// <see cref="FetchEngineOptions.Proxy"/>, and <see cref="FetchProxy.Direct"/> goes direct even when the
+        /// engine has a proxy.
+        /// </summary>
+        public FetchProxy? Proxy { get; set; }
+
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
 
@@ -176,6 +183,7 @@ namespace AsyncFetch
             copy.DiscardBody = DiscardBody;
             copy.SkipCertificateCheck = SkipCertificateCheck;
             copy.ClientCertificates = ClientCertificates;
+            copy.Proxy = Proxy;
             copy.Tag = Tag;
             copy._maximumRedirection = _maximumRedirection;
             copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;

@@ -102,6 +102,12 @@ namespace AsyncFetch
             : (_remoteAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + _remoteAddress + "]" : _remoteAddress.ToString())
               + ":" + _remotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+        /// <summary>
+        /// The proxy the final request went through ("http://proxy:3128", never with credentials), or null when it
+        /// went direct. <see cref="RemoteEndPoint"/> is then the proxy's address.
+        /// </summary>
+        public string? Proxy { get; internal set; }
+
         /// <summary>The server address of <see cref="RemoteEndPoint"/> (null when no connection was made).</summary>
         public IPAddress? GetRemoteAddress() => _remoteAddress;
 

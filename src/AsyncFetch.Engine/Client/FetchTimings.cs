@@ -13,6 +13,9 @@ namespace AsyncFetch
         /// <summary>TCP connect (0 for a reused connection).</summary>
         public double ConnectMs { get; internal set; }
 
+        /// <summary>The proxy's answer to CONNECT, from the TCP connect to the proxy (0 without a tunnel).</summary>
+        public double TunnelMs { get; internal set; }
+
         /// <summary>TLS handshake (0 for http).</summary>
         public double TlsMs { get; internal set; }
 
@@ -27,6 +30,7 @@ namespace AsyncFetch
         {
             DnsMs = 0;
             ConnectMs = 0;
+            TunnelMs = 0;
             TlsMs = 0;
             FirstByteMs = 0;
         }

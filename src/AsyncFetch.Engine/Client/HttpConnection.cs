@@ -24,6 +24,8 @@ namespace AsyncFetch.Engine.Client
     /// - Reads go into the loop's shared receive buffer; only an incomplete element the parser left
     ///   unconsumed (part of a header line, say) is copied aside, so an idle or waiting connection holds no
     ///   buffer of its own and ten thousand of them stay cheap.
+    /// Through a proxy, a connection goes to the proxy: plain http requests are written in absolute form, and an
+    /// https connection first asks the proxy for a tunnel (CONNECT, HttpConnection.Proxy.cs) and runs TLS through it.
     /// An https connection runs the same way up to the TCP connect, then switches to completion mode for its
     /// life (HttpConnection.Tls.cs): an SslStream over a loop-driven stream, the response read through it.
     /// Loop thread only.
@@ -62,6 +64,7 @@ namespace AsyncFetch.Engine.Client
         {
             New,
             Connecting,
+            Tunneling,
             Handshaking,
             Active,
             Idle,
@@ -152,6 +155,9 @@ namespace AsyncFetch.Engine.Client
                         Receive();
                     }
 
+                    break;
+                case ConnectionState.Tunneling:
+                    OnTunnelReady(events);
                     break;
                 case ConnectionState.Handshaking:
                     _tlsStream!.OnReady(events);
@@ -266,7 +272,7 @@ namespace AsyncFetch.Engine.Client
         {
             FetchOperation? op = Detach();
             Close();
-            op?.Fail(FetchErrorKind.Connect, "Could not connect to " + reasons, null);
+            op?.Fail(FetchErrorKind.Connect, op.DescribeConnectFailure(reasons), null);
         }
 
         private void ConnectedTo(IPAddress address)
@@ -283,7 +289,14 @@ namespace AsyncFetch.Engine.Client
             {
                 if (op.IsHttps)
                 {
-                    StartTls(op);
+                    if (op.Proxy != null)
+                    {
+                        StartTunnel(op); // HttpConnection.Proxy.cs; TLS follows the proxy's 2xx
+                    }
+                    else
+                    {
+                        StartTls(op);
+                    }
                 }
                 else
                 {

@@ -16,6 +16,8 @@ namespace AsyncFetch.Engine.Client
     /// - Other methods (POST, PATCH, ...): only when no byte of the request was sent, i.e. connect failures,
     ///   DNS "try again", and timeouts before sending (the connect timeout, or the total one during DNS or
     ///   connect). The server cannot have acted on a request it never saw.
+    /// - A proxy refusing a tunnel (CONNECT) with 408, 429, 500, 502, 503 or 504: any method (the target never
+    ///   saw the request).
     /// - Not retried: a DNS "no such host" (a definitive answer; retrying would only spend the backoff),
     ///   protocol and size errors, cancellation, and every other status.
     /// - The wait: Retry-After on 429 and 503 when present and parseable (delta-seconds, or an HTTP-date taken
@@ -43,6 +45,9 @@ namespace AsyncFetch.Engine.Client
                     return !responseComplete && (!requestSent || HttpRequestWriter.IsIdempotent(method));
                 case FetchErrorKind.ConnectionLost:
                     return HttpRequestWriter.IsIdempotent(method);
+                case FetchErrorKind.Proxy:
+                    // The target never saw the request: any method may try again when the proxy's trouble is transient.
+                    return exception is ProxyTunnelException refused && IsRetryableStatus(refused.StatusCode);
                 default:
                     return false;
             }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Text;
+using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http
@@ -72,12 +73,27 @@ namespace AsyncFetch.Engine.Http
             return ValidateHeader("Content-Type", request.ContentType) ?? ValidateHeader("User-Agent", request.UserAgent);
         }
 
-        /// <summary>Writes the request head into <paramref name="buffer"/> (grown as needed) and returns its length.</summary>
+        /// <summary>
+        /// Writes the request head into <paramref name="buffer"/> (grown as needed) and returns its length. With a
+        /// <paramref name="proxy"/> (plain http through it) the target is in absolute form and the proxy's
+        /// credentials go along as Proxy-Authorization (replacing a caller-set one); the Host field stays the target's.
+        /// </summary>
         [MethodImpl(Hot.Path)]
-        public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed)
+        public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null)
         {
             var w = new Writer(buffer);
-            w.Ascii(request.Method).Byte((byte)' ').Target(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
+            w.Ascii(request.Method).Byte((byte)' ');
+            if (proxy != null)
+            {
+                // absolute-form (RFC 9112 section 3.2.2); the fragment is never sent, as in origin-form.
+                w.Ascii(uri.Scheme).Ascii("://").Ascii(HostHeader(uri));
+                if (!uri.IsDefaultPort)
+                {
+                    w.Byte((byte)':').Ascii(uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            w.Target(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
 
             bool hostSet = false, agentSet = false, acceptSet = false, encodingSet = false, typeSet = false;
             foreach (KeyValuePair<string, string> h in request.Headers)
@@ -130,14 +146,42 @@ namespace AsyncFetch.Engine.Http
                 w.Ascii("Content-Length: ").Ascii((request.Body?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Ascii("\r\n");
             }
 
+            string? proxyAuthorization = proxy?.Authorization;
+            if (proxyAuthorization != null)
+            {
+                w.Ascii("Proxy-Authorization: ").Ascii(proxyAuthorization).Ascii("\r\n");
+            }
+
             foreach (KeyValuePair<string, string> h in request.Headers)
             {
-                if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding"))
+                if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding")
+                    || (proxyAuthorization != null && IsHeader(h.Key, "Proxy-Authorization")))
                 {
                     continue;
                 }
 
                 w.Ascii(h.Key).Ascii(": ").Utf8(h.Value).Ascii("\r\n");
+            }
+
+            w.Ascii("\r\n");
+            buffer = w.Buffer;
+            return w.Length;
+        }
+
+        /// <summary>
+        /// Writes a CONNECT request for a tunnel to <paramref name="target"/>'s host and port (authority-form, RFC 9110
+        /// section 9.3.6), with the proxy's credentials when it has them, and returns its length.
+        /// </summary>
+        public static int WriteConnect(ref byte[] buffer, Uri target, ProxyRoute proxy, string userAgent)
+        {
+            string authority = HostHeader(target) + ":" + target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var w = new Writer(buffer);
+            w.Ascii("CONNECT ").Ascii(authority).Ascii(" HTTP/1.1\r\n");
+            w.Ascii("Host: ").Ascii(authority).Ascii("\r\n");
+            w.Ascii("User-Agent: ").Utf8(userAgent).Ascii("\r\n");
+            if (proxy.Authorization != null)
+            {
+                w.Ascii("Proxy-Authorization: ").Ascii(proxy.Authorization).Ascii("\r\n");
             }
 
             w.Ascii("\r\n");

@@ -14,7 +14,7 @@ namespace AsyncFetch.Engine.Http
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
     /// message, never an exception.
     ///
-    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204 and 304; chunked when it is the final
+    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; chunked when it is the final
     /// transfer coding (and then Content-Length is ignored and the connection not reused); else
     /// Content-Length (repeated equal values allowed, differing ones an error); else read until close.
     /// Interim 1xx responses are skipped; 101 is an error because we never ask to upgrade.
@@ -24,6 +24,7 @@ namespace AsyncFetch.Engine.Http
         private readonly HttpParserLimits _limits;
         private State _state;
         private bool _noBody;
+        private bool _connect;
         private int _sectionBytes;
         private long _chunkRemaining;
         private long _contentLengthValue;
@@ -90,12 +91,23 @@ namespace AsyncFetch.Engine.Http
 
         public bool IsComplete => _state == State.Complete;
 
+        /// <summary>
+        /// Prepares for the response to a CONNECT request: a 2xx ends with its header section (RFC 9110 section 9.3.6:
+        /// the bytes after it belong to the tunnel), any other status is framed as usual.
+        /// </summary>
+        public void ResetForConnect()
+        {
+            Reset(false);
+            _connect = true;
+        }
+
         /// <summary>Prepares for the next response. <paramref name="noBody"/>: the request was HEAD.</summary>
         [MethodImpl(Hot.Path)]
         public void Reset(bool noBody)
         {
             _state = State.StatusLine;
             _noBody = noBody;
+            _connect = false;
             _sectionBytes = 0;
             _chunkRemaining = 0;
             _contentLengthValue = 0;
@@ -534,7 +546,7 @@ namespace AsyncFetch.Engine.Http
             HeadersComplete = true;
             _sectionBytes = 0; // trailers get a budget of their own
 
-            if (_noBody || StatusCode == 204 || StatusCode == 304)
+            if (_noBody || StatusCode == 204 || StatusCode == 304 || (_connect && StatusCode < 300))
             {
                 IsChunked = false;
                 _state = State.Complete;
