@@ -112,4 +112,66 @@ function Remove-FetchJobs {
     Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
 }
 
-Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs, Get-ErrorId
+function Get-TinyproxyPath {
+    <#
+    .SYNOPSIS
+        The tinyproxy binary, installed from Debian's packages when missing (needs root and apt-get). Returns
+        $null with the reason in $script:TinyproxyUnavailable when it cannot be had; ASYNCFETCH_NO_TINYPROXY=1
+        turns the proxy tests off without trying.
+    #>
+    if ($env:ASYNCFETCH_NO_TINYPROXY -eq '1') { $script:TinyproxyUnavailable = 'ASYNCFETCH_NO_TINYPROXY=1'; return $null }
+    $found = Get-Command tinyproxy -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $found -and (Test-Path /usr/bin/tinyproxy)) { return '/usr/bin/tinyproxy' }
+    if ($found) { return $found.Source }
+    if (-not (Get-Command apt-get -ErrorAction SilentlyContinue)) { $script:TinyproxyUnavailable = 'tinyproxy is not installed and apt-get is not available'; return $null }
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    $log = & apt-get install -y -q tinyproxy 2>&1 | Out-String
+    if ($LASTEXITCODE -ne 0 -and $log -match 'Unable to locate package') {
+        $log = & apt-get update -q 2>&1 | Out-String
+        $log += & apt-get install -y -q tinyproxy 2>&1 | Out-String
+    }
+    if (Test-Path /usr/bin/tinyproxy) { return '/usr/bin/tinyproxy' }
+    $script:TinyproxyUnavailable = "tinyproxy is not installed and 'apt-get install -y tinyproxy' failed (it needs root): $(($log -split "`n" | Select-Object -Last 3) -join ' ')"
+    $null
+}
+
+function Start-Tinyproxy {
+    <#
+    .SYNOPSIS
+        Starts a private tinyproxy on 127.0.0.1 (its own config, log and pid file in a temp folder, foreground
+        child process); returns Uri, Port, Log (path), Process and Directory. Stop it with Stop-Tinyproxy.
+    .PARAMETER ConnectPort
+        The one port CONNECT may reach (tinyproxy allows only 443 and 563 otherwise).
+    #>
+    param([Parameter(Mandatory)][string] $Path, [int] $ConnectPort, [string] $User, [string] $Password)
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("af-tinyproxy-" + [guid]::NewGuid().ToString('n'))
+    $null = New-Item -ItemType Directory $dir
+    $port = Get-UnusedPort
+    $conf = @(
+        "Port $port", 'Listen 127.0.0.1', 'Timeout 60', 'Allow 127.0.0.1', 'MaxClients 100',
+        "LogFile `"$dir/tinyproxy.log`"", "PidFile `"$dir/tinyproxy.pid`"", 'LogLevel Info'
+    )
+    if ($ConnectPort) { $conf += "ConnectPort $ConnectPort" }
+    if ($User) { $conf += "BasicAuth $User $Password" }
+    Set-Content -Path "$dir/tinyproxy.conf" -Value $conf
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($Path)
+    foreach ($a in '-d', '-c', "$dir/tinyproxy.conf") { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $up = Wait-Until -TimeoutSec 15 -Condition {
+        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false }
+    }
+    if (-not $up) { $process.Kill(); throw "tinyproxy did not listen on $port within 15 s: $(Get-Content "$dir/tinyproxy.log" -Raw -ErrorAction SilentlyContinue)" }
+    [pscustomobject]@{ Uri = "http://127.0.0.1:$port"; Port = $port; Log = "$dir/tinyproxy.log"; Process = $process; Directory = $dir }
+}
+
+function Stop-Tinyproxy {
+    param($Proxy)
+    if (-not $Proxy) { return }
+    if (-not $Proxy.Process.HasExited) { $Proxy.Process.Kill(); $null = $Proxy.Process.WaitForExit(5000) }
+    Remove-Item -Recurse -Force $Proxy.Directory -ErrorAction SilentlyContinue
+}
+
+Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs, Get-ErrorId, Get-TinyproxyPath, Start-Tinyproxy, Stop-Tinyproxy

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Management.Automation;
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 
 namespace AsyncFetch.PowerShell.Commands
@@ -145,6 +146,25 @@ namespace AsyncFetch.PowerShell.Commands
         public SwitchParameter Force { get; set; }
 
         /// <summary>
+        /// The proxy for http and https targets, an http:// URI ("http://proxy:3128"; "proxy:3128" is taken as http://).
+        /// https goes through a CONNECT tunnel. Credentials may be in the URI or given with -ProxyCredential. Without
+        /// it, the HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY environment variables apply (unless -NoProxy).
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The user name and password for the proxy (Basic authentication); wins over credentials in the proxy URI.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>Connect directly, ignoring the HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY environment variables.</summary>
+        [Parameter]
+        public SwitchParameter NoProxy { get; set; }
+
+        /// <summary>
         /// A JSON Lines file that gets one line per finished request (appended, crash-safe), so an interrupted run
         /// can be resumed with -Resume.
         /// </summary>
@@ -212,7 +232,55 @@ namespace AsyncFetch.PowerShell.Commands
                 RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
                 OutDirectory = OutDirectory == null ? null : OutputPaths.Resolve(this, OutDirectory),
                 Force = Force.IsPresent,
+                Proxy = BuildProxy(),
             };
+        }
+
+        /// <summary>
+        /// The run's proxy setting: -NoProxy (direct), -Proxy, or the environment's (read once, here, on the calling
+        /// thread; its unusable values become warnings). Null: no proxy anywhere. A bad -Proxy is a terminating error.
+        /// </summary>
+        private FetchProxy? BuildProxy()
+        {
+            if (NoProxy.IsPresent)
+            {
+                if (Proxy != null)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy and -NoProxy cannot be used together."), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, Proxy));
+                }
+
+                return FetchProxy.Direct;
+            }
+
+            NetworkCredential? credential = ProxyCredential?.GetNetworkCredential();
+            if (Proxy != null)
+            {
+                if (!FetchProxy.TryParseProxyUri(Proxy.OriginalString, out Uri? uri, out string? error))
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy: " + error), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, Proxy));
+                }
+
+                return new FetchProxy(uri!) { Credential = credential };
+            }
+
+            FetchProxy? environment = FetchProxy.FromEnvironment();
+            if (environment == null)
+            {
+                return null;
+            }
+
+            foreach (string warning in environment.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
+            if (credential != null)
+            {
+                environment.Credential = credential;
+            }
+
+            WriteVerbose("Proxy from the environment: " + environment);
+            return environment;
         }
 
         private protected FetchBatchOptions BuildBatchOptions(bool ordered) => new FetchBatchOptions

@@ -20,6 +20,7 @@ namespace AsyncFetch.PowerShell
         public const string ResumeNeedsJournal = Prefix + "ResumeNeedsJournal";
         public const string JournalFailed = Prefix + "JournalFailed";
         public const string InvalidOutputPath = Prefix + "InvalidOutputPath";
+        public const string InvalidProxy = Prefix + "InvalidProxy";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 
@@ -33,6 +34,7 @@ namespace AsyncFetch.PowerShell
                     return ErrorCategory.ResourceUnavailable;
                 case FetchErrorKind.Connect:
                 case FetchErrorKind.ConnectionLost:
+                case FetchErrorKind.Proxy: // the proxy refused the tunnel (403, 407, 502 ...)
                     return ErrorCategory.ConnectionError;
                 case FetchErrorKind.Timeout:
                     return ErrorCategory.OperationTimeout;

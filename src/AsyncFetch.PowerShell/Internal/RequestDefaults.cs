@@ -29,6 +29,9 @@ namespace AsyncFetch.PowerShell
 
         public X509CertificateCollection? ClientCertificates { get; set; }
 
+        /// <summary>The run's proxy (FetchProxy.Direct for -NoProxy); null: none.</summary>
+        public FetchProxy? Proxy { get; set; }
+
         public int? MaximumRedirection { get; set; }
 
         public bool? PreserveAuthorizationOnRedirect { get; set; }
@@ -78,6 +81,7 @@ namespace AsyncFetch.PowerShell
             request.RetryInterval ??= RetryInterval;
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
             request.Force |= Force;
+            request.Proxy ??= Proxy;
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 if (!HasHeader(request, h.Key))
