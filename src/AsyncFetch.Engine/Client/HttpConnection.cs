@@ -369,7 +369,7 @@ namespace AsyncFetch.Engine.Client
         {
             byte[] buffer = _engine.ReceiveBuffer;
             Socket socket = _socket!;
-            while (true)
+            for (int reads = 0; reads < MaxReadsPerEvent; reads++)
             {
                 int start = 0;
                 if (_pendingLength > 0)
@@ -404,7 +404,13 @@ namespace AsyncFetch.Engine.Client
                     return; // the response is done (or failed), or a short read: the kernel had no more for now
                 }
             }
+
+            // Still more to read: the selector is level-triggered, so the socket is reported again on the next pass,
+            // after the other ready sockets have had their turn (a fast sender must not monopolise the loop).
         }
+
+        /// <summary>Full-buffer reads one readiness event may do on one connection (about 1 MiB) before the others get a turn.</summary>
+        private const int MaxReadsPerEvent = 8;
 
         /// <summary>
         /// Bytes arrived (both modes): <paramref name="buffer"/>[0, total) is the unconsumed rest of the last read
