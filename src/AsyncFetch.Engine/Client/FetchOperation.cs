@@ -245,15 +245,7 @@ namespace AsyncFetch.Engine.Client
         /// The TLS handshake begins: the connect timeout, which covers establishing the connection, keeps running
         /// for what is left of it.
         /// </summary>
-        public void OnTlsStarted()
-        {
-            EventLoop loop = _engine.Loop;
-            long now = EventLoop.Now;
-            _tlsStart = now;
-            loop.CancelTimer(_connectTimer);
-            TimeSpan left = ConnectTimeout - TimeSpan.FromMilliseconds(Ms(now - _connectStart));
-            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, TlsTimeoutCallback, this);
-        }
+        public void OnTlsStarted() => _tlsStart = ContinueUnderConnectTimeout(TlsTimeoutCallback);
 
         public void OnTlsEstablished()
         {
@@ -266,14 +258,20 @@ namespace AsyncFetch.Engine.Client
         /// The CONNECT request to the proxy goes out: like the TLS handshake after it, it runs under what is left of
         /// the connect timeout.
         /// </summary>
-        public void OnTunnelStarted()
+        public void OnTunnelStarted() => _tunnelStart = ContinueUnderConnectTimeout(TunnelTimeoutCallback);
+
+        /// <summary>
+        /// A step of establishing the connection begins (CONNECT, the TLS handshake): the connect timer is re-armed,
+        /// with <paramref name="onTimeout"/> to say which step ran out, for what is left of the connect timeout. Returns now.
+        /// </summary>
+        private long ContinueUnderConnectTimeout(Action<object?> onTimeout)
         {
             EventLoop loop = _engine.Loop;
             long now = EventLoop.Now;
-            _tunnelStart = now;
             loop.CancelTimer(_connectTimer);
             TimeSpan left = ConnectTimeout - TimeSpan.FromMilliseconds(Ms(now - _connectStart));
-            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, TunnelTimeoutCallback, this);
+            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, onTimeout, this);
+            return now;
         }
 
         /// <summary>The proxy accepted CONNECT; the TLS handshake follows (and re-arms the timer).</summary>

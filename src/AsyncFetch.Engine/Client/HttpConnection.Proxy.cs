@@ -55,19 +55,10 @@ namespace AsyncFetch.Engine.Client
         private void ReceiveTunnel()
         {
             byte[] buffer = _engine.ReceiveBuffer;
-            Socket socket = _socket!;
             string proxy = _op!.Proxy!.Name;
             while (true)
             {
-                int start = _pendingLength;
-                if (start > 0)
-                {
-                    Buffer.BlockCopy(_pending!, 0, buffer, 0, start);
-                    _pendingLength = 0;
-                }
-
-                int room = buffer.Length - start;
-                int n = socket.Receive(buffer, start, room, SocketFlags.None, out SocketError error);
+                int n = ReceiveAfterPending(buffer, out int start, out int room, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
                     SavePending(buffer, 0, start);

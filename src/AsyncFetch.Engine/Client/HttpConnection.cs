@@ -368,19 +368,9 @@ namespace AsyncFetch.Engine.Client
         private void Receive()
         {
             byte[] buffer = _engine.ReceiveBuffer;
-            Socket socket = _socket!;
             for (int reads = 0; reads < MaxReadsPerEvent; reads++)
             {
-                int start = 0;
-                if (_pendingLength > 0)
-                {
-                    Buffer.BlockCopy(_pending!, 0, buffer, 0, _pendingLength);
-                    start = _pendingLength;
-                    _pendingLength = 0;
-                }
-
-                int room = buffer.Length - start;
-                int n = socket.Receive(buffer, start, room, SocketFlags.None, out SocketError error);
+                int n = ReceiveAfterPending(buffer, out int start, out int room, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
                     SavePending(buffer, 0, start);
@@ -407,6 +397,24 @@ namespace AsyncFetch.Engine.Client
 
             // Still more to read: the selector is level-triggered, so the socket is reported again on the next pass,
             // after the other ready sockets have had their turn (a fast sender must not monopolise the loop).
+        }
+
+        /// <summary>
+        /// Puts the unconsumed rest of the last read (if any) at the front of the shared <paramref name="buffer"/> and
+        /// receives after it: <paramref name="start"/> is where the new bytes begin, <paramref name="room"/> how many fitted.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int ReceiveAfterPending(byte[] buffer, out int start, out int room, out SocketError error)
+        {
+            start = _pendingLength;
+            if (start > 0)
+            {
+                Buffer.BlockCopy(_pending!, 0, buffer, 0, start);
+                _pendingLength = 0;
+            }
+
+            room = buffer.Length - start;
+            return _socket!.Receive(buffer, start, room, SocketFlags.None, out error);
         }
 
         /// <summary>Full-buffer reads one readiness event may do on one connection (about 1 MiB) before the others get a turn.</summary>
