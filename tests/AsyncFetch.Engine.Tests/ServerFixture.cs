@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.TestServer;
 
@@ -20,6 +21,11 @@ namespace AsyncFetch.Engine.Tests
 
         public async Task InitializeAsync()
         {
+            // The test server runs in this process and shares its thread pool with work the engine hands to the pool
+            // (large decodes, TLS): on 2 cores the pool starts with 2 threads and adds more only every ~0.5 s, so a
+            // decode could hold up the server's answers. Real servers are other processes; give the pool room.
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
             Server = await LoopbackServer.StartAsync(new LoopbackServerOptions
             {
                 Addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.Parse("127.0.0.2") },
