@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
 using System.IO;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security;
 using AsyncFetch.Engine.Http;
 
@@ -78,7 +80,7 @@ namespace AsyncFetch.Engine.Client
         }
 
         /// <summary>Appends body bytes (loop thread). Throws <see cref="FetchFailure"/> (TooLarge, File).</summary>
-        public void Write(ReadOnlySpan<byte> data)
+        public void Write(ReadOnlySpan<byte> data, byte[]? array)
         {
             // Compressed bytes count too: an endless compressed stream must not fill the disk before it is decoded.
             if (_limit >= 0 && Received + data.Length > _limit)
@@ -87,6 +89,15 @@ namespace AsyncFetch.Engine.Client
             }
 
             Received += data.Length;
+            if (data.Length >= DirectWriteMin && array != null && TryOffsetIn(array, data, out int offset))
+            {
+                // A large chunk goes from the receive buffer to the file as it is: no copy into our buffer first
+                // (netstandard2.0's FileStream takes arrays only, hence the offset into the array the span is from).
+                FlushBuffer();
+                WriteFile(array, offset, data.Length);
+                return;
+            }
+
             byte[] buffer = _buffer!;
             while (data.Length > 0)
             {
@@ -273,15 +284,42 @@ namespace AsyncFetch.Engine.Client
                 return;
             }
 
+            WriteFile(_buffer!, 0, _buffered);
+            _buffered = 0;
+        }
+
+        private void WriteFile(byte[] array, int offset, int count)
+        {
             try
             {
-                _file!.Write(_buffer!, 0, _buffered);
-                _buffered = 0;
+                _file!.Write(array, offset, count);
             }
             catch (Exception e) when (IsFileError(e))
             {
                 throw new FetchFailure(FetchErrorKind.File, $"Cannot write to '{_tempPath}': {e.Message}");
             }
+        }
+
+        /// <summary>Chunks at least this large are written straight from the receive buffer.</summary>
+        private const int DirectWriteMin = 16 * 1024;
+
+        /// <summary>Where <paramref name="data"/> starts inside <paramref name="array"/>; false when it is not a slice of it.</summary>
+        private static bool TryOffsetIn(byte[] array, ReadOnlySpan<byte> data, out int offset)
+        {
+            offset = 0;
+            if (array.Length == 0)
+            {
+                return false;
+            }
+
+            long distance = (long)Unsafe.ByteOffset(ref array[0], ref MemoryMarshal.GetReference(data));
+            if (distance < 0 || distance + data.Length > array.Length)
+            {
+                return false;
+            }
+
+            offset = (int)distance;
+            return true;
         }
 
         private void CloseFile()

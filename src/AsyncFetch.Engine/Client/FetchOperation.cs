@@ -80,6 +80,9 @@ namespace AsyncFetch.Engine.Client
         /// <summary>The limiter's per-host slots while this request holds one.</summary>
         internal FetchLimiter.HostSlots? HostSlots { get; set; }
 
+        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
+        internal byte[]? ReceiveArray { get; set; }
+
         /// <summary>The connection carrying the current attempt.</summary>
         internal HttpConnection? Connection { get; set; }
 
@@ -331,7 +334,7 @@ namespace AsyncFetch.Engine.Client
 
             if (_download != null)
             {
-                _download.Write(data);
+                _download.Write(data, ReceiveArray);
                 _bodyLength += data.Length;
                 return;
             }

@@ -435,6 +435,7 @@ namespace AsyncFetch.Engine.Client
                 op.OnFirstByte();
             }
 
+            op.ReceiveArray = buffer;
             HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
             if (status == HttpParseStatus.Complete)
             {
