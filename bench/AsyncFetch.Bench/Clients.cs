@@ -56,6 +56,18 @@ namespace AsyncFetch.Bench
         public static readonly string[] Names = { "engine", "httpclient" };
 
         /// <summary>
+        /// After the warm-up: the warm-up's garbage collected and the runtime's background tier-up given a moment, so
+        /// the timed run starts from a clean heap with optimised code (the PowerShell client does the same).
+        /// </summary>
+        private static void Settle()
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            Thread.Sleep(300);
+        }
+
+        /// <summary>
         /// One measured run: <paramref name="warmup"/> requests to <paramref name="warmupUrl"/> on a client of their own
         /// (JIT stays out of the figure; their connections are closed), then <paramref name="count"/> timed requests.
         /// With <paramref name="discard"/> bodies are read and dropped (engine: DiscardBody; HttpClient: the stream
@@ -88,6 +100,8 @@ namespace AsyncFetch.Bench
                 {
                     DiskCheck.Delete(warmDir);
                 }
+
+                Settle();
             }
 
             var process = Process.GetCurrentProcess();

@@ -88,6 +88,9 @@ if ($Warmup -gt 0) {
     $warmDir = if ($OutDirectory) { Join-Path $OutDirectory 'warmup' }
     $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) $warmDir
     if ($warmDir) { Remove-Item -Recurse -Force -LiteralPath $warmDir }
+    # As the C# driver does: the warm-up's garbage collected, background tier-up given a moment.
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+    Start-Sleep -Milliseconds 300
 }
 $me = [System.Diagnostics.Process]::GetCurrentProcess()
 if ($Client -eq 'baseline') {
