@@ -46,6 +46,8 @@ namespace AsyncFetch
         private long _failed;
         private long _taken;
         private int _disposed;
+        private int _ready; // unordered: results queued and not yet taken
+        private int _wakeAt = 1; // unordered: how many ready results wake the waiting consumer (WaitForResults)
 
         public FetchBatch(FetchEngine engine, FetchBatchOptions? options = null)
         {
@@ -71,6 +73,9 @@ namespace AsyncFetch
         public long Outstanding => Interlocked.Read(ref _submitted) - Interlocked.Read(ref _taken);
 
         public bool CanSubmit => Outstanding < _window;
+
+        /// <summary>The submit window: at most this many requests are submitted and not yet taken.</summary>
+        public int Window => _window;
 
         /// <summary>True when everything submitted has been taken.</summary>
         public bool IsDrained => Outstanding == 0;
@@ -146,6 +151,7 @@ namespace AsyncFetch
                     return false;
                 }
 
+                Interlocked.Decrement(ref _ready);
                 Interlocked.Increment(ref _taken);
                 return true;
             }
@@ -195,6 +201,56 @@ namespace AsyncFetch
                 {
                     return false;
                 }
+            }
+        }
+
+        /// <summary>
+        /// Waits until at least <paramref name="count"/> results can be taken (fewer when fewer are outstanding), the
+        /// timeout passes or the token is cancelled; true when at least one can be taken. For a consumer whose window is
+        /// full: it wakes once for a run of results instead of once per completion, so it then submits a run of requests
+        /// and the two threads do not hand each request over one by one (which halves throughput on 2 cores).
+        /// An ordered batch waits for the next result in order, as <see cref="WaitForResult"/>.
+        /// </summary>
+        public bool WaitForResults(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+        {
+            long outstanding = Outstanding;
+            int wanted = (int)Math.Min(count, outstanding);
+            if (_ordered || wanted <= 1)
+            {
+                return WaitForResult(timeout, cancellationToken);
+            }
+
+            Volatile.Write(ref _wakeAt, wanted);
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                while (true)
+                {
+                    _signal.Reset();
+                    if (Volatile.Read(ref _ready) >= wanted)
+                    {
+                        return true;
+                    }
+
+                    TimeSpan left = timeout - clock.Elapsed;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return HasResult();
+                    }
+
+                    try
+                    {
+                        _signal.Wait(left, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return false;
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _wakeAt, 1);
             }
         }
 
@@ -295,9 +351,16 @@ namespace AsyncFetch
             if (!_ordered)
             {
                 _completed.Enqueue(result); // after the counters: a consumer that takes it sees it counted
+                if (Interlocked.Increment(ref _ready) >= Volatile.Read(ref _wakeAt))
+                {
+                    _signal.Set();
+                }
+            }
+            else
+            {
+                _signal.Set();
             }
 
-            _signal.Set();
             ResultAvailable?.Invoke();
         }
     }

@@ -37,6 +37,7 @@ namespace AsyncFetch.PowerShell.Commands
         private bool _progress;
         private int _progressId;
         private long _knownTotal = -1;
+        private int _refillRun = 1;
 
         /// <summary>A script block run for each completed request on the pipeline thread, with $_ (and $args[0]) the FetchResult; its output is the command's output.</summary>
         [Parameter]
@@ -59,6 +60,7 @@ namespace AsyncFetch.PowerShell.Commands
             _defaults = BuildDefaults();
             _recorder = OpenRecorder();
             _batch = new FetchBatch(EngineHost.Shared, BuildBatchOptions(Ordered.IsPresent));
+            _refillRun = Math.Max(1, Math.Min(ThrottleLimit / 2, _batch.Window / 4));
             _verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
                 ? ((SwitchParameter)v).IsPresent
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
@@ -100,7 +102,12 @@ namespace AsyncFetch.PowerShell.Commands
             Drain();
         }
 
-        /// <summary>Drains, and waits while draining, until the window has room (only this thread submits, so it stays).</summary>
+        /// <summary>
+        /// Drains, and waits while draining, until the window has room (only this thread submits, so it stays). A full
+        /// window waits for a run of results (half the throttle limit, at most a quarter of the window), not for the
+        /// next one: woken per completion, this thread and the loop would hand requests over one at a time, and on two
+        /// cores those thread switches cost more than the requests.
+        /// </summary>
         private void MakeRoom()
         {
             while (!_batch!.CanSubmit)
@@ -108,7 +115,7 @@ namespace AsyncFetch.PowerShell.Commands
                 Drain();
                 if (!_batch.CanSubmit)
                 {
-                    Wait();
+                    Wait(_refillRun);
                 }
             }
         }
@@ -165,9 +172,9 @@ namespace AsyncFetch.PowerShell.Commands
 
         private bool _progressShown;
 
-        private void Wait()
+        private void Wait(int results = 1)
         {
-            _batch!.WaitForResult(WaitSlice, _stop.Token);
+            _batch!.WaitForResults(results, WaitSlice, _stop.Token);
             ErrorRecord? journalError = _recorder!.Tick();
             if (journalError != null)
             {

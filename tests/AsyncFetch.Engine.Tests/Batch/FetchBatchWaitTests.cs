@@ -134,5 +134,46 @@ namespace AsyncFetch.Engine.Tests.Batch
             Assert.Equal(40, Volatile.Read(ref raised));
             Assert.Equal(1, Interlocked.Read(ref completedAtFirstRaise)); // raised after the result was recorded
         }
+
+        [Fact]
+        public void WaitForResults_wakes_for_a_run_of_results_not_for_the_first()
+        {
+            // Three fast requests and one that takes 1 s: waiting for 4 must not return with the first 3 alone.
+            using FetchEngine engine = NewEngine();
+            using var batch = new FetchBatch(engine);
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(batch.TrySubmit(new FetchRequest(_f.Url("/bytes/" + (10 + i)))));
+            }
+
+            Assert.True(batch.TrySubmit(new FetchRequest(_f.Url("/delay/1000"))));
+            Stopwatch clock = Stopwatch.StartNew();
+            Assert.True(batch.WaitForResults(4, TimeSpan.FromSeconds(20)));
+            clock.Stop();
+            Assert.True(clock.ElapsedMilliseconds >= 800, $"woke after {clock.ElapsedMilliseconds} ms, before the fourth result");
+            Assert.Equal(4, DrainAll(batch, TimeSpan.FromSeconds(5)).Count);
+        }
+
+        [Fact]
+        public void WaitForResults_asks_for_no_more_than_are_outstanding_and_honours_its_timeout()
+        {
+            using FetchEngine engine = NewEngine(configure: o => o.Timeout = TimeSpan.FromSeconds(5));
+            using var batch = new FetchBatch(engine);
+            Assert.True(batch.TrySubmit(new FetchRequest(_f.Url("/bytes/5"))));
+            Assert.True(batch.WaitForResults(64, TimeSpan.FromSeconds(20))); // only one is outstanding: one is a run
+            Assert.True(batch.TryTake(out FetchResult first));
+            Assert.Equal(200, first.StatusCode);
+
+            Assert.True(batch.TrySubmit(new FetchRequest(_f.Url("/bytes/6"))));
+            Assert.True(batch.TrySubmit(new FetchRequest(_f.HostileUrl("/never"))));
+            Stopwatch clock = Stopwatch.StartNew();
+            Assert.True(batch.WaitForResults(2, TimeSpan.FromMilliseconds(300))); // times out with one takeable
+            clock.Stop();
+            Assert.InRange(clock.ElapsedMilliseconds, 250, 3000);
+            Assert.True(batch.TryTake(out FetchResult second));
+            Assert.Equal(200, second.StatusCode);
+            batch.Cancel();
+            Assert.Single(DrainAll(batch, TimeSpan.FromSeconds(5)));
+        }
     }
 }
