@@ -86,7 +86,7 @@ function Measure-Outcome($results) {
 
 if ($Warmup -gt 0) {
     $warmDir = if ($OutDirectory) { Join-Path $OutDirectory 'warmup' }
-    $null = Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) $warmDir
+    Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) $warmDir | Out-Null # streamed away: the warm-up's results are not held
     if ($warmDir) { Remove-Item -Recurse -Force -LiteralPath $warmDir }
     # As the C# driver does: the warm-up's garbage collected, background tier-up given a moment.
     [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
