@@ -199,6 +199,11 @@ namespace AsyncFetch.Engine.Client
                 Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
             }
 
+            if (_download != null)
+            {
+                AbandonDownload(); // the failed attempt's partial file: not held open through the wait
+            }
+
             ForgetResponse();
             _retryTimer = loop.SetTimer(delay, RetryTimerCallback, this);
             if (HostSlots != null)

@@ -147,7 +147,8 @@ namespace AsyncFetch
         /// unset). http targets: http_proxy, else HTTP_PROXY; https targets: https_proxy, else HTTPS_PROXY; either
         /// falls back to all_proxy / ALL_PROXY; the bypass list is no_proxy, else NO_PROXY. Where both spellings
         /// are set the lower-case one wins, as in curl. HTTP_PROXY (upper case) is ignored when GATEWAY_INTERFACE
-        /// is set: in a CGI process it can come from a request's "Proxy:" header ("httpoxy").
+        /// is set: in a CGI process it can come from a request's "Proxy:" header ("httpoxy"); so is an http_proxy with
+        /// the same value (where names are case-insensitive, as on Windows, it is the same variable).
         /// A value without a scheme ("proxy:3128") is taken as http://. A value that is not a usable http:// proxy
         /// URI (another scheme such as socks5:// or https://, no host, a bad port) is ignored for its scheme and
         /// explained in <see cref="Warnings"/>; nothing throws. Returns null when no proxy variable is set at all.
@@ -162,9 +163,16 @@ namespace AsyncFetch
             var warnings = new List<string>();
             bool cgi = !string.IsNullOrEmpty(getVariable("GATEWAY_INTERFACE"));
             (string? http, string? httpName) = Read(getVariable, "http_proxy", cgi ? null : "HTTP_PROXY");
-            if (cgi && http == null && !string.IsNullOrEmpty(getVariable("HTTP_PROXY")))
+            string? upperHttp = cgi ? getVariable("HTTP_PROXY") : null;
+            if (cgi && http != null && string.Equals(http, upperHttp?.Trim(), StringComparison.Ordinal))
             {
-                warnings.Add("HTTP_PROXY is ignored because GATEWAY_INTERFACE is set (in a CGI process it may come from a request header); use http_proxy.");
+                // Where names are case-insensitive (Windows) http_proxy IS HTTP_PROXY, so it may come from the request too.
+                http = null;
+            }
+
+            if (cgi && http == null && !string.IsNullOrEmpty(upperHttp))
+            {
+                warnings.Add("HTTP_PROXY is ignored because GATEWAY_INTERFACE is set (in a CGI process it may come from a request header); use http_proxy with a value of its own (on Windows, where names are case-insensitive, use ALL_PROXY).");
             }
 
             (string? https, string? httpsName) = Read(getVariable, "https_proxy", "HTTPS_PROXY");
