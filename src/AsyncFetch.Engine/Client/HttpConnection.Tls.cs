@@ -23,6 +23,8 @@ namespace AsyncFetch.Engine.Client
     ///   with SslStream.ReadAsync into a pooled 16 KiB buffer (held only while a response is read) and fed to the
     ///   same parse path as plain reads (<see cref="Consume"/>). A read whose bytes are already there completes
     ///   at once on the loop (a few records decrypted inline); otherwise its completion is posted back.
+    /// - A connection going idle keeps a read pending (<see cref="TlsIdle"/>): SslStream may hold bytes the server
+    ///   sent after the response, which readiness cannot report, and such a connection must not carry another request.
     /// - Every completion posted back first checks that its operation is still the connection's current one:
     ///   a timeout, cancellation or shutdown may have closed the connection meanwhile. Closing (on the loop)
     ///   aborts the stream, so pending Tasks fault, and disposes the SslStream before the socket goes.
@@ -32,6 +34,7 @@ namespace AsyncFetch.Engine.Client
     {
         private const int TlsReadSize = 16 * 1024;
         private const int TlsReadsPerPass = 16; // synchronous reads in a row before the loop gives other sockets a turn
+        private const int TlsIdleReadSize = 1024; // the read an idle connection keeps pending (see TlsIdle)
 
         private static readonly Action<object?> HandshakeDoneCallback = s => ((HttpConnection)s!).OnHandshakeDone();
         private static readonly Action<object?> ReadDoneCallback = s => ((HttpConnection)s!).OnTlsReadDone();
@@ -292,6 +295,13 @@ namespace AsyncFetch.Engine.Client
             Task<int>? read = _tlsRead;
             if (read == null || !read.IsCompleted || _state != ConnectionState.Active)
             {
+                if (read != null && read.IsCompleted && _state == ConnectionState.Idle)
+                {
+                    // The read an idle connection keeps pending finished: whatever it found, the connection is done.
+                    _engine.RemoveIdleConnection(_originKey, this);
+                    Close();
+                }
+
                 return; // closed meanwhile: the Task was observed when it was posted
             }
 
@@ -349,8 +359,16 @@ namespace AsyncFetch.Engine.Client
             return buffer;
         }
 
-        /// <summary>The response is done and the connection goes to the pool: no buffer held, and read interest so a close is noticed.</summary>
-        private void TlsIdle()
+        /// <summary>
+        /// The response is done and the connection may go to the pool: returns false when it must be closed instead.
+        /// SslStream may already hold bytes the server sent after the response (a whole record read from the socket
+        /// along with the response's last one), and no readiness would ever report them: the next request would read
+        /// them as its answer. So a read starts now: one that completes at once (bytes out of turn, a close, an error)
+        /// means the connection is not reusable; otherwise it stays pending while idle, into a small buffer instead of
+        /// the 16 KiB one, and becomes the first read of the next response. Read interest is set, as on a plain idle
+        /// connection: readiness while idle drops it from the pool.
+        /// </summary>
+        private bool TlsIdle()
         {
             if (_tlsBuffer != null)
             {
@@ -358,10 +376,33 @@ namespace AsyncFetch.Engine.Client
                 _tlsBuffer = null;
             }
 
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(TlsIdleReadSize);
+            _tlsBuffer = buffer;
+            Task<int> read;
+            try
+            {
+                read = _ssl!.ReadAsync(buffer, 0, buffer.Length);
+            }
+            catch (Exception e)
+            {
+                read = Task.FromException<int>(e);
+            }
+
+            if (read.IsCompleted)
+            {
+                _ = read.Exception; // observed: the connection is closed, whatever the read found
+                return false;
+            }
+
+            _tlsRead = read;
+            _tlsReadStart = 0;
+            read.ContinueWith(PostReadDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             if (_key != null && _key.Events != SelectorEvents.Read)
             {
                 _engine.Loop.Modify(_key, SelectorEvents.Read);
             }
+
+            return true;
         }
 
         private void CloseTls()

@@ -477,11 +477,11 @@ namespace AsyncFetch.Engine.Client
             {
                 _state = ConnectionState.Idle;
                 IdleSinceTicks = EventLoop.Now;
-                if (_tlsStream != null)
-                {
-                    TlsIdle();
-                }
+                reusable = _tlsStream == null || TlsIdle(); // TLS: nothing may wait inside SslStream (HttpConnection.Tls.cs)
+            }
 
+            if (reusable)
+            {
                 _engine.ReturnIdleConnection(_originKey, this);
             }
             else

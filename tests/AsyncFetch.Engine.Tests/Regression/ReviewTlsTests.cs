@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using AsyncFetch.Engine.Tests.Tls;
+using static AsyncFetch.Engine.Tests.Client.TestUtil;
+
+namespace AsyncFetch.Engine.Tests.Regression
+{
+    /// <summary>
+    /// Regression (review of the TLS path): a server that sends bytes after a complete keep-alive response, in a TLS
+    /// record of their own. SslStream reads that record from the socket along with the response's last one and keeps
+    /// it; no readiness reports it, so the connection went back to the pool and the next request on it read those
+    /// bytes as its own response (a response desync the plain path cannot have: there the bytes show as readiness or
+    /// in the same read). The next request must get the server's answer to it, on a connection of its own.
+    /// </summary>
+    public sealed class ReviewTlsTests
+    {
+        private const string Injected = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL";
+
+        [Theory]
+        [InlineData(16384, 0)] // the response fills the client's read exactly: the extra record stays inside SslStream
+        [InlineData(32768, 0)]
+        [InlineData(1000, 16000)] // a large extra record that does not fit the rest of the read
+        [InlineData(10000, 10000)]
+        public async Task Bytes_after_a_response_in_their_own_record_are_never_the_next_response(int responseSize, int padding)
+        {
+            using var server = new ExtraRecordServer(responseSize, padding);
+            for (int round = 0; round < 3; round++)
+            {
+                using var engine = new FetchEngine(TlsFixture.Options(o => { o.MaxConcurrency = 1; o.PerHostLimit = 1; o.Timeout = TimeSpan.FromSeconds(10); }));
+                FetchResult first = await Fetch(engine, new FetchRequest(new Uri($"https://localhost:{server.Port}/first")));
+                Assert.True(first.IsResponse, first.ErrorMessage);
+                Assert.Equal(200, first.StatusCode);
+
+                FetchResult second = await Fetch(engine, new FetchRequest(new Uri($"https://localhost:{server.Port}/second")));
+                Assert.True(second.IsResponse, second.ErrorMessage);
+                Assert.Equal("second", second.Content);
+                Assert.Equal(2, engine.ConnectionsOpened); // the first connection was not reused
+            }
+        }
+
+        /// <summary>
+        /// HTTPS on 127.0.0.1 with the test CA's certificate. <c>/first</c> is answered with a <c>responseSize</c>-byte
+        /// response written in one TLS record, immediately followed by a second record that holds a whole extra
+        /// response; any other path gets its name back as the body.
+        /// </summary>
+        private sealed class ExtraRecordServer : IDisposable
+        {
+            private readonly TcpListener _listener;
+            private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+            private readonly ConcurrentQueue<Socket> _sockets = new ConcurrentQueue<Socket>();
+            private readonly int _responseSize;
+            private readonly byte[] _extra;
+
+            public ExtraRecordServer(int responseSize, int padding)
+            {
+                _responseSize = responseSize;
+                string extra = padding == 0 ? Injected : Injected.Replace("\r\n\r\n", "\r\nX-Pad: " + new string('p', padding) + "\r\n\r\n", StringComparison.Ordinal);
+                _extra = Encoding.ASCII.GetBytes(extra);
+                _listener = new TcpListener(IPAddress.Loopback, 0);
+                _listener.Start(16);
+                Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+                _ = Task.Run(AcceptLoop);
+            }
+
+            public int Port { get; }
+
+            public void Dispose()
+            {
+                _stop.Cancel();
+                _listener.Stop();
+                while (_sockets.TryDequeue(out Socket? s))
+                {
+                    s.Dispose();
+                }
+            }
+
+            private async Task AcceptLoop()
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    Socket socket;
+                    try
+                    {
+                        socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    }
+                    catch (Exception)
+                    {
+                        return;
+                    }
+
+                    _sockets.Enqueue(socket);
+                    _ = Task.Run(() => Serve(socket));
+                }
+            }
+
+            private async Task Serve(Socket socket)
+            {
+                try
+                {
+                    var cork = new CorkStream(new NetworkStream(socket, ownsSocket: false));
+                    using var ssl = new SslStream(cork);
+                    await ssl.AuthenticateAsServerAsync(TestCertificates.Good);
+                    while (true)
+                    {
+                        string? head = await ReadHead(ssl);
+                        if (head == null)
+                        {
+                            return;
+                        }
+
+                        string path = head.Split(' ')[1].TrimStart('/');
+                        if (path == "first")
+                        {
+                            // Two records in one socket write: the extra bytes are there before the response is parsed,
+                            // so a client that goes on with this connection does so knowing they are there.
+                            cork.Corked = true;
+                            await ssl.WriteAsync(FirstResponse());
+                            await ssl.WriteAsync(_extra); // a record of its own, right behind the response's
+                            await cork.UncorkAsync();
+                        }
+                        else
+                        {
+                            await ssl.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {path.Length}\r\n\r\n{path}"));
+                        }
+                    }
+                }
+                catch (Exception)
+                {
+                    // the client closed the connection
+                }
+            }
+
+            /// <summary>Collects writes while corked and sends them in one write when uncorked.</summary>
+            private sealed class CorkStream : System.IO.Stream
+            {
+                private readonly System.IO.Stream _inner;
+                private readonly System.IO.MemoryStream _held = new System.IO.MemoryStream();
+
+                public CorkStream(System.IO.Stream inner) => _inner = inner;
+
+                public bool Corked { get; set; }
+
+                public override bool CanRead => true;
+
+                public override bool CanSeek => false;
+
+                public override bool CanWrite => true;
+
+                public override long Length => throw new NotSupportedException();
+
+                public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+                public async Task UncorkAsync()
+                {
+                    Corked = false;
+                    await _inner.WriteAsync(_held.GetBuffer().AsMemory(0, (int)_held.Length));
+                    _held.SetLength(0);
+                }
+
+                public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+                public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken token) => _inner.ReadAsync(buffer, offset, count, token);
+
+                public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken token = default) => _inner.ReadAsync(buffer, token);
+
+                public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+                public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken token) => WriteAsync(buffer.AsMemory(offset, count), token).AsTask();
+
+                public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken token = default)
+                {
+                    if (Corked)
+                    {
+                        _held.Write(buffer.Span);
+                        return default;
+                    }
+
+                    return _inner.WriteAsync(buffer, token);
+                }
+
+                public override void Flush()
+                {
+                }
+
+                public override Task FlushAsync(CancellationToken token) => Task.CompletedTask;
+
+                public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
+
+                public override void SetLength(long value) => throw new NotSupportedException();
+
+                protected override void Dispose(bool disposing)
+                {
+                    if (disposing)
+                    {
+                        _inner.Dispose();
+                    }
+
+                    base.Dispose(disposing);
+                }
+            }
+
+            /// <summary>A 200 response of exactly <see cref="_responseSize"/> bytes, head included.</summary>
+            private byte[] FirstResponse()
+            {
+                const string Head = "HTTP/1.1 200 OK\r\nContent-Length: 00000\r\n\r\n";
+                int body = _responseSize - Head.Length;
+                byte[] response = new byte[_responseSize];
+                Encoding.ASCII.GetBytes(Head.Replace("00000", body.ToString("00000"), StringComparison.Ordinal)).CopyTo(response, 0);
+                response.AsSpan(Head.Length).Fill((byte)'a');
+                return response;
+            }
+
+            private static async Task<string?> ReadHead(SslStream ssl)
+            {
+                var head = new StringBuilder();
+                byte[] one = new byte[1];
+                while (head.Length < 16384)
+                {
+                    if (await ssl.ReadAsync(one) == 0)
+                    {
+                        return null;
+                    }
+
+                    head.Append((char)one[0]);
+                    if (head.Length >= 4 && head[^1] == '\n' && head[^2] == '\r' && head[^3] == '\n' && head[^4] == '\r')
+                    {
+                        return head.ToString();
+                    }
+                }
+
+                return null;
+            }
+        }
+    }
+}
