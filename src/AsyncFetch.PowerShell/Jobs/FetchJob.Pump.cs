@@ -48,6 +48,10 @@ namespace AsyncFetch.PowerShell
                         break;
                     }
 
+                    // Input, a stop or any result wakes the pump. Tried and measured (20,000 1 KiB GETs from nginx,
+                    // 4 × 5 runs alternating with this code): waiting for a run of results when the window is full, as
+                    // Invoke-AsyncFetch does, made jobs slower here (median 9-17k against 24-32k req/s); waking only
+                    // when the input queue was empty made no difference. So this stays simple.
                     _wake.WaitOne(_runner != null && _runner.Backlog >= _window ? 20 : 250);
                     AddError(_recorder.Tick());
                 }
