@@ -246,7 +246,7 @@ namespace AsyncFetch.PowerShell.Commands
             {
                 if (Proxy != null)
                 {
-                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy and -NoProxy cannot be used together."), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, Proxy));
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy and -NoProxy cannot be used together."), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, RedactedProxy));
                 }
 
                 return FetchProxy.Direct;
@@ -257,7 +257,7 @@ namespace AsyncFetch.PowerShell.Commands
             {
                 if (!FetchProxy.TryParseProxyUri(Proxy.OriginalString, out Uri? uri, out string? error))
                 {
-                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy: " + error), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, Proxy));
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy: " + error), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, RedactedProxy));
                 }
 
                 return new FetchProxy(uri!) { Credential = credential };
@@ -282,6 +282,9 @@ namespace AsyncFetch.PowerShell.Commands
             WriteVerbose("Proxy from the environment: " + environment);
             return environment;
         }
+
+        /// <summary>-Proxy as an error's target: without the "user:password@" it may hold (the record is shown and kept in $Error).</summary>
+        private string RedactedProxy => FetchProxy.Redact(Proxy!.OriginalString);
 
         private protected FetchBatchOptions BuildBatchOptions(bool ordered) => new FetchBatchOptions
         {
