@@ -39,3 +39,49 @@ Describe '-Proxy errors do not show the proxy password' {
     }
 }
 
+Describe '-JournalPath that is not a file-system path' {
+    BeforeAll {
+        $script:processDir = Join-Path TestDrive: 'process-dir'
+        New-Item -ItemType Directory $processDir | Out-Null
+        $script:processDir = (Resolve-Path $processDir).ProviderPath
+    }
+    BeforeEach {
+        $script:savedDir = [System.Environment]::CurrentDirectory
+        [System.Environment]::CurrentDirectory = $processDir
+    }
+    AfterEach {
+        [System.Environment]::CurrentDirectory = $savedDir
+        Remove-FetchJobs
+    }
+
+    It '<Path>: terminating AsyncFetch.JournalFailed before anything is fetched, and no file anywhere' -ForEach @(
+        @{ Path = 'Env:\review-journal.jsonl' }
+        @{ Path = 'Function:\review-journal.jsonl' }
+        @{ Path = 'NoSuchDrive:\review-journal.jsonl' }
+    ) {
+        Reset-IdleServer $server
+        foreach ($command in 'Invoke-AsyncFetch', 'Start-FetchJob') {
+            $err = $null
+            try { & $command "$base/bytes/1" -JournalPath $Path -ErrorAction SilentlyContinue | Out-Null } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty -Because "$command must refuse $Path"
+            Get-ErrorId $err | Should -Be 'AsyncFetch.JournalFailed'
+            $err.Exception.Message | Should -Match ([regex]::Escape($Path.Split(':')[0]))
+        }
+        @(Get-ChildItem -LiteralPath $processDir).Count | Should -Be 0 -Because 'no journal lands in the process directory'
+        (Get-ServerStats $server).total | Should -Be 0 -Because 'nothing is fetched'
+    }
+
+    It 'a file-system PSDrive path still works, for the job too' {
+        $dir = Join-Path TestDrive: 'journals'
+        New-Item -ItemType Directory $dir | Out-Null
+        New-PSDrive -Name RevJ -PSProvider FileSystem -Root (Resolve-Path $dir).ProviderPath | Out-Null
+        try {
+            Invoke-AsyncFetch "$base/bytes/1" -JournalPath 'RevJ:\a.jsonl' | Out-Null
+            $job = Start-FetchJob "$base/bytes/2" -JournalPath 'RevJ:\b.jsonl'
+            $job | Receive-FetchJob -Wait | Out-Null
+            @(Get-Content (Join-Path $dir 'a.jsonl')).Count | Should -Be 1
+            @(Get-Content (Join-Path $dir 'b.jsonl')).Count | Should -Be 1
+        }
+        finally { Remove-PSDrive RevJ }
+    }
+}

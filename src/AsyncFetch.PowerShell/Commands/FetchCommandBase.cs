@@ -190,10 +190,10 @@ namespace AsyncFetch.PowerShell.Commands
 
             try
             {
-                string? path = JournalPath == null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+                string? path = JournalPath == null ? null : OutputPaths.ToFileSystemPath(this, JournalPath);
                 return RunRecorder.Open(path, Resume.IsPresent);
             }
-            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is NotSupportedException || e is ArgumentException)
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || OutputPaths.IsPathProblem(e))
             {
                 ThrowTerminatingError(new ErrorRecord(e, ErrorIds.JournalFailed, ErrorCategory.OpenError, JournalPath));
                 throw; // not reached
