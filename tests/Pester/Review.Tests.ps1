@@ -23,6 +23,37 @@ AfterAll {
     Stop-TestServer $server
 }
 
+Describe 'An input whose Url property cannot be read' {
+    AfterEach { Remove-FetchJobs }
+
+    It 'Invoke-AsyncFetch: that input fails as AsyncFetch.NoUriProperty (saying why) and the batch goes on' {
+        $bad = Get-UnreadableInput
+        $inputs = "$base/delay/200?n=1", $bad, "$base/bytes/2?n=3"
+        $results = @($inputs | Invoke-AsyncFetch -Ordered -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $results.Count | Should -Be 3 -Because 'every input ends as one result, the requests before and after included'
+        $results[0].StatusCode | Should -Be 200
+        $results[1].ErrorKind | Should -Be 'InvalidRequest'
+        [object]::ReferenceEquals($results[1].Input, $bad) | Should -BeTrue
+        $results[2].StatusCode | Should -Be 200
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.NoUriProperty')
+        $errs[0].Exception.Message | Should -Match 'Url'
+        $errs[0].Exception.Message | Should -Match 'url getter exploded'
+    }
+
+    It 'Start-FetchJob: the same, and the producer is not stopped' {
+        $bad = Get-UnreadableInput
+        $job = "$base/delay/200?n=1", $bad, "$base/bytes/2?n=3" | Start-FetchJob -Ordered
+        Wait-Job $job -Timeout 20 | Should -Not -BeNullOrEmpty -Because 'the job must finish'
+        $results = @($job | Receive-FetchJob -Wait -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $job.State | Should -Be 'Completed'
+        $results.Count | Should -Be 3
+        $results[1].ErrorKind | Should -Be 'InvalidRequest'
+        $results[2].StatusCode | Should -Be 200
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.NoUriProperty')
+        $errs[0].Exception.Message | Should -Match 'url getter exploded'
+    }
+}
+
 Describe '-Proxy errors do not show the proxy password' {
     It '<Command> <Case>: AsyncFetch.InvalidProxy, without the password anywhere in the record' -ForEach @(
         @{ Command = 'Invoke-AsyncFetch'; Case = 'https:// proxy'; Extra = @{ Proxy = 'https://alice:Pr0xyS3cret@proxy.invalid:3128' } }

@@ -84,8 +84,8 @@ namespace AsyncFetch.PowerShell.Commands
         {
             foreach (PSObject? input in Uri)
             {
-                RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? built);
-                Admission admission = _recorder!.Admit(outcome, built, IncludeSkipped.IsPresent);
+                RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? built, out string? problem);
+                Admission admission = _recorder!.Admit(outcome, built, IncludeSkipped.IsPresent, problem);
                 if (admission.Immediate != null)
                 {
                     // Through the batch, so that -Ordered keeps its place and the statistics count it.

@@ -65,8 +65,8 @@ namespace AsyncFetch.PowerShell.Commands
                 try
                 {
                     // Converted here, on the pipeline thread: reading the input's properties may run user script.
-                    RequestBuilder.Outcome outcome = RequestBuilder.FromInput(item, _defaults, out FetchRequest? request);
-                    if (!_job!.InjectInput(outcome, request, _stop.Token))
+                    RequestBuilder.Outcome outcome = RequestBuilder.FromInput(item, _defaults, out FetchRequest? request, out string? problem);
+                    if (!_job!.InjectInput(outcome, request, problem, _stop.Token))
                     {
                         return; // the job was stopped: it takes no more input
                     }

@@ -26,11 +26,15 @@ namespace AsyncFetch.PowerShell
             NotAUrl,
         }
 
-        /// <summary>Converts one input item. On NotAUrl, <paramref name="request"/> is a stand-in for the failed result.</summary>
+        /// <summary>
+        /// Converts one input item. On NotAUrl, <paramref name="request"/> is a stand-in for the failed result, and
+        /// <paramref name="problem"/> says why when it is not simply the lack of a URL property (one that throws when read).
+        /// </summary>
         [MethodImpl(Hot.Path)]
-        public static Outcome FromInput(object? input, RequestDefaults defaults, out FetchRequest? request)
+        public static Outcome FromInput(object? input, RequestDefaults defaults, out FetchRequest? request, out string? problem)
         {
             request = null;
+            problem = null;
             object? value = input is PSObject pso ? pso.BaseObject : input;
             switch (value)
             {
@@ -56,8 +60,21 @@ namespace AsyncFetch.PowerShell
             PSObject wrapped = input as PSObject ?? PSObject.AsPSObject(value);
             foreach (string name in UriProperties)
             {
-                PSPropertyInfo? property = wrapped.Properties[name];
-                object? inner = property?.Value is PSObject p ? p.BaseObject : property?.Value;
+                object? inner;
+                try
+                {
+                    PSPropertyInfo? property = wrapped.Properties[name];
+                    object? raw = property?.Value;
+                    inner = raw is PSObject p ? p.BaseObject : raw;
+                }
+                catch (GetValueException e)
+                {
+                    // A getter that throws (a ScriptProperty, a .NET property) is this input's problem, not the batch's.
+                    problem = string.Format(CultureInfo.CurrentCulture, Strings.UriPropertyFailed, name, e.InnerException?.Message ?? e.Message);
+                    request = new FetchRequest(wrapped.ToString()) { Tag = input };
+                    return Outcome.NotAUrl;
+                }
+
                 if (inner is string s && s.Trim().Length > 0)
                 {
                     request = defaults.Apply(new FetchRequest(s.Trim()) { Tag = input }, overrideExisting: true);

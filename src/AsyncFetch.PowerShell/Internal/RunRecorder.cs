@@ -62,9 +62,10 @@ namespace AsyncFetch.PowerShell
         /// <summary>
         /// What one input becomes: a request to send; a result at once (not a URL, or skipped by -Resume when
         /// <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
+        /// <paramref name="problem"/>: the message of a NotAUrl input, when RequestBuilder had a better one.
         /// </summary>
         [MethodImpl(Hot.Path)]
-        public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped)
+        public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped, string? problem = null)
         {
             if (outcome == RequestBuilder.Outcome.Skip)
             {
@@ -73,8 +74,8 @@ namespace AsyncFetch.PowerShell
 
             if (outcome == RequestBuilder.Outcome.NotAUrl)
             {
-                string message = string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
-                FetchResult notAUrl = FetchResult.CreateFailure(request, FetchErrorKind.InvalidRequest, message);
+                string message = problem ?? string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.NoUriProperty, request!.RawUri);
+                FetchResult notAUrl = FetchResult.CreateFailure(request!, FetchErrorKind.InvalidRequest, message);
                 _errorIds[notAUrl] = ErrorIds.NoUriProperty;
                 return new Admission(null, notAUrl);
             }

@@ -121,7 +121,7 @@ namespace AsyncFetch.PowerShell
 
         private void Submit(JobInput item)
         {
-            Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped);
+            Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped, item.Problem);
             if (admission.Immediate != null)
             {
                 _batch.TryAddCompleted(admission.Immediate); // the caller checked CanSubmit; keeps -Ordered and the counts
@@ -172,15 +172,19 @@ namespace AsyncFetch.PowerShell
         /// <summary>One queued input, converted to a request on the pipeline thread.</summary>
         internal readonly struct JobInput
         {
-            public JobInput(RequestBuilder.Outcome outcome, FetchRequest? request)
+            public JobInput(RequestBuilder.Outcome outcome, FetchRequest? request, string? problem)
             {
                 Outcome = outcome;
                 Request = request;
+                Problem = problem;
             }
 
             public RequestBuilder.Outcome Outcome { get; }
 
             public FetchRequest? Request { get; }
+
+            /// <summary>Why a NotAUrl input gives no URL, when it is more than the lack of a URL property.</summary>
+            public string? Problem { get; }
         }
     }
 }

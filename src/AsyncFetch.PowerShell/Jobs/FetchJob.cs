@@ -158,7 +158,7 @@ namespace AsyncFetch.PowerShell
         /// of the input object, ever runs on the pump); waits while the queue is full. False once the job takes no
         /// more input (stopped, failed or finished), also while waiting.
         /// </summary>
-        internal bool InjectInput(RequestBuilder.Outcome outcome, FetchRequest? request, CancellationToken cancellationToken)
+        internal bool InjectInput(RequestBuilder.Outcome outcome, FetchRequest? request, string? problem, CancellationToken cancellationToken)
         {
             if (outcome == RequestBuilder.Outcome.Skip)
             {
@@ -181,7 +181,7 @@ namespace AsyncFetch.PowerShell
                     return false; // checked under the lock the pump closes input with: nothing slips past its wind-down
                 }
 
-                _input.Enqueue(new JobInput(outcome, request));
+                _input.Enqueue(new JobInput(outcome, request, problem));
             }
 
             _wake.Set();
