@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using System.Threading.Tasks;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Client
@@ -14,12 +13,6 @@ namespace AsyncFetch.Engine.Client
     /// </summary>
     internal sealed partial class FetchOperation
     {
-        private static readonly Action<object?> DownloadDecodedCallback = s =>
-        {
-            var c = (DownloadDecoded)s!;
-            c.Operation.OnDownloadDecoded(c.Job);
-        };
-
         private DownloadSink? _download;
 
         private long MaxDownload => Request.MaxDownloadBytes ?? _engine.Options.MaxDownloadBytes;
@@ -73,19 +66,8 @@ namespace AsyncFetch.Engine.Client
                 return;
             }
 
-            // The attempt's timeout keeps running while decoding; a request that ends meanwhile discards the result.
-            DownloadSink.DecodeJob job = decode;
-            Task.Run(job.Run).ContinueWith(
-                (_, state) =>
-                {
-                    var c = (DownloadDecoded)state!;
-                    if (!c.Operation._engine.Loop.Post(DownloadDecodedCallback, c))
-                    {
-                        c.Job.Discard(); // the loop is gone: the request was failed by the engine already
-                    }
-                },
-                new DownloadDecoded(this, job),
-                TaskScheduler.Default);
+            // Decoded on the pool; a request that ends meanwhile (or whose engine is gone) discards the output.
+            OffLoop(decode, j => j.Run(), OnDownloadDecoded, j => j.Discard());
         }
 
         /// <summary>Loop thread: the decoding of a compressed download finished.</summary>
@@ -129,18 +111,5 @@ namespace AsyncFetch.Engine.Client
 
         /// <summary>Closes and deletes an unfinished download (the request failed, or a new attempt starts). Any thread; idempotent.</summary>
         private void AbandonDownload() => Interlocked.Exchange(ref _download, null)?.Abort();
-
-        private sealed class DownloadDecoded
-        {
-            public DownloadDecoded(FetchOperation operation, DownloadSink.DecodeJob job)
-            {
-                Operation = operation;
-                Job = job;
-            }
-
-            public FetchOperation Operation { get; }
-
-            public DownloadSink.DecodeJob Job { get; }
-        }
     }
 }

@@ -420,13 +420,8 @@ namespace AsyncFetch.Engine.Client
                 }
 
                 // A large body is decoded on the thread pool: the loop must not stall every other socket and
-                // timer meanwhile. The result comes back through Post, as DNS answers do; the attempt's timeout
-                // keeps running, and a request cancelled or timed out meanwhile simply ignores it.
-                var work = new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody);
-                Task.Run(work.Run).ContinueWith(
-                    (_, state) => _engine.Loop.Post(FinishDecodedCallback, state),
-                    new DecodedCompletion(this, work),
-                    TaskScheduler.Default);
+                // timer meanwhile.
+                OffLoop(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody), w => w.Run(), FinishDecoded);
                 return;
             }
 
@@ -443,11 +438,27 @@ namespace AsyncFetch.Engine.Client
         /// <summary>Compressed bodies up to this size are decoded on the loop (a thread hop would cost more).</summary>
         private const int InlineDecodeLimit = 64 * 1024;
 
-        private static readonly Action<object?> FinishDecodedCallback = s =>
+        /// <summary>
+        /// Runs work that must not hold up the loop (decoding a large body) on the thread pool, then hands it back
+        /// to the loop through Post, as DNS answers come back. The attempt's timeout keeps running meanwhile, so
+        /// <paramref name="onLoop"/> first checks that the request has not ended (timed out, cancelled). When the loop
+        /// is gone (the engine was disposed and failed the request already), <paramref name="ifLoopGone"/> cleans up
+        /// instead. <paramref name="run"/> reports its failures on the work object and does not throw.
+        /// </summary>
+        private void OffLoop<TWork>(TWork work, Action<TWork> run, Action<TWork> onLoop, Action<TWork>? ifLoopGone = null)
         {
-            var c = (DecodedCompletion)s!;
-            c.Operation.FinishDecoded(c.Work);
-        };
+            EventLoop loop = _engine.Loop;
+            Task.Run(() => run(work)).ContinueWith(
+                done =>
+                {
+                    _ = done.Exception; // observed; run does not throw
+                    if (!loop.Post(() => onLoop(work)))
+                    {
+                        ifLoopGone?.Invoke(work);
+                    }
+                },
+                TaskScheduler.Default);
+        }
 
         /// <summary>Loop thread: the decoded body (or why it could not be decoded) completes the request.</summary>
         private void FinishDecoded(Decoded work)
@@ -528,19 +539,6 @@ namespace AsyncFetch.Engine.Client
 
                 return Outcome;
             }
-        }
-
-        private sealed class DecodedCompletion
-        {
-            public DecodedCompletion(FetchOperation operation, Decoded work)
-            {
-                Operation = operation;
-                Work = work;
-            }
-
-            public FetchOperation Operation { get; }
-
-            public Decoded Work { get; }
         }
 
         public void OnParseError(HttpParseError error, string message)
