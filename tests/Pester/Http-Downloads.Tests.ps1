@@ -159,6 +159,34 @@ Describe 'New-FetchRequest -OutFile' {
     }
 }
 
+Describe 'A FetchRequest built by hand with a relative OutFile or OutDirectory' {
+    AfterEach { Remove-FetchJobs }
+
+    It '<Command>: the path is taken relative to the caller''s $PWD when the command starts, not the process''s directory' -ForEach @(
+        @{ Command = 'Invoke-AsyncFetch' }
+        @{ Command = 'Start-FetchJob' }
+    ) {
+        $dir = New-ScratchDirectory
+        $fileName = 'hand-' + [guid]::NewGuid().ToString('n') + '.bin'
+        $subName = 'handdir-' + [guid]::NewGuid().ToString('n')
+        $toFile = [AsyncFetch.FetchRequest]::new("$base/bytes/321"); $toFile.OutFile = $fileName
+        $toDir = [AsyncFetch.FetchRequest]::new("$base/bytes/654"); $toDir.OutDirectory = $subName
+        [System.IO.Directory]::GetCurrentDirectory() | Should -Not -Be $dir -Because 'the test must tell the two apart'
+        Push-Location $dir
+        try {
+            $results = if ($Command -eq 'Invoke-AsyncFetch') { @($toFile, $toDir | Invoke-AsyncFetch) }
+                       else { $job = $toFile, $toDir | Start-FetchJob; @(Receive-FetchJob $job -Wait) }
+        }
+        finally { Pop-Location }
+        $byLength = @{}; foreach ($r in $results) { $byLength[[int]$r.ContentLength] = $r }
+        $byLength[321].OutFile | Should -Be (Join-Path $dir $fileName)
+        $byLength[654].OutFile | Should -Be (Join-Path (Join-Path $dir $subName) '654')
+        (Get-FileHash $byLength[321].OutFile -Algorithm SHA256).Hash | Should -Be (Get-PatternHash 321)
+        Test-Path -LiteralPath (Join-Path ([System.IO.Directory]::GetCurrentDirectory()) $fileName) | Should -BeFalse
+        $toFile.OutFile | Should -Be $fileName -Because 'the caller''s object is not changed'
+    }
+}
+
 Describe 'Start-FetchJob -OutDirectory' {
     AfterEach { Remove-FetchJobs }
 

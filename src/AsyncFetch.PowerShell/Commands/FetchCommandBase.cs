@@ -233,7 +233,21 @@ namespace AsyncFetch.PowerShell.Commands
                 OutDirectory = OutDirectory == null ? null : OutputPaths.Resolve(this, OutDirectory),
                 Force = Force.IsPresent,
                 Proxy = BuildProxy(),
+                Location = CurrentFileSystemLocation(),
             };
+        }
+
+        /// <summary>The caller's file-system location, or null where there is none (a runspace without a file system drive).</summary>
+        private string? CurrentFileSystemLocation()
+        {
+            try
+            {
+                return SessionState.Path.CurrentFileSystemLocation.Path;
+            }
+            catch (PSInvalidOperationException)
+            {
+                return null;
+            }
         }
 
         /// <summary>

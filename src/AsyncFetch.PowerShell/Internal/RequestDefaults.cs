@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.Engine.Internal;
@@ -48,6 +49,13 @@ namespace AsyncFetch.PowerShell
         public bool Force { get; set; }
 
         /// <summary>
+        /// The caller's file-system location when the command started: a FetchRequest built by hand with a relative
+        /// OutFile or OutDirectory is taken relative to it, as New-FetchRequest's paths are (the engine would use the
+        /// process's directory, which is not PowerShell's $PWD). Null: leave such paths alone.
+        /// </summary>
+        public string? Location { get; set; }
+
+        /// <summary>
         /// Fills the request. For a request built from a URL the command's values are the request's values
         /// (<paramref name="overrideExisting"/>); a FetchRequest from New-FetchRequest keeps what it set and only
         /// takes what it left open. Headers: the request's own win over the command's of the same name.
@@ -79,6 +87,12 @@ namespace AsyncFetch.PowerShell
             request.AllowInsecureRedirect ??= AllowInsecureRedirect;
             request.MaximumRetryCount ??= MaximumRetryCount;
             request.RetryInterval ??= RetryInterval;
+            if (!overrideExisting && Location != null)
+            {
+                request.OutFile = Rooted(request.OutFile);
+                request.OutDirectory = Rooted(request.OutDirectory);
+            }
+
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
             request.Force |= Force;
             request.Proxy ??= Proxy;
@@ -92,6 +106,9 @@ namespace AsyncFetch.PowerShell
 
             return request;
         }
+
+        private string? Rooted(string? path) =>
+            path == null || path.Length == 0 || Path.IsPathRooted(path) ? path : Path.Combine(Location!, path);
 
         private static bool HasHeader(FetchRequest request, string name)
         {

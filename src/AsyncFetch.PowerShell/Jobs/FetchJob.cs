@@ -55,14 +55,7 @@ namespace AsyncFetch.PowerShell
             _includeSkipped = includeSkipped;
             _usingValues = usingValues;
             _modulePath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(FetchJob).Assembly.Location) ?? ".", "AsyncFetch.psd1");
-            try
-            {
-                _location = cmdlet.SessionState.Path.CurrentFileSystemLocation.Path;
-            }
-            catch (PSInvalidOperationException)
-            {
-                _location = null;
-            }
+            _location = defaults.Location; // the caller's, for the -OnComplete runspace
 
             Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
             Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
