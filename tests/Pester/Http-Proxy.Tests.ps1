@@ -139,6 +139,24 @@ Describe 'Proxy credentials' {
         $r.Proxy | Should -Not -Match 's3cret' # never shown
     }
 
+    It 'refuses -ProxyCredential with -NoProxy before fetching anything (Invoke-AsyncFetch and Start-FetchJob)' {
+        $cred = New-Credential 'afuser' 's3cret-pass'
+        { Invoke-AsyncFetch "$base/bytes/1?cred-noproxy" -ProxyCredential $cred -NoProxy -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AsyncFetch.InvalidProxy*'
+        { Start-FetchJob "$base/bytes/1?cred-noproxy" -ProxyCredential $cred -NoProxy -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AsyncFetch.InvalidProxy*'
+        @(Get-Job -ErrorAction SilentlyContinue | Where-Object PSJobTypeName -eq 'FetchJob').Count | Should -Be 0
+    }
+
+    It 'warns that -ProxyCredential is unused when no proxy is set anywhere, and fetches directly' {
+        $cred = New-Credential 'afuser' 's3cret-pass'
+        $r = Invoke-AsyncFetch "$base/bytes/16" -ProxyCredential $cred -WarningVariable warnings -WarningAction SilentlyContinue
+        $r.StatusCode | Should -Be 200
+        $r.Proxy | Should -BeNullOrEmpty
+        ($warnings -join ' ') | Should -Match 'ProxyCredential'
+        ($warnings -join ' ') | Should -Not -Match 's3cret'
+    }
+
     It 'without credentials: the proxy''s 407 is the http result, and a refused tunnel is a Proxy error' {
         if (Skip-WithoutProxy) { return }
         $plain = Invoke-AsyncFetch "$base/bytes/14" -Proxy $authProxy.Uri

@@ -263,6 +263,11 @@ namespace AsyncFetch.PowerShell.Commands
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Proxy and -NoProxy cannot be used together."), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, RedactedProxy));
                 }
 
+                if (ProxyCredential != null)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential and -NoProxy cannot be used together: with -NoProxy no proxy is used."), ErrorIds.InvalidProxy, ErrorCategory.InvalidArgument, ProxyCredential.UserName));
+                }
+
                 return FetchProxy.Direct;
             }
 
@@ -280,6 +285,11 @@ namespace AsyncFetch.PowerShell.Commands
             FetchProxy? environment = FetchProxy.FromEnvironment();
             if (environment == null)
             {
+                if (credential != null)
+                {
+                    WriteWarning("-ProxyCredential is not used: there is no -Proxy and no HTTP_PROXY, HTTPS_PROXY or ALL_PROXY variable, so requests go directly.");
+                }
+
                 return null;
             }
 
