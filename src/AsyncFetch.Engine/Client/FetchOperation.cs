@@ -415,13 +415,18 @@ namespace AsyncFetch.Engine.Client
                 _body = null;
                 if (length <= InlineDecodeLimit)
                 {
-                    FinishDecoded(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody));
-                    return;
+                    // Only while the output stays small: a few hundred bytes of br can decode to the whole MaxBody.
+                    var inline = new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody, InlineDecodedLimit);
+                    if (inline.Run() != ContentDecoder.Outcome.Unfinished)
+                    {
+                        FinishDecoded(inline);
+                        return;
+                    }
                 }
 
                 // A large body is decoded on the thread pool: the loop must not stall every other socket and
                 // timer meanwhile.
-                OffLoop(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody), w => w.Run(), FinishDecoded);
+                OffLoop(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody, -1), w => w.Run(), FinishDecoded);
                 return;
             }
 
@@ -437,6 +442,9 @@ namespace AsyncFetch.Engine.Client
 
         /// <summary>Compressed bodies up to this size are decoded on the loop (a thread hop would cost more).</summary>
         private const int InlineDecodeLimit = 64 * 1024;
+
+        /// <summary>An inline decoding stops past this much output and starts again on the thread pool (a bomb, or very repetitive data).</summary>
+        private const int InlineDecodedLimit = 1024 * 1024;
 
         /// <summary>
         /// Runs work that must not hold up the loop (decoding a large body) on the thread pool, then hands it back
@@ -497,10 +505,12 @@ namespace AsyncFetch.Engine.Client
             private readonly string _encoding;
             private readonly long _max;
             private readonly bool _keep;
+            private readonly long _yieldAfter;
             private bool _done;
 
-            public Decoded(byte[] body, int length, string encoding, long max, bool keep)
+            public Decoded(byte[] body, int length, string encoding, long max, bool keep, long yieldAfter)
             {
+                _yieldAfter = yieldAfter;
                 _body = body;
                 _length = length;
                 _encoding = encoding;
@@ -526,7 +536,7 @@ namespace AsyncFetch.Engine.Client
                     _done = true;
                     try
                     {
-                        Outcome = ContentDecoder.Decode(_body, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error);
+                        Outcome = ContentDecoder.Decode(_body, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
                         Output = output;
                         DecodedLength = decodedLength;
                         Error = error;

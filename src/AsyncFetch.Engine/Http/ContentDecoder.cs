@@ -19,6 +19,9 @@ namespace AsyncFetch.Engine.Http
             NotEncoded,
             TooLarge,
             Broken,
+
+            /// <summary>Decoding stopped after the caller's <c>yieldAfter</c> bytes of output with more to come (nothing is returned).</summary>
+            Unfinished,
         }
 
         /// <summary>The Accept-Encoding request line: br too where the runtime can decode it (not on .NET Framework).</summary>
@@ -31,8 +34,11 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>
         /// Decodes <paramref name="data"/>[0..length). With <paramref name="keep"/> false the output is only counted.
+        /// With <paramref name="yieldAfter"/> (not negative) decoding gives up as <see cref="Outcome.Unfinished"/> once
+        /// the output passes that many bytes (and not the limit): the loop decodes small bodies itself, but a few
+        /// bytes can decode to hundreds of megabytes, which must go on elsewhere.
         /// </summary>
-        public static Outcome Decode(byte[] data, int length, string contentEncoding, long maxBytes, bool keep, out byte[]? decoded, out long decodedLength, out string? error)
+        public static Outcome Decode(byte[] data, int length, string contentEncoding, long maxBytes, bool keep, out byte[]? decoded, out long decodedLength, out string? error, long yieldAfter = -1)
         {
             decoded = null;
             decodedLength = 0;
@@ -74,7 +80,7 @@ namespace AsyncFetch.Engine.Http
                 using (source)
                 {
                     var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, maxBytes, output, out decodedLength, out error);
+                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, maxBytes, yieldAfter, output, out decodedLength, out error);
                     decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
                     return outcome;
                 }
@@ -139,7 +145,7 @@ namespace AsyncFetch.Engine.Http
                 using Stream source = brotli ? BrotliDecoding.CreateDecodingStream(file, leaveOpen: true)
                     : trailer == Trailer.Gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
                     : new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
-                return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, output, out decodedLength, out error);
+                return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, -1, output, out decodedLength, out error);
             }
             catch (InvalidDataException e)
             {
@@ -153,7 +159,7 @@ namespace AsyncFetch.Engine.Http
         /// the trailer, which is the last bytes of <paramref name="tail"/>[0..tailEnd); the encoded body is
         /// <paramref name="encodedLength"/> bytes.
         /// </summary>
-        private static Outcome Pump(Stream source, Trailer trailer, byte[] tail, int tailEnd, long encodedLength, string contentEncoding, long maxBytes, Stream? output, out long decodedLength, out string? error)
+        private static Outcome Pump(Stream source, Trailer trailer, byte[] tail, int tailEnd, long encodedLength, string contentEncoding, long maxBytes, long yieldAfter, Stream? output, out long decodedLength, out string? error)
         {
             decodedLength = 0;
             error = null;
@@ -167,6 +173,11 @@ namespace AsyncFetch.Engine.Http
                 {
                     error = $"The decoded response body is larger than the limit of {maxBytes} bytes.";
                     return Outcome.TooLarge;
+                }
+
+                if (yieldAfter >= 0 && decodedLength > yieldAfter)
+                {
+                    return Outcome.Unfinished;
                 }
 
                 output?.Write(chunk, 0, n);
