@@ -23,8 +23,25 @@ namespace AsyncFetch.Engine.Http
         private const int StatusDestinationTooSmall = 1;
         private const int StatusNeedMoreData = 2;
 
-        private static readonly Type? DecoderType = Type.GetType("System.IO.Compression.BrotliDecoder, System.IO.Compression.Brotli", throwOnError: false);
+        private static readonly Type? DecoderType = FindDecoderType();
         private static readonly DecompressCall? Decompress = CreateCall();
+
+        /// <summary>
+        /// The runtime's BrotliDecoder, or null. throwOnError: false covers a missing assembly, but loading can still
+        /// fail otherwise (FileLoadException, BadImageFormatException on an odd .NET Framework install): then br is
+        /// simply not offered, instead of the type initializer failing and with it every decoding.
+        /// </summary>
+        private static Type? FindDecoderType()
+        {
+            try
+            {
+                return Type.GetType("System.IO.Compression.BrotliDecoder, System.IO.Compression.Brotli", throwOnError: false);
+            }
+            catch (Exception)
+            {
+                return null;
+            }
+        }
 
         /// <summary>The emitted call: decoder.Decompress(src[srcOffset..+srcCount], dst[dstOffset..+dstCount], out consumed, out written).</summary>
         private delegate int DecompressCall(object decoder, byte[] src, int srcOffset, int srcCount, byte[] dst, int dstOffset, int dstCount, out int consumed, out int written);

@@ -80,8 +80,13 @@ namespace AsyncFetch.Engine.Http
                 using (source)
                 {
                     var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, maxBytes, yieldAfter, output, out decodedLength, out error);
+                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, keep ? InMemoryLimit(maxBytes) : maxBytes, yieldAfter, output, out decodedLength, out error);
                     decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
+                    if (outcome == Outcome.TooLarge && keep && (maxBytes < 0 || maxBytes > MaxInMemory))
+                    {
+                        error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
+                    }
+
                     return outcome;
                 }
             }
@@ -91,6 +96,12 @@ namespace AsyncFetch.Engine.Http
                 return Outcome.Broken;
             }
         }
+
+        /// <summary>The most a kept (in-memory) body can hold: one byte array, as for bodies that are not encoded.</summary>
+        internal const long MaxInMemory = int.MaxValue - 64;
+
+        /// <summary>The size limit for a body kept in memory: the caller's, but never past what one array can hold.</summary>
+        internal static long InMemoryLimit(long maxBytes) => maxBytes < 0 || maxBytes > MaxInMemory ? MaxInMemory : maxBytes;
 
         /// <summary>
         /// Decodes the file <paramref name="encodedPath"/> into <paramref name="output"/> as it reads (downloads:

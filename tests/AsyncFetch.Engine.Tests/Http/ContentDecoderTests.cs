@@ -103,6 +103,17 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.InRange(length, (1024 * 1024) + 1, (1024 * 1024) + (64 * 1024)); // stopped just past the limit
         }
 
+        [Theory]
+        [InlineData(-1L, ContentDecoder.MaxInMemory)] // no limit: still one array's worth, so TooLarge rather than a MemoryStream failure
+        [InlineData(long.MaxValue, ContentDecoder.MaxInMemory)]
+        [InlineData(ContentDecoder.MaxInMemory + 1, ContentDecoder.MaxInMemory)]
+        [InlineData(1_048_576L, 1_048_576L)]
+        [InlineData(0L, 0L)]
+        public void A_kept_body_is_limited_to_what_one_array_holds(long maxBytes, long expected)
+        {
+            Assert.Equal(expected, ContentDecoder.InMemoryLimit(maxBytes));
+        }
+
         [Fact]
         public void Exactly_at_the_limit_is_Decoded()
         {
