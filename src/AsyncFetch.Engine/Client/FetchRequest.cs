@@ -76,7 +76,7 @@ namespace AsyncFetch
             set => _maximumRedirection = NotNegative(value, nameof(MaximumRedirection));
         }
 
-        /// <summary>Keep Authorization and Cookie headers when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).</summary>
+        /// <summary>Keep Authorization, Cookie and Proxy-Authorization headers when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).</summary>
         public bool? PreserveAuthorizationOnRedirect { get; set; }
 
         /// <summary>Follow a redirect from https to http (refused otherwise, as FetchErrorKind.Redirect). Null: the engine's default (false).</summary>
@@ -205,7 +205,7 @@ namespace AsyncFetch
         /// <summary>
         /// The request for the next hop of a redirect: a <see cref="Clone"/> aimed at <paramref name="target"/>,
         /// turned into a bodiless GET (its Content-* headers dropped) when <paramref name="becomeGet"/>, without
-        /// Authorization and Cookie when <paramref name="dropCredentials"/>, and without a caller-set Host header
+        /// Authorization, Cookie and Proxy-Authorization when <paramref name="dropCredentials"/>, and without a caller-set Host header
         /// when the origin changes (it named the old one).
         /// </summary>
         internal FetchRequest ForRedirect(Uri target, bool becomeGet, bool dropCredentials, bool originChanged)
@@ -225,7 +225,7 @@ namespace AsyncFetch
                 string name = next.Headers[i].Key;
                 if ((becomeGet && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
                     || (becomeGet && string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-                    || (dropCredentials && (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)))
+                    || (dropCredentials && IsCredentialHeader(name))
                     || (originChanged && string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)))
                 {
                     next.Headers.RemoveAt(i);
@@ -234,6 +234,16 @@ namespace AsyncFetch
 
             return next;
         }
+
+        /// <summary>
+        /// Headers that carry credentials, dropped when a redirect leaves the origin. Proxy-Authorization is among them:
+        /// a caller who set it by hand (instead of <see cref="FetchProxy.Credential"/>, which the connection adds only
+        /// on its way to a proxy) would otherwise send it to a new origin that is reached directly (NO_PROXY).
+        /// </summary>
+        private static bool IsCredentialHeader(string name) =>
+            string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
         public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
     }

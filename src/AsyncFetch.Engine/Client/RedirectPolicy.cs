@@ -14,7 +14,7 @@ namespace AsyncFetch.Engine.Client
     ///   Location, is an ordinary response. A relative Location is resolved against the URL that answered.
     /// - 303 turns every method but HEAD into a bodiless GET, and so do 301 and 302 after a POST (what browsers
     ///   and HttpClient do); 307 and 308 keep method and body.
-    /// - Leaving the origin (scheme, host, port) drops Authorization and Cookie, unless preserved; once dropped
+    /// - Leaving the origin (scheme, host, port) drops Authorization, Cookie and Proxy-Authorization, unless preserved; once dropped
     ///   they stay dropped for the rest of the chain. A caller-set Host header is dropped too: it named the old host.
     /// - Refused (FetchErrorKind.Redirect): a Location that is no http(s) URL, https to http unless allowed, a
     ///   method and URL already requested in this chain (a loop: without a cookie jar the same request gets the

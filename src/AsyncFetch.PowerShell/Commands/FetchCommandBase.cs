@@ -96,7 +96,7 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateRange(0, int.MaxValue)]
         public int MaximumRedirection { get; set; } = DefaultMaximumRedirection;
 
-        /// <summary>Keep the Authorization and Cookie headers when a redirect leads to another scheme, host or port (dropped by default).</summary>
+        /// <summary>Keep the Authorization, Cookie and Proxy-Authorization headers when a redirect leads to another scheme, host or port (dropped by default).</summary>
         [Parameter]
         public SwitchParameter PreserveAuthorizationOnRedirect { get; set; }
 

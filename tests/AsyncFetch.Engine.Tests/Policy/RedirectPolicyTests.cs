@@ -132,6 +132,7 @@ namespace AsyncFetch.Engine.Tests.Policy
             var request = new FetchRequest(new Uri("http://127.0.0.1/a"))
                 .WithHeader("Authorization", "Basic eDp5")
                 .WithHeader("cookie", "a=1")
+                .WithHeader("Proxy-Authorization", "Basic cHJveHk6cHc=")
                 .WithHeader("Host", "virtual.example")
                 .WithHeader("X-Other", "kept");
             string? error = Next(request, 302, location, out FetchRequest? next);
@@ -143,6 +144,7 @@ namespace AsyncFetch.Engine.Tests.Policy
 
             Assert.Equal(!dropped, next!.Headers.Any(h => h.Key == "Authorization"));
             Assert.Equal(!dropped, next.Headers.Any(h => h.Key == "cookie"));
+            Assert.Equal(!dropped, next.Headers.Any(h => h.Key == "Proxy-Authorization")); // a direct hop must not get it
             Assert.Equal(!dropped, next.Headers.Any(h => h.Key == "Host"));
             Assert.Contains(next.Headers, h => h.Key == "X-Other");
 
