@@ -27,7 +27,12 @@ namespace AsyncFetch.Engine.Tests.Regression
                 if (c.Head.StartsWith("POST ", StringComparison.Ordinal))
                 {
                     // Answer at once, before reading the body, and keep the connection open (no Connection: close).
+                    // Then read nothing for a while: the client's upload stalls on full socket buffers while the 413 is
+                    // there to see. Reading at once let the receive buffer grow (tcp_rmem allows 32 MiB here), and a
+                    // fast client then sent the whole body before it looked at the answer: a legitimate reuse, and
+                    // not the case this test is about (it failed its precondition once in CI that way).
                     await c.SendAsync("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n", token);
+                    await Task.Delay(500, token);
                 }
                 else
                 {
