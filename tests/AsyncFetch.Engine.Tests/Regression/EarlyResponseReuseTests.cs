@@ -13,7 +13,7 @@ namespace AsyncFetch.Engine.Tests.Regression
     /// </summary>
     public sealed class EarlyResponseReuseTests
     {
-        private const int BodySize = 32 * 1024 * 1024; // far more than loopback socket buffers hold: the upload cannot be done when the 413 arrives
+        private const int BodySize = 32 * 1024 * 1024; // far more than loopback socket buffers hold while the server does not read: the upload cannot be done when the 413 is seen
 
         private readonly ITestOutputHelper _output;
 
