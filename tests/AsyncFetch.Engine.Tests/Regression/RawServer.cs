@@ -15,23 +15,17 @@ namespace AsyncFetch.Engine.Tests.Regression
     /// </summary>
     internal sealed class RawServer : IDisposable
     {
-        private readonly TcpListener _listener;
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Func<RawConnection, CancellationToken, Task> _handler;
-        private readonly ConcurrentQueue<Socket> _sockets = new ConcurrentQueue<Socket>();
         private readonly List<RawConnection> _connections = new List<RawConnection>();
-        private readonly Task _acceptLoop;
+        private readonly LoopbackListener _listener;
 
         public RawServer(Func<RawConnection, CancellationToken, Task> handler)
         {
             _handler = handler;
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start(64);
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _acceptLoop = Task.Run(AcceptLoop);
+            _listener = new LoopbackListener(OnAccepted);
         }
 
-        public int Port { get; }
+        public int Port => _listener.Port;
 
         public Uri Url(string path) => new Uri($"http://127.0.0.1:{Port}{path}");
 
@@ -54,64 +48,34 @@ namespace AsyncFetch.Engine.Tests.Regression
             return await Task.WhenAny(all, Task.Delay(timeout)) == all;
         }
 
-        private async Task AcceptLoop()
+        private void OnAccepted(Socket socket)
         {
-            while (!_stop.IsCancellationRequested)
+            var connection = new RawConnection(socket);
+            lock (_connections)
             {
-                Socket socket;
+                _connections.Add(connection);
+            }
+
+            CancellationToken stopping = _listener.Stopping;
+            connection.Handled = Task.Run(async () =>
+            {
                 try
                 {
-                    socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    if (await connection.ReadHeadAsync(stopping))
+                    {
+                        await _handler(connection, stopping);
+                    }
                 }
                 catch (Exception)
                 {
-                    return; // stopped
+                    // the client closed or reset, or the server was stopped
                 }
-
-                _sockets.Enqueue(socket);
-                var connection = new RawConnection(socket);
-                lock (_connections)
-                {
-                    _connections.Add(connection);
-                }
-
-                connection.Handled = Task.Run(async () =>
-                {
-                    try
-                    {
-                        if (await connection.ReadHeadAsync(_stop.Token))
-                        {
-                            await _handler(connection, _stop.Token);
-                        }
-                    }
-                    catch (Exception)
-                    {
-                        // the client closed or reset, or the server was stopped
-                    }
-                });
-            }
+            });
         }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            while (_sockets.TryDequeue(out Socket? s))
-            {
-                s.Dispose();
-            }
-
-            try
-            {
-                _acceptLoop.Wait(TimeSpan.FromSeconds(5));
-            }
-            catch (AggregateException)
-            {
-            }
-        }
+        public void Dispose() => _listener.Dispose();
     }
 
-    /// <summary>One accepted connection: its request head, and what the handler read after it.</summary>
     internal sealed class RawConnection
     {
         private static readonly byte[] HeadEnd = Encoding.ASCII.GetBytes("\r\n\r\n");

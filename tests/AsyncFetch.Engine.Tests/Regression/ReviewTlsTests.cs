@@ -51,9 +51,7 @@ namespace AsyncFetch.Engine.Tests.Regression
         /// </summary>
         private sealed class ExtraRecordServer : IDisposable
         {
-            private readonly TcpListener _listener;
-            private readonly CancellationTokenSource _stop = new CancellationTokenSource();
-            private readonly ConcurrentQueue<Socket> _sockets = new ConcurrentQueue<Socket>();
+            private readonly LoopbackListener _listener;
             private readonly int _responseSize;
             private readonly byte[] _extra;
 
@@ -62,42 +60,12 @@ namespace AsyncFetch.Engine.Tests.Regression
                 _responseSize = responseSize;
                 string extra = padding == 0 ? Injected : Injected.Replace("\r\n\r\n", "\r\nX-Pad: " + new string('p', padding) + "\r\n\r\n", StringComparison.Ordinal);
                 _extra = Encoding.ASCII.GetBytes(extra);
-                _listener = new TcpListener(IPAddress.Loopback, 0);
-                _listener.Start(16);
-                Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-                _ = Task.Run(AcceptLoop);
+                _listener = new LoopbackListener(socket => Task.Run(() => Serve(socket)), backlog: 16);
             }
 
-            public int Port { get; }
+            public int Port => _listener.Port;
 
-            public void Dispose()
-            {
-                _stop.Cancel();
-                _listener.Stop();
-                while (_sockets.TryDequeue(out Socket? s))
-                {
-                    s.Dispose();
-                }
-            }
-
-            private async Task AcceptLoop()
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    Socket socket;
-                    try
-                    {
-                        socket = await _listener.AcceptSocketAsync(_stop.Token);
-                    }
-                    catch (Exception)
-                    {
-                        return;
-                    }
-
-                    _sockets.Enqueue(socket);
-                    _ = Task.Run(() => Serve(socket));
-                }
-            }
+            public void Dispose() => _listener.Dispose();
 
             private async Task Serve(Socket socket)
             {

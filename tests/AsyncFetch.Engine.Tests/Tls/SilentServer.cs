@@ -11,19 +11,15 @@ namespace AsyncFetch.Engine.Tests.Tls
     /// <summary>A loopback TCP server that accepts and then stays silent, or closes/resets after the ClientHello.</summary>
     internal sealed class SilentServer : IDisposable
     {
-        private readonly TcpListener _listener;
+        private readonly LoopbackListener _listener;
         private readonly Mode _mode;
-        private readonly ConcurrentQueue<Socket> _sockets = new ConcurrentQueue<Socket>();
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly ConcurrentQueue<Socket> _silent = new ConcurrentQueue<Socket>(); // Mode.Never's connections
         private int _accepted;
 
         public SilentServer(Mode mode)
         {
             _mode = mode;
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start(64);
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = Task.Run(AcceptLoop);
+            _listener = new LoopbackListener(OnAccepted);
         }
 
         public enum Mode
@@ -33,7 +29,7 @@ namespace AsyncFetch.Engine.Tests.Tls
             ResetAfterHello,
         }
 
-        public int Port { get; }
+        public int Port => _listener.Port;
 
         public Uri Url => new Uri($"https://127.0.0.1:{Port}/x");
 
@@ -45,7 +41,7 @@ namespace AsyncFetch.Engine.Tests.Tls
         public async Task<bool> WaitClosedAsync(TimeSpan timeout)
         {
             DateTime end = DateTime.UtcNow + timeout;
-            foreach (Socket s in _sockets)
+            foreach (Socket s in _silent)
             {
                 var buffer = new byte[4096];
                 while (true)
@@ -79,58 +75,37 @@ namespace AsyncFetch.Engine.Tests.Tls
             return true;
         }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            while (_sockets.TryDequeue(out Socket? s))
-            {
-                s.Dispose();
-            }
-        }
+        public void Dispose() => _listener.Dispose();
 
-        private async Task AcceptLoop()
+        private void OnAccepted(Socket socket)
         {
-            while (!_stop.IsCancellationRequested)
+            Interlocked.Increment(ref _accepted);
+            if (_mode == Mode.Never)
             {
-                Socket socket;
+                _silent.Enqueue(socket);
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
                 try
                 {
-                    socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    var buffer = new byte[16384];
+                    await socket.ReceiveAsync(buffer, SocketFlags.None); // the ClientHello
+                    if (_mode == Mode.ResetAfterHello)
+                    {
+                        socket.LingerState = new LingerOption(true, 0);
+                    }
                 }
                 catch (Exception)
                 {
-                    return;
+                    // the client went away first
                 }
-
-                Interlocked.Increment(ref _accepted);
-                if (_mode == Mode.Never)
+                finally
                 {
-                    _sockets.Enqueue(socket);
-                    continue;
+                    socket.Dispose();
                 }
-
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        var buffer = new byte[16384];
-                        await socket.ReceiveAsync(buffer, SocketFlags.None); // the ClientHello
-                        if (_mode == Mode.ResetAfterHello)
-                        {
-                            socket.LingerState = new LingerOption(true, 0);
-                        }
-                    }
-                    catch (Exception)
-                    {
-                        // the client went away first
-                    }
-                    finally
-                    {
-                        socket.Dispose();
-                    }
-                });
-            }
+            });
         }
     }
 }
