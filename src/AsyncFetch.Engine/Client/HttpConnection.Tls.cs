@@ -250,21 +250,10 @@ namespace AsyncFetch.Engine.Client
                         _pendingLength = 0;
                     }
 
-                    Task<int> read;
-                    try
-                    {
-                        read = _ssl!.ReadAsync(buffer, start, buffer.Length - start);
-                    }
-                    catch (Exception e)
-                    {
-                        read = Task.FromException<int>(e);
-                    }
-
+                    Task<int> read = BeginTlsRead(buffer, start);
                     if (!read.IsCompleted)
                     {
-                        _tlsRead = read;
-                        _tlsReadStart = start;
-                        read.ContinueWith(PostReadDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        AwaitTlsRead(read, start);
                         return;
                     }
 
@@ -378,31 +367,41 @@ namespace AsyncFetch.Engine.Client
 
             byte[] buffer = ArrayPool<byte>.Shared.Rent(TlsIdleReadSize);
             _tlsBuffer = buffer;
-            Task<int> read;
-            try
-            {
-                read = _ssl!.ReadAsync(buffer, 0, buffer.Length);
-            }
-            catch (Exception e)
-            {
-                read = Task.FromException<int>(e);
-            }
-
+            Task<int> read = BeginTlsRead(buffer, 0);
             if (read.IsCompleted)
             {
                 _ = read.Exception; // observed: the connection is closed, whatever the read found
                 return false;
             }
 
-            _tlsRead = read;
-            _tlsReadStart = 0;
-            read.ContinueWith(PostReadDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            AwaitTlsRead(read, 0);
             if (_key != null && _key.Events != SelectorEvents.Read)
             {
                 _engine.Loop.Modify(_key, SelectorEvents.Read);
             }
 
             return true;
+        }
+
+        /// <summary>Starts a read through TLS into <paramref name="buffer"/>[start..]; a synchronous throw becomes a faulted Task.</summary>
+        private Task<int> BeginTlsRead(byte[] buffer, int start)
+        {
+            try
+            {
+                return _ssl!.ReadAsync(buffer, start, buffer.Length - start);
+            }
+            catch (Exception e)
+            {
+                return Task.FromException<int>(e);
+            }
+        }
+
+        /// <summary>A read that did not finish at once: it is the connection's pending read, and its completion comes back through Post.</summary>
+        private void AwaitTlsRead(Task<int> read, int start)
+        {
+            _tlsRead = read;
+            _tlsReadStart = start;
+            read.ContinueWith(PostReadDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         private void CloseTls()
