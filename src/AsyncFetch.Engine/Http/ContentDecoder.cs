@@ -80,9 +80,10 @@ namespace AsyncFetch.Engine.Http
                 using (source)
                 {
                     var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, keep ? InMemoryLimit(maxBytes) : maxBytes, yieldAfter, output, out decodedLength, out error);
+                    long limit = keep ? InMemoryLimit(maxBytes) : maxBytes;
+                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, limit, yieldAfter, output, out decodedLength, out error);
                     decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
-                    if (outcome == Outcome.TooLarge && keep && (maxBytes < 0 || maxBytes > MaxInMemory))
+                    if (outcome == Outcome.TooLarge && limit != maxBytes)
                     {
                         error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
                     }
