@@ -1,8 +1,8 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
-using static AsyncFetch.Engine.Tests.Batch.BatchTestUtil;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.BatchTestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Batch
 {

@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading.Tasks;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Client
 {

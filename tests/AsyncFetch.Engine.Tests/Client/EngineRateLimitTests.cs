@@ -5,9 +5,8 @@ using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Tests.Loop;
 using AsyncFetch.TestServer;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Client
 {

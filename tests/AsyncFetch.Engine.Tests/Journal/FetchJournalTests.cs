@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
-using static AsyncFetch.Engine.Tests.Journal.JournalTestUtil;
+using static AsyncFetch.Engine.Tests.Support.JournalTestUtil;
 
 namespace AsyncFetch.Engine.Tests.Journal
 {

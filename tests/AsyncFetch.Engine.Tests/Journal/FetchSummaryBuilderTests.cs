@@ -1,5 +1,5 @@
 using System.Linq;
-using static AsyncFetch.Engine.Tests.Journal.JournalTestUtil;
+using static AsyncFetch.Engine.Tests.Support.JournalTestUtil;
 
 namespace AsyncFetch.Engine.Tests.Journal
 {

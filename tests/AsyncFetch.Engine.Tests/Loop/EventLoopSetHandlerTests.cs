@@ -8,7 +8,7 @@ namespace AsyncFetch.Engine.Tests.Loop
     public sealed class EventLoopSetHandlerTests
     {
         [Theory]
-        [MemberData(nameof(Client.TestUtil.SelectorKinds), MemberType = typeof(Client.TestUtil))]
+        [MemberData(nameof(Support.TestUtil.SelectorKinds), MemberType = typeof(Support.TestUtil))]
         public async Task Readiness_goes_to_the_new_handler_only(SelectorKind kind)
         {
             using var loop = new EventLoop("set-handler", kind);

@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Tests.Client;
-using AsyncFetch.Engine.Tests.Regression;
 
 namespace AsyncFetch.Engine.Tests.Proxy
 {

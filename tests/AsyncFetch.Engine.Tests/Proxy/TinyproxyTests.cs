@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Tests.Client;
 
 namespace AsyncFetch.Engine.Tests.Proxy
 {

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.TestServer;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Tls
 {

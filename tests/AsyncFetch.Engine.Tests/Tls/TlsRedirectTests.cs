@@ -1,6 +1,6 @@
 using System;
 using System.Threading.Tasks;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Tls
 {

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
 namespace AsyncFetch.Engine.Tests.Tls
 {
@@ -23,7 +23,7 @@ namespace AsyncFetch.Engine.Tests.Tls
             }));
 
         [Theory]
-        [MemberData(nameof(SelectorKinds), MemberType = typeof(Client.TestUtil))]
+        [MemberData(nameof(SelectorKinds), MemberType = typeof(Support.TestUtil))]
         public async Task Get_over_https_arrives_intact_with_tls_timing(SelectorKind kind)
         {
             using FetchEngine engine = Engine(kind);
@@ -123,7 +123,7 @@ namespace AsyncFetch.Engine.Tests.Tls
         }
 
         [Theory]
-        [MemberData(nameof(SelectorKinds), MemberType = typeof(Client.TestUtil))]
+        [MemberData(nameof(SelectorKinds), MemberType = typeof(Support.TestUtil))]
         public async Task Large_bodies_go_both_ways(SelectorKind kind)
         {
             using FetchEngine engine = Engine(kind);
@@ -169,7 +169,7 @@ namespace AsyncFetch.Engine.Tests.Tls
         }
 
         [Theory]
-        [MemberData(nameof(SelectorKinds), MemberType = typeof(Client.TestUtil))]
+        [MemberData(nameof(SelectorKinds), MemberType = typeof(Support.TestUtil))]
         public async Task Two_hundred_requests_at_concurrency_50_all_complete(SelectorKind kind)
         {
             using FetchEngine engine = Engine(kind, o => { o.MaxConcurrency = 50; o.PerHostLimit = 50; });

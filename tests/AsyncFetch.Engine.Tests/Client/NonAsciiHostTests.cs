@@ -7,10 +7,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Http;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
-    /// Regression (49b49b1): a host label whose punycode form is longer than 63 characters cannot be converted to
+    /// A host label whose punycode form is longer than 63 characters cannot be converted to
     /// ASCII, so Uri.IdnHost gives back the Unicode name. Its chars used to be truncated to bytes in the Host
     /// header: U+010D became CR, U+4E0A LF, U+4E3A ':' and U+4E20 ' ', which smuggled a header line.
     /// </summary>

@@ -5,7 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.TestServer;
 
-namespace AsyncFetch.Engine.Tests
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>One Kestrel loopback server (on 127.0.0.1 and 127.0.0.2) and one hostile server for a test class.</summary>
     public sealed class ServerFixture : IAsyncLifetime

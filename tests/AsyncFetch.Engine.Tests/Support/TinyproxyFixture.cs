@@ -7,10 +7,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Tests.Tls;
 using AsyncFetch.TestServer;
 
-namespace AsyncFetch.Engine.Tests.Proxy
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>The test classes that share one <see cref="TinyproxyFixture"/> (and run one after another).</summary>
     [CollectionDefinition(Name)]

@@ -4,9 +4,9 @@ using System.IO.Compression;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
     /// Downloads that fail because of the file system, provoked for real (FileSystemTraps): a full disk (a small
@@ -14,12 +14,12 @@ namespace AsyncFetch.Engine.Tests.Regression
     /// body arrives. Each request ends as exactly one result of kind File, with a message naming what failed, and
     /// leaves no partial file behind (the one exception, an immutable directory, is spelled out in its test).
     /// </summary>
-    public sealed class ReviewDownloadFailureTests : IClassFixture<ServerFixture>, IDisposable
+    public sealed class DownloadFailureTests : IClassFixture<ServerFixture>, IDisposable
     {
         private readonly ServerFixture _f;
         private readonly string _root;
 
-        public ReviewDownloadFailureTests(ServerFixture fixture)
+        public DownloadFailureTests(ServerFixture fixture)
         {
             _f = fixture;
             _root = Path.Combine(Path.GetTempPath(), "asyncfetch-dlfail-" + Guid.NewGuid().ToString("N"));

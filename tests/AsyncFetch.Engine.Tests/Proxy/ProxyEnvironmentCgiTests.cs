@@ -8,7 +8,7 @@ namespace AsyncFetch.Engine.Tests.Proxy
     /// there, reading "http_proxy" returns HTTP_PROXY, which in a CGI process may come from a request's "Proxy:"
     /// header. Before, the lower-case read brought the injected value straight back, so the CGI rule did nothing.
     /// </summary>
-    public sealed class ReviewProxyEnvironmentTests
+    public sealed class ProxyEnvironmentCgiTests
     {
         /// <summary>An environment whose names are case-insensitive, as on Windows.</summary>
         private static FetchProxy? FromCaseInsensitiveEnv(params (string Name, string Value)[] variables)

@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>
     /// Real file system failures for download tests, where this machine can make them: a small tmpfs (a full

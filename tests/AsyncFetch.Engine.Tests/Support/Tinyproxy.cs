@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Runtime.InteropServices;
 
-namespace AsyncFetch.Engine.Tests.Proxy
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>
     /// Finds the tinyproxy binary, installing Debian's package when it is missing (apt-get, as root). Decided once

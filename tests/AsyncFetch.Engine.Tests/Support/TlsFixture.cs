@@ -3,7 +3,7 @@ using System.Net;
 using System.Threading.Tasks;
 using AsyncFetch.TestServer;
 
-namespace AsyncFetch.Engine.Tests.Tls
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>Four HTTPS loopback servers (127.0.0.1), one per kind of certificate; the good one asks for client certificates.</summary>
     public sealed class TlsFixture : IAsyncLifetime

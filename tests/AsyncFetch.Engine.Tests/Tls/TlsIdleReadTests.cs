@@ -6,19 +6,18 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Tests.Tls;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Tls
 {
     /// <summary>
-    /// Regression (review of the TLS path): a server that sends bytes after a complete keep-alive response, in a TLS
+    /// A server that sends bytes after a complete keep-alive response, in a TLS
     /// record of their own. SslStream reads that record from the socket along with the response's last one and keeps
     /// it; no readiness reports it, so the connection went back to the pool and the next request on it read those
     /// bytes as its own response (a response desync the plain path cannot have: there the bytes show as readiness or
     /// in the same read). The next request must get the server's answer to it, on a connection of its own.
     /// </summary>
-    public sealed class ReviewTlsTests
+    public sealed class TlsIdleReadTests
     {
         private const string Injected = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL";
 

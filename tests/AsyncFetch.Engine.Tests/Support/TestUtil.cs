@@ -7,7 +7,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
 
-namespace AsyncFetch.Engine.Tests.Client
+namespace AsyncFetch.Engine.Tests.Support
 {
     internal static class TestUtil
     {

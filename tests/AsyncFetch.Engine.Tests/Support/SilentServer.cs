@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Tls
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>A loopback TCP server that accepts and then stays silent, or closes/resets after the ClientHello.</summary>
     internal sealed class SilentServer : IDisposable

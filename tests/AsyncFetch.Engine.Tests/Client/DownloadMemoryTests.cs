@@ -6,13 +6,13 @@ using System.Threading;
 using System.Threading.Tasks;
 using Xunit.Abstractions;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
     /// Downloads stream to disk: fifty 10 MiB bodies at concurrency 8 must not allocate anything close to their
     /// size on the managed heap (a body buffered in memory on its way to the file would allocate it all).
     /// </summary>
-    [Collection(RegressionMemoryCollection.Name)]
+    [Collection(MemoryMeasurementCollection.Name)]
     public sealed class DownloadMemoryTests : IDisposable
     {
         private const int BodySize = 10 * 1024 * 1024;

@@ -3,20 +3,20 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using static AsyncFetch.Engine.Tests.Client.TestUtil;
+using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
     /// A download attempt that fails and is retried: its partial file is closed and deleted when the attempt
     /// fails, not when the next attempt starts. Before, the file (and its open FileStream) stayed through the
     /// whole backoff wait (RetryInterval, up to MaxRetryDelay), one per waiting request.
     /// </summary>
-    public sealed class ReviewDownloadRetryTests : IDisposable
+    public sealed class DownloadRetryTests : IDisposable
     {
         private readonly string _dir = Path.Combine(Path.GetTempPath(), "asyncfetch-dlretry-" + Guid.NewGuid().ToString("N"));
 
-        public ReviewDownloadRetryTests() => Directory.CreateDirectory(_dir);
+        public DownloadRetryTests() => Directory.CreateDirectory(_dir);
 
         public void Dispose()
         {

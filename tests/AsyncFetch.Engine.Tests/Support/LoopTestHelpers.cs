@@ -7,7 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
 
-namespace AsyncFetch.Engine.Tests.Loop
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>A connected loopback TCP pair; both ends non-blocking.</summary>
     internal sealed class SocketPair : IDisposable

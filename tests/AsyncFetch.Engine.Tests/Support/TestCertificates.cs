@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace AsyncFetch.Engine.Tests.Tls
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>
     /// Certificates made at test time (nothing is installed anywhere): a test CA, server certificates signed by it

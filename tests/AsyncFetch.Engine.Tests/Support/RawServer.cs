@@ -7,10 +7,10 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>
-    /// A raw loopback TCP server for regression tests: accepts connections and hands each to a handler with
+    /// A raw loopback TCP server for hostile-server tests: accepts connections and hands each to a handler with
     /// its request head already read. Dispose stops accepting, cancels the handlers and closes every socket.
     /// </summary>
     internal sealed class RawServer : IDisposable

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace AsyncFetch.Engine.Tests.Journal
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>Results made without the engine, and a scratch folder, for the journal tests.</summary>
     internal static class JournalTestUtil

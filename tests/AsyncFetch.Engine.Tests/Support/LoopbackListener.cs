@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace AsyncFetch.Engine.Tests
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>
     /// What the raw-socket test servers share: a listener on 127.0.0.1 (a free port), an accept loop that hands each

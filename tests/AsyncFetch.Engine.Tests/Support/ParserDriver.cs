@@ -4,7 +4,7 @@ using System.IO;
 using System.Text;
 using AsyncFetch.Engine.Http;
 
-namespace AsyncFetch.Engine.Tests.Http
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>Collects what the parser hands out, and checks the sink protocol (headers once, before any body).</summary>
     internal sealed class RecordingSink : IHttpBodySink

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.TestServer;
 
-namespace AsyncFetch.Engine.Tests.Client
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>A fact that needs IPv6 loopback (::1); skipped, saying so, where the machine has none.</summary>
     public sealed class Ipv6FactAttribute : FactAttribute

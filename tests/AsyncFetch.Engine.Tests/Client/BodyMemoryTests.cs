@@ -5,21 +5,21 @@ using System.Threading;
 using System.Threading.Tasks;
 using Xunit.Abstractions;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>Runs alone: GC.GetTotalAllocatedBytes is process-wide, so other tests' allocations would blur it.</summary>
     [CollectionDefinition(Name, DisableParallelization = true)]
-    public sealed class RegressionMemoryCollection
+    public sealed class MemoryMeasurementCollection
     {
-        public const string Name = "Regression memory (not parallel)";
+        public const string Name = "Memory measurements (not parallel)";
     }
 
     /// <summary>
-    /// Regression (49b49b1): a compressed body was held whole in memory before its size was checked (the limit
+    /// A compressed body was held whole in memory before its size was checked (the limit
     /// applied only to the decoded size), and a declared Content-Length was allocated up front, so a response head
     /// alone could cost gigabytes.
     /// </summary>
-    [Collection(RegressionMemoryCollection.Name)]
+    [Collection(MemoryMeasurementCollection.Name)]
     public sealed class BodyMemoryTests
     {
         private const long Limit = 1024 * 1024;

@@ -4,10 +4,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using Xunit.Abstractions;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
-    /// Regression (49b49b1): a server that answers an upload early (413 before reading the body) with a keep-alive
+    /// A server that answers an upload early (413 before reading the body) with a keep-alive
     /// response. The connection used to go back to the pool with the body half sent, so the next request's head
     /// was written into the middle of the upload: the server read it as body bytes (request smuggling / desync).
     /// </summary>

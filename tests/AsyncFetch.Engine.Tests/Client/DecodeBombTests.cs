@@ -8,18 +8,18 @@ using System.Threading.Tasks;
 using AsyncFetch.Engine.Http;
 using Xunit.Abstractions;
 
-namespace AsyncFetch.Engine.Tests.Regression
+namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
-    /// Regression: a compressed body of at most 64 KiB was decoded on the loop thread whatever it decoded to. A
+    /// A compressed body of at most 64 KiB was decoded on the loop thread whatever it decoded to. A
     /// compression bomb (421 bytes of br become 256 MiB, the default MaxResponseBytes; 64 KiB of gzip become 64 MiB)
     /// then stalled every socket and timer of the engine for as long as the decoding took (seconds).
     /// </summary>
-    public sealed class ReviewDecodeBombTests
+    public sealed class DecodeBombTests
     {
         private readonly ITestOutputHelper _output;
 
-        public ReviewDecodeBombTests(ITestOutputHelper output) => _output = output;
+        public DecodeBombTests(ITestOutputHelper output) => _output = output;
 
         private static byte[] Bomb(string encoding, int megabytes)
         {

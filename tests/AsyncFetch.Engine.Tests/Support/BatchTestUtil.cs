@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 
-namespace AsyncFetch.Engine.Tests.Batch
+namespace AsyncFetch.Engine.Tests.Support
 {
     /// <summary>The consumer side of a batch, as the cmdlet drives it; every wait is bounded so a bug fails instead of hanging.</summary>
     internal static class BatchTestUtil
