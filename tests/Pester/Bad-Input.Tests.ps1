@@ -1,9 +1,8 @@
-# Regression tests from the session-3 review of the PowerShell layer (FetchCommandBase, RequestBuilder,
-# OutputPaths): invalid values give a clear error with a stable ErrorId, a per-request problem does not end the
-# batch, and a password never shows up in an error record. Each test failed before its fix.
+# Bad input to the cmdlets: invalid values give a clear error with a stable ErrorId, a per-request problem does not
+# end the batch, and a password never shows up in an error record.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:server = Start-TestServer -NoHostile
     $script:base = $server.BaseUri
@@ -86,9 +85,9 @@ Describe '-JournalPath that is not a file-system path' {
     }
 
     It '<Path>: terminating AsyncFetch.JournalFailed before anything is fetched, and no file anywhere' -ForEach @(
-        @{ Path = 'Env:\review-journal.jsonl' }
-        @{ Path = 'Function:\review-journal.jsonl' }
-        @{ Path = 'NoSuchDrive:\review-journal.jsonl' }
+        @{ Path = 'Env:\bad-journal.jsonl' }
+        @{ Path = 'Function:\bad-journal.jsonl' }
+        @{ Path = 'NoSuchDrive:\bad-journal.jsonl' }
     ) {
         Reset-IdleServer $server
         foreach ($command in 'Invoke-AsyncFetch', 'Start-FetchJob') {

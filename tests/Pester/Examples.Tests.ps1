@@ -1,7 +1,7 @@
 # docs/examples/*.ps1 are real: they run against the loopback test server.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     $script:modulePath = Get-AsyncFetchModulePath
     $script:server = Start-TestServer -NoHostile
     $script:script = (Resolve-Path (Join-Path $PSScriptRoot '../../docs/examples/nightly-check.ps1')).Path

@@ -3,7 +3,7 @@
 # so these tests work in TestDrive: with relative paths (the process's own directory is somewhere else).
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:server = Start-TestServer -NoHostile
     $script:base = $server.BaseUri

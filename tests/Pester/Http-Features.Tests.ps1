@@ -1,10 +1,10 @@
-# The issue #5 request parameters of Invoke-AsyncFetch, Start-FetchJob and New-FetchRequest: certificate checks and
+# The request parameters of Invoke-AsyncFetch, Start-FetchJob and New-FetchRequest: certificate checks and
 # client certificates, redirects, retries and rate limits. Downloads to disk are in Http-Downloads.Tests.ps1.
 # Everything talks to loopback test servers started here: one plain http server (127.0.0.1 and 127.0.0.2) and one
 # https server with a self-signed certificate that asks for (optional) client certificates.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:server = Start-TestServer -NoHostile
     $script:base = $server.BaseUri

@@ -4,7 +4,7 @@
 # Without tinyproxy (no root, no apt) every test is skipped with the reason.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:tinyproxyPath = Get-TinyproxyPath
     $script:skipReason = (Get-Module TestHelpers).Invoke({ $script:TinyproxyUnavailable })

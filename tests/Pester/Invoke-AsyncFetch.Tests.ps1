@@ -1,5 +1,5 @@
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     $script:modulePath = Get-AsyncFetchModulePath
     Import-Module $script:modulePath -Force
     $script:server = Start-TestServer
@@ -463,5 +463,60 @@ $sw.Stop()
         (Get-ServerStats $server).total | Should -Be 110000
         $large.PeakBytes | Should -BeLessThan 600MB
         $large.PeakBytes | Should -BeLessThan (1.5 * $small.PeakBytes + 50MB) -Because 'memory must not grow with the input count'
+    }
+}
+
+Describe '-Ordered keeps results that need no request in input order' {
+    AfterEach { Remove-FetchJobs }
+
+    BeforeAll {
+        # The first input is slow: a result that needs no request (not a URL) used to be output at once, ahead of it.
+        $script:inputs = @("$base/delay/300", [pscustomobject]@{ Name = 'not a url' }, "$base/status/200")
+
+        function Assert-InputOrder($Results) {
+            $Results.Count | Should -Be 3
+            $Results[0].RequestedUri | Should -Be "$base/delay/300"
+            $Results[0].StatusCode | Should -Be 200
+            $Results[1].ErrorKind | Should -Be 'InvalidRequest'
+            $Results[1].Input.Name | Should -Be 'not a url'
+            $Results[2].RequestedUri | Should -Be "$base/status/200"
+            $Results[2].StatusCode | Should -Be 200
+        }
+    }
+
+    It 'Invoke-AsyncFetch -Ordered outputs the not-a-URL result second, with AsyncFetch.NoUriProperty' {
+        $results = @($inputs | Invoke-AsyncFetch -Ordered -ErrorAction SilentlyContinue -ErrorVariable errs)
+        Assert-InputOrder $results
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.NoUriProperty')
+    }
+
+    It 'Start-FetchJob -Ordered + Receive-FetchJob -Wait outputs them in input order too' {
+        $job = $inputs | Start-FetchJob -Ordered
+        Wait-Job $job -Timeout 20 | Should -Not -BeNullOrEmpty -Because 'the job must finish'
+        $results = @($job | Receive-FetchJob -Wait -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $job.State | Should -Be 'Completed'
+        Assert-InputOrder $results
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.NoUriProperty')
+    }
+
+    It '-Resume -IncludeSkipped: Skipped results keep their place with -Ordered (cmdlet and job)' {
+        $journal = Join-Path TestDrive: 'ordered-resume.jsonl'
+        $done = @("$base/bytes/31", "$base/bytes/32")
+        $done | Invoke-AsyncFetch -JournalPath $journal | Out-Null
+        # Slow new input first, a skipped one, a fast new one, another skipped one.
+        $urls = @("$base/delay/300?r=1", $done[0], "$base/status/201", $done[1])
+
+        $results = @($urls | Invoke-AsyncFetch -JournalPath $journal -Resume -IncludeSkipped -Ordered -ErrorVariable errs)
+        @($results.RequestedUri) | Should -Be $urls
+        @($results.ErrorKind | ForEach-Object { "$_" }) | Should -Be @('None', 'Skipped', 'None', 'Skipped')
+        $errs.Count | Should -Be 0
+
+        $urls[0] = "$base/delay/300?r=2"   # new to the journal, so fetched again
+        $job = $urls | Start-FetchJob -JournalPath $journal -Resume -IncludeSkipped -Ordered
+        Wait-Job $job -Timeout 20 | Should -Not -BeNullOrEmpty -Because 'the job must finish'
+        $jobResults = @($job | Receive-FetchJob -Wait)
+        $job.State | Should -Be 'Completed'
+        @($jobResults.RequestedUri) | Should -Be $urls
+        @($jobResults.ErrorKind | ForEach-Object { "$_" }) | Should -Be @('None', 'Skipped', 'Skipped', 'Skipped')
     }
 }

@@ -1,5 +1,5 @@
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     $script:modulePath = Get-AsyncFetchModulePath
     Import-Module $script:modulePath -Force
     $script:server = Start-TestServer
@@ -48,12 +48,15 @@ BeforeAll {
         try { $ms = [System.IO.MemoryStream]::new(); $stream.CopyTo($ms); $bytes = $ms.ToArray() } finally { $stream.Dispose() }
         @($bytes -eq 10).Count
     }
+    # -JournalPath /dev/full takes a companion lock file /dev/full.lock: removed afterwards unless it was there before.
+    $script:devFullLockExisted = Test-Path -LiteralPath '/dev/full.lock'
 }
 
 AfterAll {
     foreach ($p in $children) { if (-not $p.HasExited) { $p.Kill() } }
     Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
     Stop-TestServer $server
+    if (-not $devFullLockExisted) { Remove-Item -LiteralPath '/dev/full.lock' -Force -ErrorAction SilentlyContinue }
 }
 
 Describe 'Journal format' {
@@ -447,5 +450,57 @@ Get-Content -LiteralPath '$urlFile' | Invoke-AsyncFetch -ThrottleLimit $throttle
         }
         Write-Host ("    kill -9 test: {0} kills at {1} journal lines; {2} arrivals for 400 inputs; {3} torn lines; {4:0.0} s" -f $kills, (($snapshots | ForEach-Object { $_.Succeeded.Count }) -join '/'), $totalArrivals, $state.Torn.Count, $elapsed)
         $elapsed | Should -BeLessThan 60
+    }
+}
+
+Describe 'A journal that cannot be written is one error, not a dead run' {
+    AfterEach { Remove-FetchJobs }
+
+    It 'Start-FetchJob -JournalPath /dev/full: the producer finishes, the job completes with every result and one JournalFailed' {
+        # More inputs than the job's input queue holds (10,000): when the pump died on the journal error, the producer
+        # blocked forever. It runs in a runspace of its own, so that hang is a bounded failure here.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                param($ModulePath, $Base)
+                Import-Module $ModulePath
+                $sw = [System.Diagnostics.Stopwatch]::StartNew()
+                $job = 1..12000 | ForEach-Object { "$Base/bytes/1?i=$_" } | Start-FetchJob -JournalPath /dev/full
+                $producerSeconds = $sw.Elapsed.TotalSeconds
+                $null = Wait-Job $job -Timeout 20
+                $results = @($job | Receive-FetchJob -Wait -ErrorAction SilentlyContinue -ErrorVariable errs)
+                [pscustomobject]@{
+                    ProducerSeconds = $producerSeconds
+                    State           = "$($job.State)"
+                    Results         = $results.Count
+                    Succeeded       = @($results | Where-Object StatusCode -eq 200).Count
+                    ErrorIds        = @($errs | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] })
+                }
+                $job | Remove-Job -Force
+            }).AddArgument($modulePath).AddArgument($base)
+            $handle = $ps.BeginInvoke()
+            $finished = $handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(40))
+            if (-not $finished) { $null = $ps.BeginStop($null, $null) }
+            $finished | Should -BeTrue -Because 'Start-FetchJob and Receive-FetchJob must return within 40 s'
+            $out = $ps.EndInvoke($handle)
+            $ps.Streams.Error | ForEach-Object { Write-Host "child error: $_" }
+            $r = $out[0]
+            $r.ProducerSeconds | Should -BeLessThan 20
+            $r.State | Should -Be 'Completed'
+            $r.Results | Should -Be 12000
+            $r.Succeeded | Should -Be 12000
+            @($r.ErrorIds) | Should -Be @('AsyncFetch.JournalFailed')
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'Invoke-AsyncFetch -JournalPath /dev/full: every result and one non-terminating JournalFailed' {
+        $urls = 1..3000 | ForEach-Object { "$base/bytes/1?j=$_" }
+        $results = @($urls | Invoke-AsyncFetch -JournalPath /dev/full -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $results.Count | Should -Be 3000
+        @($results | Where-Object StatusCode -eq 200).Count | Should -Be 3000
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.JournalFailed')
     }
 }

@@ -3,7 +3,7 @@
 # One It per cmdlet, parameter or example, so a failure names what is missing.
 
 BeforeDiscovery {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
 
     $docsDir = Join-Path $PSScriptRoot '../../docs/en-US'
@@ -71,7 +71,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:module = Get-Module AsyncFetch
     $script:manifest = Import-PowerShellDataFile (Join-Path $module.ModuleBase 'AsyncFetch.psd1')

@@ -13,7 +13,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     $script:modulePath = Get-AsyncFetchModulePath
     Import-Module $modulePath -Force
     $script:server = Start-TestServer -NoHostile

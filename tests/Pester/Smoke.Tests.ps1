@@ -1,5 +1,5 @@
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     Import-Module (Get-AsyncFetchModulePath) -Force
     $script:server = Start-TestServer
 }

@@ -1,5 +1,5 @@
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
     $script:modulePath = Get-AsyncFetchModulePath
     Import-Module $script:modulePath -Force
     $script:server = Start-TestServer
@@ -11,6 +11,12 @@ BeforeAll {
 
 
 
+
+    # Waits (bounded) until the server has no request in flight (a stopped job's requests were aborted).
+    function Wait-ServerIdle {
+        $sw = [System.Diagnostics.Stopwatch]::StartNew()
+        while ((Get-ServerStats $server).current -ne 0 -and $sw.Elapsed.TotalSeconds -lt 10) { Start-Sleep -Milliseconds 50 }
+    }
 }
 
 AfterAll {
@@ -542,6 +548,64 @@ while (`$job.InFlight -lt 20 -and [datetime]::UtcNow -lt `$deadline) { Start-Sle
         finally {
             if (-not $process.HasExited) { $process.Kill($true) }
             $process.Dispose()
+        }
+    }
+}
+
+Describe 'No user script runs on the job pump thread' {
+    AfterEach { Remove-FetchJobs }
+
+    It 'a ScriptProperty Url of the input runs on the caller''s pipeline thread' {
+        $threads = [System.Collections.Concurrent.ConcurrentQueue[int]]::new()
+        $url = "$base/status/200"
+        $o = [pscustomobject]@{ Name = 'x' } | Add-Member -PassThru -MemberType ScriptProperty -Name Url -Value {
+            $threads.Enqueue([System.Threading.Thread]::CurrentThread.ManagedThreadId)
+            $url
+        }.GetNewClosure()
+        $caller = [System.Threading.Thread]::CurrentThread.ManagedThreadId
+
+        $job = $o | Start-FetchJob
+        Wait-Job $job -Timeout 20 | Should -Not -BeNullOrEmpty -Because 'the job must finish'
+        $results = @($job | Receive-FetchJob -Wait -ErrorAction SilentlyContinue -ErrorVariable errs)
+
+        $seen = @($threads.ToArray())
+        $seen.Count | Should -BeGreaterThan 0 -Because 'the Url property was read to build the request'
+        $seen | ForEach-Object { $_ | Should -Be $caller -Because 'the input is converted on the pipeline thread, not on the pump' }
+        $job.State | Should -Be 'Completed'
+        $errs.Count | Should -Be 0
+        $results.Count | Should -Be 1
+        $results[0].StatusCode | Should -Be 200
+    }
+}
+
+Describe '-OnComplete in a job has backpressure' {
+    AfterEach { Remove-FetchJobs; Wait-ServerIdle }
+
+    It 'completed requests run at most about two windows ahead of the callback''s outputs' {
+        # Window = max(64, 4 x ThrottleLimit) = 64: up to a window waits in the batch and up to a window in the
+        # callback's queue (each callback outputs before it counts as done), so Completed - outputs <= 2 x 64.
+        $bound = 2 * 64
+        $urls = 1..2000 | ForEach-Object { "$base/bytes/100000?i=$_" }
+        $job = $urls | Start-FetchJob -ThrottleLimit 16 -OnComplete { Start-Sleep -Milliseconds 5; $_.StatusCode }
+        try {
+            $samples = [System.Collections.Generic.List[object]]::new()
+            $sw = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($sw.Elapsed.TotalSeconds -lt 3 -and $job.State -eq 'Running') {
+                Start-Sleep -Milliseconds 200
+                $completed = $job.Completed        # read first: outputs only grow, so the lead is never overstated
+                $outputs = $job.Output.Count
+                $samples.Add([pscustomobject]@{ Ms = [int]$sw.ElapsedMilliseconds; Completed = $completed; Outputs = $outputs; Lead = $completed - $outputs })
+            }
+            $text = ($samples | ForEach-Object { "$($_.Ms)ms: $($_.Completed)-$($_.Outputs)=$($_.Lead)" }) -join '; '
+            $samples.Count | Should -BeGreaterOrEqual 5 -Because "the run lasts longer than the sampling ($text)"
+            $samples[-1].Outputs | Should -BeGreaterThan 0 -Because "the callback ran ($text)"
+            $samples[-1].Completed | Should -BeLessThan 2000 -Because "the callback (5 ms each) holds the run back ($text)"
+            $lead = ($samples | Measure-Object Lead -Maximum).Maximum
+            $lead | Should -BeLessOrEqual $bound -Because "requests must not run far ahead of -OnComplete ($text)"
+            @($job.Output | Select-Object -First 10) | ForEach-Object { $_ | Should -Be 200 }
+        }
+        finally {
+            $job | Stop-Job
         }
     }
 }

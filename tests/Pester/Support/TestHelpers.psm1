@@ -2,7 +2,7 @@
 # The server is tests/AsyncFetch.TestServer run as a process; it prints its base URLs and exits when its
 # stdin closes, so a test run that dies never leaves it behind.
 
-$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
 
 function Get-AsyncFetchModulePath {
     # The module laid out by build.ps1 (out/AsyncFetch); builds it if it is missing.
