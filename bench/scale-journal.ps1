@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Issue 6's scale check: 1,000,000 URLs streamed from a file through
+    The scale check: 1,000,000 URLs streamed from a file through
     Get-Content big.txt | Invoke-AsyncFetch -NoContent -JournalPath j.jsonl
     against a loopback server, reporting requests/s and peak RSS against pwsh's own baseline, and the same
     for a 20,000-URL run (throughput must not degrade at scale; memory must stay bounded).
