@@ -1,34 +1,42 @@
 <#
 .SYNOPSIS
-    Builds, tests, documents and packages AsyncFetch.
+    Builds, tests, documents, packages and demonstrates AsyncFetch.
 
 .DESCRIPTION
-    The one entry point for contributors and users building from source:
+    The one entry point for contributors and users building from source. On a machine with only the .NET SDK,
+    `dotnet tool restore` installs the pinned PowerShell (.config/dotnet-tools.json) and `dotnet pwsh` runs it:
 
-        ./build.ps1                      # Build: compile and lay the module out under out/AsyncFetch/<version>/
-        ./build.ps1 -Task Test           # Build, then run the xunit suites and (when Pester 5 is available) the Pester suites
-        ./build.ps1 -Task Docs           # turn docs/en-US/*.md into MAML help inside the built module (needs platyPS)
-        ./build.ps1 -Task Package        # Build + Docs, then zip the module into out/AsyncFetch-<version>.zip
-        ./build.ps1 -Task Clean          # remove out/ and every bin/ and obj/
+        dotnet pwsh ./build.ps1                 # Build: compile and lay the module out under out/AsyncFetch/<version>/
+        dotnet pwsh ./build.ps1 -Task Demo      # Build, start the loopback test server, run the README's three uses against it
+        dotnet pwsh ./build.ps1 -Task Test      # Build, then run the xunit suites and every Pester suite
+        dotnet pwsh ./build.ps1 -Task Docs      # regenerate module/en-US (MAML and about help) from docs/en-US (needs platyPS)
+        dotnet pwsh ./build.ps1 -Task Package   # Build, then zip the module into out/AsyncFetch-<version>.zip
+        dotnet pwsh ./build.ps1 -Task Clean     # remove out/ and every bin/ and obj/
 
-    Pester runs in a child `pwsh -NoProfile`, so the module DLL is never locked in this session.
-    When Pester 5 or platyPS is missing, the script tries the PowerShell Gallery once; where the Gallery
-    cannot be reached it says so and goes on with what it can run.
+    A pwsh already on PATH works the same way (`./build.ps1 -Task Test`).
+    Help ships with every build: the MAML and about topic generated from docs/en-US are committed in module/en-US,
+    and a Pester test fails when they disagree with the markdown.
+    Pester: an installed Pester 5 is used; otherwise the version pinned in tools/Tools.csproj is restored from NuGet
+    (`dotnet restore tools/Tools.csproj`) and imported from the package's tools/ folder. The script says which one ran.
+    Pester runs in a child pwsh (so the module DLL is never locked here) whose working directory is a temporary folder.
     Test results go to out/TestResults (xunit: *.trx, Pester: pester.xml in NUnit format); the last line
     printed is "N passed, N failed", counted from those files.
 
 .PARAMETER Task
-    One or more of Build, Test, Docs, Package, Clean, run in that order.
+    One or more of Clean, Docs, Build, Package, Test, Demo, run in that order.
 
 .PARAMETER Configuration
     Release (default) or Debug.
 
 .EXAMPLE
-    ./build.ps1 -Task Test
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
+
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Clean', 'Demo')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
@@ -52,23 +60,30 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments[0]) failed with exit code $LASTEXITCODE" }
 }
 
-function Test-GalleryModule {
-    # True when a module of at least the given version is available, after one try at the Gallery.
-    param([string] $Name, [version] $MinimumVersion)
-    if (Get-Module -ListAvailable -Name $Name | Where-Object Version -ge $MinimumVersion) { return $true }
-    if (-not (Get-Command Install-Module -ErrorAction SilentlyContinue)) {
-        Write-Warning "$Name $MinimumVersion+ is not installed and Install-Module is not available here; skipping what needs it."
-        return $false
+# The pwsh that runs this script, for child processes: the same one, also when it came from `dotnet pwsh`
+# (then the process is dotnet, and pwsh's own apphost sits in $PSHOME). Its folder goes first on PATH, so that
+# tests, examples and the demo that start `pwsh` by name get this one.
+$PwshPath = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+if (-not (Test-Path $PwshPath)) { $PwshPath = (Get-Command pwsh -ErrorAction Stop).Source }
+$env:PATH = (Split-Path $PwshPath) + [IO.Path]::PathSeparator + $env:PATH
+
+function Get-PesterManifest {
+    # An installed Pester 5, else the one pinned in tools/Tools.csproj, restored from NuGet. No Gallery needed.
+    $installed = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version.Major -eq 5 } |
+        Sort-Object Version -Descending | Select-Object -First 1
+    if ($installed) {
+        Write-Host "Pester $($installed.Version): installed ($($installed.Path))"
+        return $installed.Path
     }
-    try {
-        Write-Host "Installing $Name $MinimumVersion+ from the PowerShell Gallery..."
-        Install-Module -Name $Name -MinimumVersion $MinimumVersion -Scope CurrentUser -Force -SkipPublisherCheck -ErrorAction Stop
-        return $true
-    }
-    catch {
-        Write-Warning "$Name $MinimumVersion+ is not installed and the PowerShell Gallery could not be reached ($($_.Exception.Message)); skipping what needs it."
-        return $false
-    }
+    $toolsProject = Join-Path $Root 'tools/Tools.csproj'
+    $pinned = ([xml](Get-Content $toolsProject -Raw)).Project.ItemGroup.PackageDownload |
+        Where-Object Include -eq 'Pester' | ForEach-Object { $_.Version.Trim('[', ']') }
+    Invoke-Native dotnet @('restore', $toolsProject, '-nologo', '-v', 'quiet')
+    $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $manifest = Join-Path $packages.Trim() "pester/$pinned/tools/Pester.psd1"
+    if (-not (Test-Path $manifest)) { throw "Pester $pinned was restored from NuGet, but $manifest is missing." }
+    Write-Host "Pester ${pinned}: from NuGet ($manifest)"
+    $manifest
 }
 
 function Invoke-Clean {
@@ -94,24 +109,21 @@ function Invoke-Build {
     Set-Content -Path (Join-Path $ModuleDir 'AsyncFetch.psd1') -Value $manifest -Encoding utf8
     Get-ChildItem (Join-Path $Root 'module') -Exclude AsyncFetch.psd1 | Copy-Item -Destination $ModuleDir -Recurse
     Write-Host "Module laid out in $ModuleDir (Import-Module $ModuleBase)"
-    if (Get-Module -ListAvailable -Name platyPS) {
-        Invoke-Docs   # help belongs in the module; without platyPS, -Task Docs says what is missing
-    }
 }
 
 function Invoke-Docs {
+    # Regenerates the help the module ships (module/en-US, committed) from docs/en-US. platyPS is not needed to build
+    # or test: only to regenerate. A Pester test (Help.Tests.ps1) fails when module/en-US disagrees with the markdown.
     $source = Join-Path $Root 'docs/en-US'
-    if (-not (Test-Path $source)) { Write-Host 'No docs/en-US yet.'; return }
-    if (-not (Test-Path $ModuleDir)) { Invoke-Build }
-    if (-not (Test-GalleryModule -Name platyPS -MinimumVersion 0.14.0)) {
-        Write-Warning 'platyPS is not available: MAML help was not generated (the markdown in docs/en-US is still the source of truth).'
-        return
+    $dest = Join-Path $Root 'module/en-US'
+    $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $platyPS) {
+        throw "platyPS is not installed (not on PSModulePath), so module/en-US was not regenerated from docs/en-US. Install platyPS 0.14 or put its folder on PSModulePath, then run -Task Docs again."
     }
-    $dest = Join-Path $ModuleDir 'en-US'
-    # In a child process: platyPS loads the module's assemblies to read the cmdlets. It also turns the about
-    # topic (docs/en-US/about_*.md) into about_AsyncFetch.help.txt itself.
-    Invoke-Native pwsh @('-NoProfile', '-NonInteractive', '-Command', "Import-Module platyPS; New-ExternalHelp -Path '$source' -OutputPath '$dest' -Force | Out-Null")
-    Write-Host "MAML help written to $dest"
+    # In a child process, so this one never loads platyPS's assemblies. New-ExternalHelp reads only the markdown; it
+    # turns the about topic (about_*.md) into about_AsyncFetch.help.txt itself.
+    Invoke-Native $PwshPath @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$($platyPS.Path)'; New-ExternalHelp -Path '$source' -OutputPath '$dest' -Force -Encoding ([System.Text.UTF8Encoding]::new(`$false)) | Out-Null")
+    Write-Host "Help regenerated in $dest with platyPS $($platyPS.Version); build again to lay it out."
 }
 
 function Get-TestCounts {
@@ -139,17 +151,16 @@ function Invoke-Test {
     & dotnet test (Join-Path $Root 'AsyncFetch.sln') -c $Configuration --no-build --logger 'trx' --results-directory $ResultsDir -nologo
     $xunitExit = $LASTEXITCODE
 
-    $pesterTests = @(Get-ChildItem (Join-Path $Root 'tests') -Filter *.Tests.ps1 -Recurse -ErrorAction SilentlyContinue)
-    if ($pesterTests.Count -eq 0) {
-        Write-Host 'Pester suites: none in tests/ yet.'
-    }
-    elseif (-not (Test-Path $ModuleDir)) {
-        Write-Warning 'Pester suites skipped: the module was not built.'
-    }
-    elseif (Test-GalleryModule -Name Pester -MinimumVersion 5.0.0) {
-        $suites += 'pester'
-        $script = @"
-Import-Module Pester -MinimumVersion 5.0.0 -ErrorAction Stop
+    $pesterTests = @(Get-ChildItem (Join-Path $Root 'tests') -Filter *.Tests.ps1 -Recurse)
+    if ($pesterTests.Count -eq 0) { throw 'No Pester suites found in tests/.' }
+    $pester = Get-PesterManifest
+    $suites += 'pester'
+    # The child's working directory is a fresh temporary folder: a test that writes to a relative path by mistake
+    # writes there, never into the repository.
+    $work = Join-Path ([IO.Path]::GetTempPath()) ('asyncfetch-pester-' + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $work | Out-Null
+    $script = @"
+Import-Module '$pester' -ErrorAction Stop
 `$c = New-PesterConfiguration
 `$c.Run.Path = '$(Join-Path $Root 'tests')'
 `$c.Run.Exit = `$false
@@ -159,11 +170,13 @@ Import-Module Pester -MinimumVersion 5.0.0 -ErrorAction Stop
 `$c.TestResult.OutputPath = '$(Join-Path $ResultsDir 'pester.xml')'
 Invoke-Pester -Configuration `$c | Out-Null
 "@
-        & pwsh -NoProfile -NonInteractive -Command $script
+    try {
+        & $PwshPath -NoProfile -NonInteractive -WorkingDirectory $work -Command $script
     }
-    else {
-        Write-Warning 'Pester suites skipped: Pester 5 is not available.'
+    finally {
+        Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
     }
+    if (-not (Test-Path (Join-Path $ResultsDir 'pester.xml'))) { throw 'The Pester run wrote no result file (out/TestResults/pester.xml): see the output above.' }
 
     $counts = Get-TestCounts
     Write-Host "Suites run: $($suites -join ', ')"
@@ -174,19 +187,70 @@ Invoke-Pester -Configuration `$c | Out-Null
 
 function Invoke-Package {
     Invoke-Build
-    Invoke-Docs
     $zip = Join-Path $OutRoot "AsyncFetch-$Version.zip"
     if (Test-Path $zip) { Remove-Item $zip }
     Compress-Archive -Path $ModuleBase -DestinationPath $zip
     Write-Host "Package: $zip"
 }
 
-foreach ($t in @('Clean', 'Build', 'Docs', 'Package', 'Test') | Where-Object { $Task -contains $_ }) {
+function Invoke-Demo {
+    # The README's three uses, for real: the project's loopback test server on 127.0.0.1:8080 (another free port when
+    # 8080 is taken), the README's urls.txt in a temporary folder, each example run as printed there, and the
+    # scheduled script run twice in a fresh pwsh to show the journal's resume. The server and the folder go afterwards.
+    Invoke-Build
+    Import-Module (Join-Path $Root 'tests/Pester/Support/TestHelpers.psm1') -Force
+    $port = 8080
+    try { $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port); $probe.Start(); $probe.Stop() }
+    catch { $port = 0 }
+    $server = Start-TestServer -NoHostile -Port $port
+    $work = Join-Path ([IO.Path]::GetTempPath()) ('asyncfetch-demo-' + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $work | Out-Null
+    $savedModulePath = $env:PSModulePath
+    Push-Location $work
+    try {
+        $fixHost = { param([string] $Text) $Text.Replace('http://127.0.0.1:8080', $server.BaseUri) }
+        Write-Host "Test server: $($server.BaseUri)$(if ($port -eq 0) { ' (port 8080 is taken; the examples use this one)' })"
+        Write-Host "Working folder: $work"
+        $env:PSModulePath = $OutRoot + [IO.Path]::PathSeparator + $env:PSModulePath
+        Import-Module $ModuleBase -Force
+        $blocks = @(Get-ReadmeBlock -Path (Join-Path $Root 'README.md'))
+        foreach ($file in $blocks | Where-Object Kind -eq 'file') {
+            Set-Content -Path (Join-Path $work $file.Name) -Value (& $fixHost $file.Code)
+            Write-Host "`n== $($file.Name)" -ForegroundColor Cyan
+            Get-Content (Join-Path $work $file.Name) | Out-Host
+        }
+        foreach ($example in $blocks | Where-Object Kind -eq 'example') {
+            $code = & $fixHost $example.Code
+            $ErrorActionPreference = 'Continue'   # as in a user's session: a failed request is a non-terminating error
+            Write-Host "`n== PS> $($code.Trim() -replace "`n", "`n   ")" -ForegroundColor Cyan
+            & ([scriptblock]::Create($code)) | Out-Host
+        }
+        foreach ($scheduled in $blocks | Where-Object Kind -eq 'script') {
+            $path = Join-Path $work $scheduled.Name
+            Set-Content -Path $path -Value (& $fixHost $scheduled.Code)
+            foreach ($run in 1, 2) {
+                Write-Host "`n== PS> pwsh -NoProfile -NonInteractive -File ./$($scheduled.Name); `$LASTEXITCODE$(if ($run -eq 2) { '    # again: what succeeded is skipped' })" -ForegroundColor Cyan
+                & $PwshPath -NoProfile -NonInteractive -WorkingDirectory $work -File $path | Out-Host
+                Write-Host $LASTEXITCODE
+            }
+        }
+    }
+    finally {
+        Pop-Location
+        $env:PSModulePath = $savedModulePath
+        Get-Job | Where-Object PSJobTypeName -eq 'FetchJob' | Remove-Job -Force
+        Stop-TestServer $server
+        Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+foreach ($t in @('Clean', 'Docs', 'Build', 'Package', 'Test', 'Demo') | Where-Object { $Task -contains $_ }) {
     switch ($t) {
         'Clean' { Invoke-Clean }
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
     }
 }

@@ -9,42 +9,6 @@ BeforeDiscovery {
     $docsDir = Join-Path $PSScriptRoot '../../docs/en-US'
     $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
 
-    function Read-HelpMarkdown {
-        # The parts of a PlatyPS cmdlet page the tests need: front matter, examples, parameter yaml, output types.
-        param([string] $Path)
-        $doc = @{ Exists = (Test-Path $Path); OnlineVersion = $null; Examples = @(); Parameters = [ordered]@{}; Outputs = @() }
-        if (-not $doc.Exists) { return $doc }
-        $lines = (Get-Content $Path -Raw) -split '\r?\n'
-        $section = $null; $current = $null; $inYaml = $false
-        foreach ($line in $lines) {
-            if ($line -match '^online version:\s*(.*)$' -and -not $section) { $doc.OnlineVersion = $Matches[1].Trim(); continue }
-            if ($line -match '^## (.+?)\s*$') { $section = $Matches[1]; $current = $null; continue }
-            switch ($section) {
-                'EXAMPLES' {
-                    if ($line -match '^### (.+?)\s*$') {
-                        $current = @{ Title = $Matches[1]; HasPowerShellBlock = $false }
-                        $doc.Examples += $current
-                    }
-                    elseif ($current -and $line -match '^```powershell\s*$') { $current.HasPowerShellBlock = $true }
-                }
-                'PARAMETERS' {
-                    if ($line -match '^### -(\S+)\s*$') {
-                        $current = @{}
-                        $doc.Parameters[$Matches[1]] = $current
-                    }
-                    elseif ($line -match '^### ') { $current = $null }
-                    elseif ($current -and $line -match '^```yaml\s*$') { $inYaml = $true }
-                    elseif ($inYaml -and $line -match '^```') { $inYaml = $false }
-                    elseif ($inYaml -and $line -match '^([^:]+):\s*(.*)$') { $current[$Matches[1].Trim()] = $Matches[2].Trim() }
-                }
-                'OUTPUTS' {
-                    if ($line -match '^### (.+?)\s*$') { $doc.Outputs += $Matches[1] }
-                }
-            }
-        }
-        $doc
-    }
-
     $commands = @(Get-Command -Module AsyncFetch -CommandType Cmdlet)
     $cmdletCases = @()
     $parameterCases = @()

@@ -3,11 +3,8 @@
 # <!-- readme-file: name --> blocks become the files the examples read.
 
 BeforeDiscovery {
-    $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
-    $pattern = '<!-- readme-(?<kind>example|file|script)(?::\s*(?<name>[^ ]+))? -->\s*```(?<lang>\w+)\r?\n(?<code>.*?)```'
-    $script:blocks = @([regex]::Matches($readme, $pattern, 'Singleline') | ForEach-Object {
-            @{ Kind = $_.Groups['kind'].Value; Name = $_.Groups['name'].Value; Code = $_.Groups['code'].Value }
-        })
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
+    $script:blocks = @(Get-ReadmeBlock | ForEach-Object { @{ Kind = $_.Kind; Name = $_.Name; Code = $_.Code } })
     $script:examples = @($blocks | Where-Object Kind -eq 'example' | ForEach-Object -Begin { $i = 0 } -Process { $_ + @{ Index = ++$i } })
     $script:scripts = @($blocks | Where-Object Kind -eq 'script')
 }
@@ -17,11 +14,10 @@ BeforeAll {
     $script:modulePath = Get-AsyncFetchModulePath
     Import-Module $modulePath -Force
     $script:server = Start-TestServer -NoHostile
-    $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
     function script:Set-Host([string] $text) { $text.Replace('http://127.0.0.1:8080', $server.BaseUri) }
     Push-Location TestDrive:
-    foreach ($m in [regex]::Matches($readme, '<!-- readme-file:\s*(?<name>[^ ]+) -->\s*```\w+\r?\n(?<code>.*?)```', 'Singleline')) {
-        Set-Content -Path (Join-Path (Get-Location) $m.Groups['name'].Value) -Value (Set-Host $m.Groups['code'].Value)
+    foreach ($file in Get-ReadmeBlock | Where-Object Kind -eq 'file') {
+        Set-Content -Path (Join-Path (Get-Location) $file.Name) -Value (Set-Host $file.Code)
     }
 }
 

@@ -22,15 +22,17 @@ function Start-TestServer {
         (localhost, 127.0.0.1, 127.0.0.2, ::1); the hostile server stays http.
     .PARAMETER ClientCert
         With -Https: ask clients for a certificate (any is accepted; /tls reports its subject).
+    .PARAMETER Port
+        The port to listen on; 0 (the default) takes a free one.
     #>
-    param([switch] $NoHostile, [switch] $Https, [switch] $ClientCert)
+    param([switch] $NoHostile, [switch] $Https, [switch] $ClientCert, [int] $Port = 0)
     if ($ClientCert -and -not $Https) { throw '-ClientCert needs -Https.' }
     $dll = Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer/bin/Release/net10.0/AsyncFetch.TestServer.dll'
     if (-not (Test-Path $dll)) {
         & dotnet build (Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer') -c Release -nologo -v quiet | Out-Null
     }
     $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    $arguments = @($dll, '--listen', '127.0.0.1,127.0.0.2')
+    $arguments = @($dll, '--listen', '127.0.0.1,127.0.0.2', '--port', "$Port")
     if (-not $NoHostile) { $arguments += '--hostile' }
     if ($Https) { $arguments += '--https' }
     if ($ClientCert) { $arguments += '--client-cert' }
@@ -52,6 +54,74 @@ function Start-TestServer {
         HostileUri = $hostile
         Process    = $process
     }
+}
+
+function Get-ReadmeBlock {
+    <#
+    .SYNOPSIS
+        The README's runnable blocks, in order: <!-- readme-example --> (Kind example), <!-- readme-file: name -->
+        (Kind file: a file the examples read) and <!-- readme-script: name --> (Kind script: a script run as a file).
+    #>
+    param([string] $Path = (Join-Path $script:RepoRoot 'README.md'))
+    $pattern = '<!-- readme-(?<kind>example|file|script)(?::\s*(?<name>[^ ]+))? -->\s*```(?<lang>\w+)\r?\n(?<code>.*?)```'
+    foreach ($m in [regex]::Matches((Get-Content $Path -Raw), $pattern, 'Singleline')) {
+        [pscustomobject]@{ Kind = $m.Groups['kind'].Value; Name = $m.Groups['name'].Value; Code = $m.Groups['code'].Value }
+    }
+}
+
+function Read-HelpMarkdown {
+    <#
+    .SYNOPSIS
+        A platyPS cmdlet page read as text: Name, OnlineVersion, Synopsis, Description, Examples (Title, Code,
+        HasPowerShellBlock), Parameters (name -> the yaml fields), ParameterText (name -> description) and Outputs.
+    #>
+    param([string] $Path)
+    $doc = @{ Exists = (Test-Path $Path); Name = $null; OnlineVersion = $null; Synopsis = ''; Description = ''
+        Examples = @(); Parameters = [ordered]@{}; ParameterText = [ordered]@{}; Outputs = @() }
+    if (-not $doc.Exists) { return $doc }
+    $lines = (Get-Content $Path -Raw) -split '\r?\n'
+    $section = $null; $current = $null; $currentName = $null; $inYaml = $false; $inCode = $false
+    $text = [System.Collections.Generic.List[string]]::new()
+    foreach ($line in $lines) {
+        if ($line -match '^online version:\s*(.*)$' -and -not $section) { $doc.OnlineVersion = $Matches[1].Trim(); continue }
+        if ($line -match '^# (\S+)\s*$' -and -not $section) { $doc.Name = $Matches[1]; continue }
+        if ($line -match '^## (.+?)\s*$') { $section = $Matches[1]; $current = $null; continue }
+        switch ($section) {
+            'SYNOPSIS' { $doc.Synopsis = ($doc.Synopsis + "`n" + $line).Trim() }
+            'DESCRIPTION' { $doc.Description = ($doc.Description + "`n" + $line).Trim() }
+            'EXAMPLES' {
+                if ($line -match '^### (.+?)\s*$') {
+                    $current = @{ Title = $Matches[1]; HasPowerShellBlock = $false; Code = '' }
+                    $doc.Examples += $current
+                }
+                elseif ($current -and -not $inCode -and $line -match '^```(\w*)\s*$') {
+                    # platyPS puts every code block of an example (code, then output) into its code, a blank line apart.
+                    if ($Matches[1] -eq 'powershell') { $current.HasPowerShellBlock = $true }
+                    if ($current.Code) { $current.Code += "`n" }
+                    $inCode = $true
+                }
+                elseif ($inCode -and $line -match '^```') { $inCode = $false }
+                elseif ($inCode) { $current.Code += $line + "`n" }
+            }
+            'PARAMETERS' {
+                if ($line -match '^### -(\S+)\s*$') {
+                    $current = @{}
+                    $currentName = $Matches[1]
+                    $doc.Parameters[$currentName] = $current
+                    $doc.ParameterText[$currentName] = ''
+                }
+                elseif ($line -match '^### ') { $current = $null }
+                elseif ($current -and $line -match '^```yaml\s*$') { $inYaml = $true }
+                elseif ($inYaml -and $line -match '^```') { $inYaml = $false }
+                elseif ($inYaml -and $line -match '^([^:]+):\s*(.*)$') { $current[$Matches[1].Trim()] = $Matches[2].Trim() }
+                elseif ($current -and -not $inYaml) { $doc.ParameterText[$currentName] = ($doc.ParameterText[$currentName] + "`n" + $line).Trim() }
+            }
+            'OUTPUTS' {
+                if ($line -match '^### (.+?)\s*$') { $doc.Outputs += $Matches[1] }
+            }
+        }
+    }
+    $doc
 }
 
 function Stop-TestServer {
@@ -174,4 +244,4 @@ function Stop-Tinyproxy {
     Remove-Item -Recurse -Force $Proxy.Directory -ErrorAction SilentlyContinue
 }
 
-Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs, Get-ErrorId, Get-TinyproxyPath, Start-Tinyproxy, Stop-Tinyproxy
+Export-ModuleMember -Function Get-AsyncFetchModulePath, Start-TestServer, Stop-TestServer, Get-ReadmeBlock, Read-HelpMarkdown, Get-ServerStats, Reset-ServerStats, Wait-Until, Reset-IdleServer, Get-UnusedPort, Remove-FetchJobs, Get-ErrorId, Get-TinyproxyPath, Start-Tinyproxy, Stop-Tinyproxy
