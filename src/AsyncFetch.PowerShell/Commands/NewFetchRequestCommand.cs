@@ -82,8 +82,8 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public object? Tag { get; set; }
 
-        /// <summary>The pipeline input object, kept as the Tag.</summary>
-        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        /// <summary>The pipeline input object (a URL string or an object with a Uri, Url or Link property), kept as the Tag unless -Tag is given.</summary>
+        [Parameter(ValueFromPipeline = true)]
         public PSObject? InputObject { get; set; }
 
         private string? _outFile;
