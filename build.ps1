@@ -86,6 +86,14 @@ function Get-PesterManifest {
     $manifest
 }
 
+function Get-ReleaseNotes {
+    # The section of CHANGELOG.md for the version being built ("## <version>" up to the next "## ").
+    $text = Get-Content (Join-Path $Root 'CHANGELOG.md') -Raw
+    $m = [regex]::Match($text, "(?ms)^## $([regex]::Escape($Version))\s*\r?\n(?<notes>.*?)(?=^## |\z)")
+    if (-not $m.Success) { throw "CHANGELOG.md has no '## $Version' section: say what this version changes there." }
+    $m.Groups['notes'].Value.Trim()
+}
+
 function Invoke-Clean {
     foreach ($dir in @($OutRoot) + @(Get-ChildItem $Root -Recurse -Directory -Include bin, obj -ErrorAction SilentlyContinue | ForEach-Object FullName)) {
         if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
@@ -106,6 +114,8 @@ function Invoke-Build {
     Get-ChildItem $ModuleDir -Filter *.deps.json | Remove-Item
     $manifest = Get-Content (Join-Path $Root 'module/AsyncFetch.psd1') -Raw
     $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$Version'"
+    $notes = Get-ReleaseNotes
+    $manifest = $manifest -replace "ReleaseNotes\s*=\s*''", ("ReleaseNotes = '" + $notes.Replace("'", "''") + "'")
     Set-Content -Path (Join-Path $ModuleDir 'AsyncFetch.psd1') -Value $manifest -Encoding utf8
     Get-ChildItem (Join-Path $Root 'module') -Exclude AsyncFetch.psd1 | Copy-Item -Destination $ModuleDir -Recurse
     Write-Host "Module laid out in $ModuleDir (Import-Module $ModuleBase)"

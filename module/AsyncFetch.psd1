@@ -16,8 +16,11 @@
     FormatsToProcess     = @('AsyncFetch.Format.ps1xml')
     PrivateData          = @{
         PSData = @{
-            Tags       = @('http', 'web', 'concurrency', 'async', 'crawler', 'fetch')
-            ProjectUri = 'https://github.com/AsyncFetch/AsyncFetch'
+            Tags         = @('http', 'web', 'concurrency', 'async', 'crawler', 'fetch')
+            ProjectUri   = 'https://github.com/AsyncFetch/AsyncFetch'
+            LicenseUri   = 'https://github.com/AsyncFetch/AsyncFetch/blob/main/LICENSE'
+            # build.ps1 stamps the release notes from the version's section of CHANGELOG.md.
+            ReleaseNotes = ''
         }
     }
 }

@@ -74,6 +74,19 @@ Describe 'Module manifest' {
         $manifest.CompatiblePSEditions | Should -Contain 'Core'
     }
 
+    It 'has a LicenseUri to the LICENSE file it ships under (MIT)' {
+        $manifest.PrivateData.PSData.LicenseUri | Should -Match '/LICENSE$'
+        Get-Content (Join-Path $PSScriptRoot '../../LICENSE') -TotalCount 1 | Should -Be 'MIT License'
+    }
+
+    It 'has the release notes of its version from CHANGELOG.md' {
+        $changelog = Get-Content (Join-Path $PSScriptRoot '../../CHANGELOG.md') -Raw
+        $changelog | Should -Match "(?m)^## $([regex]::Escape($manifest.ModuleVersion))\s*$"
+        $notes = $manifest.PrivateData.PSData.ReleaseNotes
+        $notes | Should -Not -BeNullOrEmpty
+        $changelog.Replace("`r`n", "`n").Contains($notes.Replace("`r`n", "`n")) | Should -BeTrue
+    }
+
     It 'requires PowerShell 5.1' {
         [version]$manifest.PowerShellVersion | Should -Be ([version]'5.1')
     }
