@@ -1,0 +1,303 @@
+using System;
+using System.Runtime.CompilerServices;
+using AsyncFetch.Engine.Internal;
+
+namespace AsyncFetch.Engine.Http
+{
+    /// <summary>The status line and the header section: field lines, the framing fields, and the framing they decide.</summary>
+    public sealed partial class HttpResponseParser
+    {
+        [MethodImpl(Hot.Path)]
+        private void ParseStatusLine(ReadOnlySpan<byte> line)
+        {
+            // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated.
+            if (line.Length < 12 || !line.Slice(0, 7).SequenceEqual(HttpPrefix) || line[8] != (byte)' ')
+            {
+                if (line.Length >= 8 && line.Slice(0, 5).SequenceEqual(HttpPrefix.Slice(0, 5)))
+                {
+                    Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, Math.Min(line.Length, 12))));
+                    return;
+                }
+
+                Fail(HttpParseError.InvalidStatusLine, "The response does not start with a valid HTTP status line: " + Describe(line));
+                return;
+            }
+
+            byte minor = line[7];
+            if (minor != (byte)'0' && minor != (byte)'1')
+            {
+                Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, 8)));
+                return;
+            }
+
+            int code = 0;
+            for (int i = 9; i < 12; i++)
+            {
+                byte d = line[i];
+                if (d < (byte)'0' || d > (byte)'9')
+                {
+                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
+                    return;
+                }
+
+                code = (code * 10) + (d - '0');
+            }
+
+            if (code < 100)
+            {
+                Fail(HttpParseError.InvalidStatusCode, "The status code is out of range: " + code);
+                return;
+            }
+
+            ReadOnlySpan<byte> reason = default;
+            if (line.Length > 12)
+            {
+                if (line[12] != (byte)' ')
+                {
+                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
+                    return;
+                }
+
+                reason = line.Slice(13);
+                foreach (byte b in reason)
+                {
+                    if (!HttpText.IsFieldValueChar(b))
+                    {
+                        Fail(HttpParseError.InvalidStatusLine, "The reason phrase contains a control character.");
+                        return;
+                    }
+                }
+            }
+
+            MinorVersion = minor - '0';
+            StatusCode = code;
+            ReasonPhrase = HttpText.GetString(reason);
+            _state = State.Headers;
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void ParseHeaderLine(ReadOnlySpan<byte> line, IHttpBodySink? sink)
+        {
+            if (line.IsEmpty)
+            {
+                EndOfHeaders(sink);
+                return;
+            }
+
+            if (!SplitField(line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value))
+            {
+                return;
+            }
+
+            if (Headers.Count >= _limits.MaxHeaderCount)
+            {
+                Fail(HttpParseError.TooManyHeaders, $"The response has more than {_limits.MaxHeaderCount} header fields.");
+                return;
+            }
+
+            string nameText = HttpText.GetHeaderName(name);
+            string valueText = HttpText.GetString(value);
+            Headers.Add(nameText, valueText);
+
+            if (HttpText.EqualsIgnoreCase(name, "content-length"))
+            {
+                AddContentLength(valueText);
+            }
+            else if (HttpText.EqualsIgnoreCase(name, "transfer-encoding"))
+            {
+                _sawTransferEncoding = true;
+                IsChunked = string.Equals(HttpText.LastToken(valueText), "chunked", StringComparison.OrdinalIgnoreCase);
+            }
+            else if (HttpText.EqualsIgnoreCase(name, "connection"))
+            {
+                _connection = _connection == null ? valueText : _connection + "," + valueText;
+            }
+        }
+
+        private void ParseTrailerLine(ReadOnlySpan<byte> line)
+        {
+            if (line.IsEmpty)
+            {
+                _state = State.Complete;
+                return;
+            }
+
+            SplitField(line, out _, out _); // validated, then dropped: trailers carry nothing we use
+        }
+
+        /// <summary>Splits "name: value" with RFC 9112 rules: no folding, no space before the colon, a token name.</summary>
+        [MethodImpl(Hot.Path)]
+        private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+        {
+            name = default;
+            value = default;
+            if (line[0] == (byte)' ' || line[0] == (byte)'\t')
+            {
+                Fail(HttpParseError.InvalidHeaderLine, "The response uses obsolete header line folding.");
+                return false;
+            }
+
+            int colon = line.IndexOf((byte)':');
+            if (colon < 0)
+            {
+                Fail(HttpParseError.InvalidHeaderLine, "A header line has no colon: " + Describe(line));
+                return false;
+            }
+
+            name = line.Slice(0, colon);
+            if (name.IsEmpty)
+            {
+                Fail(HttpParseError.InvalidHeaderName, "A header line has an empty name.");
+                return false;
+            }
+
+            foreach (byte b in name)
+            {
+                if (!HttpText.IsTokenChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderName, "A header name contains an invalid character: " + Describe(name));
+                    return false;
+                }
+            }
+
+            value = line.Slice(colon + 1);
+            int start = 0;
+            while (start < value.Length && (value[start] == (byte)' ' || value[start] == (byte)'\t'))
+            {
+                start++;
+            }
+
+            int end = value.Length;
+            while (end > start && (value[end - 1] == (byte)' ' || value[end - 1] == (byte)'\t'))
+            {
+                end--;
+            }
+
+            value = value.Slice(start, end - start);
+            foreach (byte b in value)
+            {
+                if (!HttpText.IsFieldValueChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderValue, "The value of header '" + HttpText.GetString(name) + "' contains a control character.");
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void AddContentLength(string value)
+        {
+            // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error.
+            foreach (string part in value.Split(','))
+            {
+                string digits = part.Trim(' ', '\t');
+                long n = 0;
+                bool valid = digits.Length > 0 && digits.Length <= 18;
+                foreach (char c in digits)
+                {
+                    if (c < '0' || c > '9')
+                    {
+                        valid = false;
+                        break;
+                    }
+
+                    n = (n * 10) + (c - '0');
+                }
+
+                if (!valid)
+                {
+                    Fail(HttpParseError.InvalidContentLength, "The Content-Length header is not a valid length: " + value);
+                    return;
+                }
+
+                if (_sawContentLength && n != _contentLengthValue)
+                {
+                    Fail(HttpParseError.ConflictingContentLength, "The response has conflicting Content-Length values.");
+                    return;
+                }
+
+                _sawContentLength = true;
+                _contentLengthValue = n;
+            }
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void EndOfHeaders(IHttpBodySink? sink)
+        {
+            if (StatusCode < 200)
+            {
+                if (StatusCode == 101)
+                {
+                    Fail(HttpParseError.UnexpectedUpgrade, "The server switched protocols, which was not requested.");
+                    return;
+                }
+
+                // An interim response (100 Continue, 103 Early Hints): the final one follows.
+                _state = State.StatusLine;
+                _sectionBytes = 0;
+                Headers.Clear();
+                _sawContentLength = false;
+                _sawTransferEncoding = false;
+                IsChunked = false;
+                _connection = null;
+                return;
+            }
+
+            KeepAlive = MinorVersion == 1
+                ? _connection == null || !HttpText.HasToken(_connection, "close")
+                : _connection != null && HttpText.HasToken(_connection, "keep-alive");
+            HeadersComplete = true;
+            _sectionBytes = 0; // trailers get a budget of their own
+
+            if (_noBody || StatusCode == 204 || StatusCode == 304 || (_connect && StatusCode < 300))
+            {
+                IsChunked = false;
+                _state = State.Complete;
+            }
+            else if (_sawTransferEncoding)
+            {
+                if (MinorVersion == 0)
+                {
+                    KeepAlive = false; // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 - close after this response
+                }
+
+                if (IsChunked)
+                {
+                    _state = State.ChunkSize;
+                    if (_sawContentLength)
+                    {
+                        KeepAlive = false; // both framings: trust chunked, but never reuse the connection
+                    }
+                }
+                else
+                {
+                    _state = State.UntilClose;
+                    KeepAlive = false;
+                }
+            }
+            else if (_sawContentLength)
+            {
+                ContentLength = _contentLengthValue;
+                if (_limits.MaxBodyBytes >= 0 && _contentLengthValue > _limits.MaxBodyBytes)
+                {
+                    Fail(HttpParseError.BodyTooLarge, $"The response body ({_contentLengthValue} bytes) is larger than the limit of {_limits.MaxBodyBytes} bytes.");
+                    return;
+                }
+
+                _chunkRemaining = _contentLengthValue;
+                _state = _contentLengthValue == 0 ? State.Complete : State.LengthBody;
+            }
+            else
+            {
+                _state = State.UntilClose;
+                KeepAlive = false;
+            }
+
+            sink?.OnHeadersComplete(this);
+        }
+
+        private static ReadOnlySpan<byte> HttpPrefix => new byte[] { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.' };
+    }
+}
