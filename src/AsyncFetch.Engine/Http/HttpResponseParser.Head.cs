@@ -189,15 +189,22 @@ namespace AsyncFetch.Engine.Http
         [MethodImpl(Hot.Path)]
         private void AddContentLength(string value)
         {
-            // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error.
+            // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error. The
+            // magnitude is bounded (18 digits, so it fits in a long), not the spelling: leading zeros do not count.
             foreach (string part in value.Split(','))
             {
                 string digits = part.Trim(' ', '\t');
                 long n = 0;
-                bool valid = digits.Length > 0 && digits.Length <= 18;
+                int significant = 0;
+                bool valid = digits.Length > 0;
                 foreach (char c in digits)
                 {
-                    if (c < '0' || c > '9')
+                    if (n != 0 || c != '0')
+                    {
+                        significant++;
+                    }
+
+                    if (c < '0' || c > '9' || significant > 18)
                     {
                         valid = false;
                         break;
