@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using System.Text;
 using System.Threading.Tasks;
 using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
@@ -6,7 +8,7 @@ namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
     /// Header sections that real servers send and RFC 9112 lets a client accept, fetched end to end from a server
-    /// that sends exactly these bytes: a Content-Length with leading zeros.
+    /// that sends exactly these bytes: hundreds of fields, a Content-Length with leading zeros.
     /// </summary>
     public sealed class ResponseHeaderSyntaxTests
     {
@@ -15,6 +17,31 @@ namespace AsyncFetch.Engine.Tests.Client
             using RawServer server = RawServer.Answering(response);
             using FetchEngine engine = NewEngine(configure: o => o.Timeout = TimeSpan.FromSeconds(10));
             return await Fetch(engine, new FetchRequest(server.Url("/")));
+        }
+
+        [Fact]
+        public async Task Hundreds_of_Set_Cookie_fields_within_the_header_size_limit_are_a_response()
+        {
+            string cookies = string.Concat(Enumerable.Range(0, 300).Select(i => $"Set-Cookie: c{i}=v{i}; Path=/\r\n"));
+            FetchResult r = await FetchFrom("HTTP/1.1 200 OK\r\n" + cookies + "Content-Length: 2\r\n\r\nok");
+            Assert.True(r.ErrorKind == FetchErrorKind.None, r.ErrorMessage);
+            Assert.Equal(301, r.Headers.Count);
+            Assert.Equal(300, r.Headers.GetValues("Set-Cookie").Count());
+            Assert.Equal("ok", r.Content);
+        }
+
+        [Fact]
+        public async Task A_header_section_over_64_KiB_is_still_TooLarge()
+        {
+            var fields = new StringBuilder();
+            for (int i = 0; fields.Length <= 64 * 1024; i++)
+            {
+                fields.Append("Set-Cookie: c").Append(i).Append("=v\r\n");
+            }
+
+            FetchResult r = await FetchFrom("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: 2\r\n\r\nok");
+            Assert.Equal(FetchErrorKind.TooLarge, r.ErrorKind);
+            Assert.Contains("header section", r.ErrorMessage);
         }
 
         [Fact]
