@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Text;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http
@@ -75,9 +76,24 @@ namespace AsyncFetch.Engine.Http
             _state = State.Headers;
         }
 
+        /// <summary>
+        /// A field line is held until the next line shows whether it continues (obs-fold, RFC 9112 section 5.2: a line that
+        /// starts with SP or HTAB); the field is added, and its framing meaning taken, once its value is whole.
+        /// </summary>
         [MethodImpl(Hot.Path)]
         private void ParseHeaderLine(ReadOnlySpan<byte> line, IHttpBodySink? sink)
         {
+            if (!line.IsEmpty && (line[0] == (byte)' ' || line[0] == (byte)'\t'))
+            {
+                ContinueField(line);
+                return;
+            }
+
+            if (_fieldName != null && !AddField())
+            {
+                return;
+            }
+
             if (line.IsEmpty)
             {
                 EndOfHeaders(sink);
@@ -95,23 +111,86 @@ namespace AsyncFetch.Engine.Http
                 return;
             }
 
-            string nameText = HttpText.GetHeaderName(name);
-            string valueText = HttpText.GetString(value);
-            Headers.Add(nameText, valueText);
+            _fieldName = HttpText.GetHeaderName(name);
+            _fieldValue = HttpText.GetString(value);
+            _folded = false;
+        }
 
-            if (HttpText.EqualsIgnoreCase(name, "content-length"))
+        /// <summary>
+        /// An obs-fold line: a user agent replaces each obs-fold (OWS CRLF RWS) with one SP before interpreting the
+        /// value (RFC 9112 section 5.2). Whitespace before the first field has no field to continue and stays an error.
+        /// </summary>
+        private void ContinueField(ReadOnlySpan<byte> line)
+        {
+            if (_fieldName == null)
             {
-                AddContentLength(valueText);
+                Fail(HttpParseError.InvalidHeaderLine, "The response has a line starting with whitespace before its first header field.");
+                return;
             }
-            else if (HttpText.EqualsIgnoreCase(name, "transfer-encoding"))
+
+            int start = 0;
+            int end = line.Length;
+            while (start < end && (line[start] == (byte)' ' || line[start] == (byte)'\t'))
+            {
+                start++;
+            }
+
+            while (end > start && (line[end - 1] == (byte)' ' || line[end - 1] == (byte)'\t'))
+            {
+                end--;
+            }
+
+            StringBuilder value = _foldedValue ??= new StringBuilder();
+            if (!_folded)
+            {
+                value.Clear().Append(_fieldValue);
+                _folded = true;
+            }
+
+            if (start < end && value.Length > 0)
+            {
+                value.Append(' ');
+            }
+
+            for (int i = start; i < end; i++)
+            {
+                byte b = line[i];
+                if (!HttpText.IsFieldValueChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderValue, "The value of header '" + _fieldName + "' contains a control character.");
+                    return;
+                }
+
+                value.Append((char)b); // Latin-1, as HttpText.GetString
+            }
+        }
+
+        /// <summary>The held field is whole: adds it and takes its framing meaning. False when that failed the response.</summary>
+        [MethodImpl(Hot.Path)]
+        private bool AddField()
+        {
+            string name = _fieldName!;
+            string value = _folded ? _foldedValue!.ToString() : _fieldValue;
+            _fieldName = null;
+            _fieldValue = string.Empty;
+            _folded = false;
+            Headers.Add(name, value);
+
+            if (string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                AddContentLength(value);
+            }
+            else if (string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
             {
                 _sawTransferEncoding = true;
-                IsChunked = string.Equals(HttpText.LastToken(valueText), "chunked", StringComparison.OrdinalIgnoreCase);
+                IsChunked = string.Equals(HttpText.LastToken(value), "chunked", StringComparison.OrdinalIgnoreCase);
             }
-            else if (HttpText.EqualsIgnoreCase(name, "connection"))
+            else if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase))
             {
-                _connection = _connection == null ? valueText : _connection + "," + valueText;
+                _connection = _connection == null ? value : _connection + "," + value;
             }
+
+            return _state != State.Error;
         }
 
         private void ParseTrailerLine(ReadOnlySpan<byte> line)
@@ -125,7 +204,7 @@ namespace AsyncFetch.Engine.Http
             SplitField(line, out _, out _); // validated, then dropped: trailers carry nothing we use
         }
 
-        /// <summary>Splits "name: value" with RFC 9112 rules: no folding, no space before the colon, a token name.</summary>
+        /// <summary>Splits "name: value" with RFC 9112 rules: no space before the colon, a token name; a line starting with whitespace is refused (a caller that unfolds looks first).</summary>
         [MethodImpl(Hot.Path)]
         private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
         {

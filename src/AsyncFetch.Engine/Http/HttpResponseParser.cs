@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Text;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http
@@ -31,6 +32,10 @@ namespace AsyncFetch.Engine.Http
         private bool _sawContentLength;
         private bool _sawTransferEncoding;
         private string? _connection;
+        private string? _fieldName; // a header field line held until the next line shows whether it is folded
+        private string _fieldValue = string.Empty;
+        private StringBuilder? _foldedValue; // the held field's value once a continuation line came (kept for reuse)
+        private bool _folded;
 
         public HttpResponseParser(HttpParserLimits? limits = null)
         {
@@ -114,6 +119,9 @@ namespace AsyncFetch.Engine.Http
             _sawContentLength = false;
             _sawTransferEncoding = false;
             _connection = null;
+            _fieldName = null;
+            _fieldValue = string.Empty;
+            _folded = false;
             Error = HttpParseError.None;
             ErrorMessage = null;
             MinorVersion = 1;

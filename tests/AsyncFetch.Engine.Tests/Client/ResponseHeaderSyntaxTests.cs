@@ -8,7 +8,7 @@ namespace AsyncFetch.Engine.Tests.Client
 {
     /// <summary>
     /// Header sections that real servers send and RFC 9112 lets a client accept, fetched end to end from a server
-    /// that sends exactly these bytes: hundreds of fields, a Content-Length with leading zeros.
+    /// that sends exactly these bytes: folded field lines, hundreds of fields, a Content-Length with leading zeros.
     /// </summary>
     public sealed class ResponseHeaderSyntaxTests
     {
@@ -17,6 +17,33 @@ namespace AsyncFetch.Engine.Tests.Client
             using RawServer server = RawServer.Answering(response);
             using FetchEngine engine = NewEngine(configure: o => o.Timeout = TimeSpan.FromSeconds(10));
             return await Fetch(engine, new FetchRequest(server.Url("/")));
+        }
+
+        [Fact]
+        public async Task A_folded_field_line_is_unfolded_into_one_value()
+        {
+            FetchResult r = await FetchFrom("HTTP/1.1 200 OK\r\nX-Folded: first\r\n   second\r\n\tthird\r\nContent-Length: 2\r\n\r\nok");
+            Assert.True(r.ErrorKind == FetchErrorKind.None, r.ErrorMessage);
+            Assert.Equal(200, r.StatusCode);
+            Assert.Equal("first second third", r.Headers["X-Folded"]);
+            Assert.Equal(2, r.Headers.Count);
+            Assert.Equal("ok", r.Content);
+        }
+
+        [Fact]
+        public async Task A_folded_Content_Length_frames_the_body_by_its_unfolded_value()
+        {
+            FetchResult r = await FetchFrom("HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello, and bytes after the body");
+            Assert.True(r.ErrorKind == FetchErrorKind.None, r.ErrorMessage);
+            Assert.Equal("hello", r.Content);
+        }
+
+        [Fact]
+        public async Task A_continuation_line_before_the_first_field_is_still_a_protocol_error()
+        {
+            FetchResult r = await FetchFrom("HTTP/1.1 200 OK\r\n X-Folded: first\r\nContent-Length: 2\r\n\r\nok");
+            Assert.Equal(FetchErrorKind.Protocol, r.ErrorKind);
+            Assert.Null(r.GetBody());
         }
 
         [Fact]
