@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AsyncFetch.Engine.Internal;
@@ -15,9 +16,10 @@ namespace AsyncFetch.Engine.Http
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
     /// message, never an exception.
     ///
-    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; chunked when it is the final
-    /// transfer coding (and then Content-Length is ignored and the connection not reused); else
-    /// Content-Length (repeated equal values allowed, differing ones an error); else read until close.
+    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; with Transfer-Encoding,
+    /// chunked when it is the final transfer coding, else read until close (Content-Length is ignored then, and the
+    /// connection not reused); else Content-Length (repeated equal values allowed, differing ones an error); else read
+    /// until close. The other transfer codings are reported (<see cref="TransferCodings"/>) for the caller to decode.
     /// Interim 1xx responses are skipped; 101 is an error because we never ask to upgrade.
     /// </summary>
     public sealed partial class HttpResponseParser
@@ -30,7 +32,7 @@ namespace AsyncFetch.Engine.Http
         private long _chunkRemaining;
         private long _contentLengthValue;
         private bool _sawContentLength;
-        private bool _sawTransferEncoding;
+        private string? _transferEncoding; // the Transfer-Encoding fields' values joined, or null when there is none
         private string? _connection;
         private string? _fieldName; // a header field line held until the next line shows whether it is folded
         private string _fieldValue = string.Empty;
@@ -78,7 +80,14 @@ namespace AsyncFetch.Engine.Http
         /// <summary>The declared Content-Length (when the body is framed by it).</summary>
         public long? ContentLength { get; private set; }
 
+        /// <summary>The body is framed by the chunked transfer coding (the last one applied); the sink gets it de-chunked.</summary>
         public bool IsChunked { get; private set; }
+
+        /// <summary>
+        /// The transfer codings other than chunked that the body handed to the sink still has, in the order they were
+        /// applied (so the last one comes off first): "gzip" (also for x-gzip) or "deflate". Empty when there are none.
+        /// </summary>
+        public IReadOnlyList<string> TransferCodings { get; private set; } = Array.Empty<string>();
 
         /// <summary>True when the body ends only when the server closes the connection.</summary>
         public bool IsReadUntilClose => _state == State.UntilClose;
@@ -117,7 +126,7 @@ namespace AsyncFetch.Engine.Http
             _chunkRemaining = 0;
             _contentLengthValue = 0;
             _sawContentLength = false;
-            _sawTransferEncoding = false;
+            _transferEncoding = null;
             _connection = null;
             _fieldName = null;
             _fieldValue = string.Empty;
@@ -130,6 +139,7 @@ namespace AsyncFetch.Engine.Http
             Headers = new FetchHeaders(); // a new list per response: a finished response keeps its own
             ContentLength = null;
             IsChunked = false;
+            TransferCodings = Array.Empty<string>();
             KeepAlive = false;
             HeadersComplete = false;
             BodyBytes = 0;
