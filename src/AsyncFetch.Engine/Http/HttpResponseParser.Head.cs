@@ -204,7 +204,10 @@ namespace AsyncFetch.Engine.Http
             SplitField(line, out _, out _); // validated, then dropped: trailers carry nothing we use
         }
 
-        /// <summary>Splits "name: value" with RFC 9112 rules: no space before the colon, a token name; a line starting with whitespace is refused (a caller that unfolds looks first).</summary>
+        /// <summary>
+        /// Splits "name: value" with RFC 9112 rules: no space before the colon, a token name. A line starting with
+        /// whitespace is refused: the header section unfolds such lines before it gets here, the trailer section does not.
+        /// </summary>
         [MethodImpl(Hot.Path)]
         private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
         {
@@ -212,7 +215,7 @@ namespace AsyncFetch.Engine.Http
             value = default;
             if (line[0] == (byte)' ' || line[0] == (byte)'\t')
             {
-                Fail(HttpParseError.InvalidHeaderLine, "The response uses obsolete header line folding.");
+                Fail(HttpParseError.InvalidHeaderLine, "The response uses obsolete line folding in its trailer section.");
                 return false;
             }
 
