@@ -25,7 +25,8 @@ namespace AsyncFetch.Engine.Client
     /// is the price of not copying every body through a queue to another thread.
     ///
     /// A compressed body (gzip, deflate) is written as received, then decoded on the thread pool from that
-    /// file into a second temporary file: decoding never runs on the loop and neither side is ever in memory.
+    /// file into a second temporary file: decoding never runs on the loop and neither side is ever in memory. A body
+    /// with several codings (transfer codings, then the content coding) goes through one temporary file per coding.
     /// </summary>
     internal sealed class DownloadSink
     {
@@ -45,18 +46,18 @@ namespace AsyncFetch.Engine.Client
         private int _buffered;
         private string? _tempPath;
 
-        private DownloadSink(string directory, string name, bool explicitName, bool force, long limit, string? contentEncoding)
+        private DownloadSink(string directory, string name, bool explicitName, bool force, long limit, string[]? decodings)
         {
             _directory = directory;
             _name = name;
             _explicitName = explicitName;
             _force = force;
             _limit = limit;
-            ContentEncoding = contentEncoding;
+            Decodings = decodings;
         }
 
-        /// <summary>The coding the file still has to be decoded from once complete; null for an identity body.</summary>
-        public string? ContentEncoding { get; }
+        /// <summary>The codings to remove from the file once complete, in that order; null for an identity body.</summary>
+        public string[]? Decodings { get; }
 
         /// <summary>Bytes of the body (as received) written so far.</summary>
         public long Received { get; private set; }
@@ -65,7 +66,7 @@ namespace AsyncFetch.Engine.Client
         /// Checks the target and creates the temporary file. Throws <see cref="FetchFailure"/>: File when the target
         /// cannot be used, TooLarge when the declared length of an identity body is over the limit.
         /// </summary>
-        public static DownloadSink Open(FetchRequest request, Uri? responseUri, string? contentDisposition, string? contentEncoding, long limit, long declaredLength)
+        public static DownloadSink Open(FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit, long declaredLength)
         {
             if (limit >= 0 && declaredLength > limit)
             {
@@ -73,8 +74,8 @@ namespace AsyncFetch.Engine.Client
             }
 
             DownloadSink sink = request.OutFile != null
-                ? ForFile(request.OutFile, request.Force, limit, contentEncoding)
-                : ForDirectory(request.OutDirectory!, DownloadNames.Derive(contentDisposition, responseUri), request.Force, limit, contentEncoding);
+                ? ForFile(request.OutFile, request.Force, limit, decodings)
+                : ForDirectory(request.OutDirectory!, DownloadNames.Derive(contentDisposition, responseUri), request.Force, limit, decodings);
             sink.CreateTemp();
             return sink;
         }
@@ -121,10 +122,16 @@ namespace AsyncFetch.Engine.Client
         {
             FlushBuffer();
             CloseFile();
-            if (ContentEncoding != null)
+            if (Decodings != null)
             {
                 // From here the job owns the files until its result is back on the loop (see Decoded).
-                decode = new DecodeJob(_tempPath!, NewTempPath(), ContentEncoding, _limit);
+                var outputs = new string[Decodings.Length];
+                for (int i = 0; i < outputs.Length; i++)
+                {
+                    outputs[i] = NewTempPath();
+                }
+
+                decode = new DecodeJob(_tempPath!, outputs, Decodings, _limit);
                 _tempPath = null;
                 return null;
             }
@@ -179,7 +186,7 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
-        private static DownloadSink ForFile(string outFile, bool force, long limit, string? contentEncoding)
+        private static DownloadSink ForFile(string outFile, bool force, long limit, string[]? decodings)
         {
             string full;
             string? directory;
@@ -214,10 +221,10 @@ namespace AsyncFetch.Engine.Client
                 throw new FetchFailure(FetchErrorKind.File, $"The output file '{full}' already exists (use Force to replace it).");
             }
 
-            return new DownloadSink(directory, name, explicitName: true, force, limit, contentEncoding);
+            return new DownloadSink(directory, name, explicitName: true, force, limit, decodings);
         }
 
-        private static DownloadSink ForDirectory(string outDirectory, string name, bool force, long limit, string? contentEncoding)
+        private static DownloadSink ForDirectory(string outDirectory, string name, bool force, long limit, string[]? decodings)
         {
             string full;
             try
@@ -230,7 +237,7 @@ namespace AsyncFetch.Engine.Client
                 throw new FetchFailure(FetchErrorKind.File, $"The output directory '{outDirectory}' cannot be used: {e.Message}");
             }
 
-            var sink = new DownloadSink(full, name, explicitName: false, force, limit, contentEncoding);
+            var sink = new DownloadSink(full, name, explicitName: false, force, limit, decodings);
             sink.PathFor(name); // the name is sanitized; this is the last line of defence
             return sink;
         }
@@ -443,24 +450,27 @@ namespace AsyncFetch.Engine.Client
 
         /// <summary>
         /// Decoding a complete compressed download on the thread pool: reads the encoded temporary file, writes
-        /// the decoded one, deletes the encoded one. Owns both files until its result is taken on the loop
-        /// (<see cref="Decoded"/>) or thrown away (<see cref="Discard"/>).
+        /// the decoded one, deletes the encoded one; with several codings, once per coding, each output the next
+        /// one's input. Owns the files until its result is taken on the loop (<see cref="Decoded"/>) or thrown away
+        /// (<see cref="Discard"/>).
         /// </summary>
         internal sealed class DecodeJob
         {
             private readonly string _inputPath;
-            private readonly string _encoding;
+            private readonly string[] _outputPaths;
+            private readonly string[] _codings;
             private readonly long _limit;
 
-            public DecodeJob(string inputPath, string outputPath, string encoding, long limit)
+            public DecodeJob(string inputPath, string[] outputPaths, string[] codings, long limit)
             {
                 _inputPath = inputPath;
-                OutputPath = outputPath;
-                _encoding = encoding;
+                _outputPaths = outputPaths;
+                _codings = codings;
                 _limit = limit;
             }
 
-            public string OutputPath { get; }
+            /// <summary>The fully decoded file.</summary>
+            public string OutputPath => _outputPaths[_outputPaths.Length - 1];
 
             public ContentDecoder.Outcome Outcome { get; private set; }
 
@@ -478,27 +488,40 @@ namespace AsyncFetch.Engine.Client
             public void Run()
             {
                 bool ok = false;
+                string input = _inputPath;
+                string output = OutputPath;
                 try
                 {
-                    using (var output = new FileStream(OutputPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.None))
+                    for (int i = 0; i < _codings.Length && Error == null; i++)
                     {
-                        Outcome = ContentDecoder.DecodeFile(_inputPath, _encoding, _limit, output, out long decoded, out string? error);
-                        DecodedLength = decoded;
-                        if (Outcome == ContentDecoder.Outcome.TooLarge)
+                        output = _outputPaths[i];
+                        using (var stream = new FileStream(output, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.None))
                         {
-                            Fail(FetchErrorKind.TooLarge, error!.Replace("the limit", "the download limit"), null);
+                            Outcome = ContentDecoder.DecodeFile(input, _codings[i], _limit, stream, out long decoded, out string? error);
+                            DecodedLength = decoded;
+                            if (Outcome == ContentDecoder.Outcome.TooLarge)
+                            {
+                                Fail(FetchErrorKind.TooLarge, error!.Replace("the limit", "the download limit"), null);
+                            }
+                            else if (Outcome != ContentDecoder.Outcome.Decoded)
+                            {
+                                Fail(FetchErrorKind.Protocol, error ?? "The response body could not be decoded.", null);
+                            }
                         }
-                        else if (Outcome != ContentDecoder.Outcome.Decoded)
+
+                        if (input != _inputPath)
                         {
-                            Fail(FetchErrorKind.Protocol, error ?? "The response body could not be decoded.", null);
+                            TryDelete(input); // an intermediate file, decoded further
                         }
+
+                        input = output;
                     }
 
                     ok = Error == null;
                 }
                 catch (Exception e) when (IsFileError(e))
                 {
-                    Fail(FetchErrorKind.File, $"Cannot decode the download into '{OutputPath}': {e.Message}", e);
+                    Fail(FetchErrorKind.File, $"Cannot decode the download into '{output}': {e.Message}", e);
                 }
                 catch (Exception e)
                 {
@@ -509,7 +532,10 @@ namespace AsyncFetch.Engine.Client
                     TryDelete(_inputPath);
                     if (!ok)
                     {
-                        TryDelete(OutputPath);
+                        foreach (string path in _outputPaths)
+                        {
+                            TryDelete(path);
+                        }
                     }
                 }
             }

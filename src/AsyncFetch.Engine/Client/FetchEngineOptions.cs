@@ -7,6 +7,8 @@ namespace AsyncFetch
     /// <summary>Engine-wide settings and the defaults for requests that leave a value unset.</summary>
     public sealed class FetchEngineOptions
     {
+        private int? _maxHeaderCount;
+
         /// <summary>Requests in flight at once (queued requests wait, first come first served).</summary>
         public int MaxConcurrency { get; set; } = 64;
 
@@ -45,9 +47,18 @@ namespace AsyncFetch
 
         public string UserAgent { get; set; } = "AsyncFetch/" + typeof(FetchEngineOptions).Assembly.GetName().Version?.ToString(3);
 
+        /// <summary>The response's status line and header section together; more is TooLarge.</summary>
         public int MaxHeaderBytes { get; set; } = 64 * 1024;
 
-        public int MaxHeaderCount { get; set; } = 100;
+        /// <summary>
+        /// Header fields in one response; more is TooLarge. By default as many as <see cref="MaxHeaderBytes"/> can hold (a field
+        /// line takes at least 3 bytes), so the size limit is the one a response meets.
+        /// </summary>
+        public int MaxHeaderCount
+        {
+            get => _maxHeaderCount ?? Engine.Http.HttpParserLimits.DefaultMaxHeaderCount(MaxHeaderBytes);
+            set => _maxHeaderCount = value;
+        }
 
         /// <summary>Default limit on a (decoded) response body kept in memory.</summary>
         public long MaxResponseBytes { get; set; } = 256L * 1024 * 1024;

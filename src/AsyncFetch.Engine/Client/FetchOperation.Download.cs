@@ -34,7 +34,7 @@ namespace AsyncFetch.Engine.Client
                 Request,
                 _uri, // the current hop: after redirects, the URL that answered
                 parser.Headers["Content-Disposition"],
-                _contentEncoding,
+                _decodings,
                 MaxDownload,
                 parser.ContentLength ?? -1);
             _keepBody = false;

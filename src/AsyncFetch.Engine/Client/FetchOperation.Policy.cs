@@ -112,7 +112,7 @@ namespace AsyncFetch.Engine.Client
             }
 
             _keepBody = false;
-            _contentEncoding = null;
+            _decodings = null;
             _body = null;
             _bodyLength = 0;
             _declaredLength = -1;

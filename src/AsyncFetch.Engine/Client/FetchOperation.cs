@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -46,7 +47,7 @@ namespace AsyncFetch.Engine.Client
         private long _tunnelStart;
         private bool _https;
         private ProxyRoute? _proxy;
-        private string? _contentEncoding;
+        private string[]? _decodings; // the codings to remove from the body, in that order (see DecodingsFor); null for none
         private byte[]? _body;
         private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
         private long _declaredLength = -1;
@@ -299,18 +300,18 @@ namespace AsyncFetch.Engine.Client
             }
 
             string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
-            _contentEncoding = ContentDecoder.IsSupported(encoding) ? encoding : null;
+            _decodings = DecodingsFor(parser.TransferCodings, ContentDecoder.IsSupported(encoding) ? encoding : null);
             if (Request.HasOutputTarget && BeginDownload(parser))
             {
                 return; // the body goes to a file (FetchOperation.Download.cs)
             }
 
-            _keepBody = !Request.DiscardBody || _contentEncoding != null;
+            _keepBody = !Request.DiscardBody || _decodings != null;
             _bodyLength = 0;
             _body = null;
 
             // The limit protects memory: a body that is only counted (DiscardBody, not compressed) may be any size.
-            if (_keepBody && _contentEncoding == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
+            if (_keepBody && _decodings == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
             {
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declared} bytes) is larger than the limit of {MaxBody} bytes.");
             }
@@ -408,7 +409,7 @@ namespace AsyncFetch.Engine.Client
                 return;
             }
 
-            if (_contentEncoding != null && _body != null)
+            if (_decodings != null && _body != null)
             {
                 byte[] body = _body;
                 int length = (int)_bodyLength;
@@ -416,7 +417,7 @@ namespace AsyncFetch.Engine.Client
                 if (length <= InlineDecodeLimit)
                 {
                     // Only while the output stays small: a few hundred bytes of br can decode to the whole MaxBody.
-                    var inline = new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody, InlineDecodedLimit);
+                    var inline = new Decoded(body, length, _decodings, MaxBody, !Request.DiscardBody, InlineDecodedLimit);
                     if (inline.Run() != ContentDecoder.Outcome.Unfinished)
                     {
                         FinishDecoded(inline);
@@ -426,7 +427,7 @@ namespace AsyncFetch.Engine.Client
 
                 // A large body is decoded on the thread pool: the loop must not stall every other socket and
                 // timer meanwhile.
-                OffLoop(new Decoded(body, length, _contentEncoding, MaxBody, !Request.DiscardBody, -1), w => w.Run(), FinishDecoded);
+                OffLoop(new Decoded(body, length, _decodings, MaxBody, !Request.DiscardBody, -1), w => w.Run(), FinishDecoded);
                 return;
             }
 
@@ -438,6 +439,33 @@ namespace AsyncFetch.Engine.Client
             Result.ContentLength = _bodyLength;
             _body = null;
             Complete(FetchErrorKind.None, null, null);
+        }
+
+        /// <summary>
+        /// What to remove from a body with <paramref name="transferCodings"/> (in the order applied) and the supported
+        /// <paramref name="contentEncoding"/> (null when none, or not to be decoded): the transfer codings first, last
+        /// applied first, then the content coding (RFC 9112 section 6.1, RFC 9110 section 8.4). Null when there is nothing.
+        /// </summary>
+        private static string[]? DecodingsFor(IReadOnlyList<string> transferCodings, string? contentEncoding)
+        {
+            int count = transferCodings.Count + (contentEncoding == null ? 0 : 1);
+            if (count == 0)
+            {
+                return null;
+            }
+
+            var decodings = new string[count];
+            for (int i = 0; i < transferCodings.Count; i++)
+            {
+                decodings[i] = transferCodings[transferCodings.Count - 1 - i];
+            }
+
+            if (contentEncoding != null)
+            {
+                decodings[count - 1] = contentEncoding;
+            }
+
+            return decodings;
         }
 
         /// <summary>Compressed bodies up to this size are decoded on the loop (a thread hop would cost more).</summary>
@@ -497,23 +525,26 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
-        /// <summary>One decoding, run once (on the loop for small bodies, on the thread pool for large ones).</summary>
+        /// <summary>
+        /// One decoding, run once (on the loop for small bodies, on the thread pool for large ones): the codings come off
+        /// one after another, each output the next one's input, and every output meets the same limit.
+        /// </summary>
         private sealed class Decoded
         {
             private readonly byte[] _body;
             private readonly int _length;
-            private readonly string _encoding;
+            private readonly string[] _codings;
             private readonly long _max;
             private readonly bool _keep;
             private readonly long _yieldAfter;
             private bool _done;
 
-            public Decoded(byte[] body, int length, string encoding, long max, bool keep, long yieldAfter)
+            public Decoded(byte[] body, int length, string[] codings, long max, bool keep, long yieldAfter)
             {
                 _yieldAfter = yieldAfter;
                 _body = body;
                 _length = length;
-                _encoding = encoding;
+                _codings = codings;
                 _max = max;
                 _keep = keep;
             }
@@ -536,10 +567,23 @@ namespace AsyncFetch.Engine.Client
                     _done = true;
                     try
                     {
-                        Outcome = ContentDecoder.Decode(_body, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
-                        Output = output;
-                        DecodedLength = decodedLength;
-                        Error = error;
+                        byte[] data = _body;
+                        int length = _length;
+                        for (int i = 0; i < _codings.Length; i++)
+                        {
+                            bool last = i == _codings.Length - 1;
+                            Outcome = ContentDecoder.Decode(data, length, _codings[i], _max, !last || _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
+                            DecodedLength = decodedLength;
+                            Error = error;
+                            if (Outcome != ContentDecoder.Outcome.Decoded || last)
+                            {
+                                Output = Outcome == ContentDecoder.Outcome.Decoded ? output : null;
+                                break;
+                            }
+
+                            data = output!;
+                            length = data.Length;
+                        }
                     }
                     catch (Exception e)
                     {

@@ -22,6 +22,12 @@ namespace AsyncFetch.Engine.Http
         BodyTooLarge,
         UnexpectedUpgrade,
         UnexpectedEndOfStream,
+
+        /// <summary>A transfer coding that cannot be removed (not chunked, gzip, x-gzip, deflate or identity), or too many stacked.</summary>
+        UnsupportedTransferCoding,
+
+        /// <summary>chunked applied twice, or another transfer coding listed after it.</summary>
+        InvalidTransferEncoding,
     }
 
     /// <summary>What a call to <see cref="HttpResponseParser.Parse"/> achieved.</summary>

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Text;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http
@@ -14,12 +16,13 @@ namespace AsyncFetch.Engine.Http
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
     /// message, never an exception.
     ///
-    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; chunked when it is the final
-    /// transfer coding (and then Content-Length is ignored and the connection not reused); else
-    /// Content-Length (repeated equal values allowed, differing ones an error); else read until close.
+    /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; with Transfer-Encoding,
+    /// chunked when it is the final transfer coding, else read until close (Content-Length is ignored then, and the
+    /// connection not reused); else Content-Length (repeated equal values allowed, differing ones an error); else read
+    /// until close. The other transfer codings are reported (<see cref="TransferCodings"/>) for the caller to decode.
     /// Interim 1xx responses are skipped; 101 is an error because we never ask to upgrade.
     /// </summary>
-    public sealed class HttpResponseParser
+    public sealed partial class HttpResponseParser
     {
         private readonly HttpParserLimits _limits;
         private State _state;
@@ -29,8 +32,12 @@ namespace AsyncFetch.Engine.Http
         private long _chunkRemaining;
         private long _contentLengthValue;
         private bool _sawContentLength;
-        private bool _sawTransferEncoding;
+        private string? _transferEncoding; // the Transfer-Encoding fields' values joined, or null when there is none
         private string? _connection;
+        private string? _fieldName; // a header field line held until the next line shows whether it is folded
+        private string _fieldValue = string.Empty;
+        private StringBuilder? _foldedValue; // the held field's value once a continuation line came (kept for reuse)
+        private bool _folded;
 
         public HttpResponseParser(HttpParserLimits? limits = null)
         {
@@ -73,7 +80,14 @@ namespace AsyncFetch.Engine.Http
         /// <summary>The declared Content-Length (when the body is framed by it).</summary>
         public long? ContentLength { get; private set; }
 
+        /// <summary>The body is framed by the chunked transfer coding (the last one applied); the sink gets it de-chunked.</summary>
         public bool IsChunked { get; private set; }
+
+        /// <summary>
+        /// The transfer codings other than chunked that the body handed to the sink still has, in the order they were
+        /// applied (so the last one comes off first): "gzip" (also for x-gzip) or "deflate". Empty when there are none.
+        /// </summary>
+        public IReadOnlyList<string> TransferCodings { get; private set; } = Array.Empty<string>();
 
         /// <summary>True when the body ends only when the server closes the connection.</summary>
         public bool IsReadUntilClose => _state == State.UntilClose;
@@ -112,8 +126,11 @@ namespace AsyncFetch.Engine.Http
             _chunkRemaining = 0;
             _contentLengthValue = 0;
             _sawContentLength = false;
-            _sawTransferEncoding = false;
+            _transferEncoding = null;
             _connection = null;
+            _fieldName = null;
+            _fieldValue = string.Empty;
+            _folded = false;
             Error = HttpParseError.None;
             ErrorMessage = null;
             MinorVersion = 1;
@@ -122,6 +139,7 @@ namespace AsyncFetch.Engine.Http
             Headers = new FetchHeaders(); // a new list per response: a finished response keeps its own
             ContentLength = null;
             IsChunked = false;
+            TransferCodings = Array.Empty<string>();
             KeepAlive = false;
             HeadersComplete = false;
             BodyBytes = 0;
@@ -302,297 +320,6 @@ namespace AsyncFetch.Engine.Http
             return true;
         }
 
-        [MethodImpl(Hot.Path)]
-        private void ParseStatusLine(ReadOnlySpan<byte> line)
-        {
-            // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated.
-            if (line.Length < 12 || !line.Slice(0, 7).SequenceEqual(HttpPrefix) || line[8] != (byte)' ')
-            {
-                if (line.Length >= 8 && line.Slice(0, 5).SequenceEqual(HttpPrefix.Slice(0, 5)))
-                {
-                    Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, Math.Min(line.Length, 12))));
-                    return;
-                }
-
-                Fail(HttpParseError.InvalidStatusLine, "The response does not start with a valid HTTP status line: " + Describe(line));
-                return;
-            }
-
-            byte minor = line[7];
-            if (minor != (byte)'0' && minor != (byte)'1')
-            {
-                Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, 8)));
-                return;
-            }
-
-            int code = 0;
-            for (int i = 9; i < 12; i++)
-            {
-                byte d = line[i];
-                if (d < (byte)'0' || d > (byte)'9')
-                {
-                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
-                    return;
-                }
-
-                code = (code * 10) + (d - '0');
-            }
-
-            if (code < 100)
-            {
-                Fail(HttpParseError.InvalidStatusCode, "The status code is out of range: " + code);
-                return;
-            }
-
-            ReadOnlySpan<byte> reason = default;
-            if (line.Length > 12)
-            {
-                if (line[12] != (byte)' ')
-                {
-                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
-                    return;
-                }
-
-                reason = line.Slice(13);
-                foreach (byte b in reason)
-                {
-                    if (!HttpText.IsFieldValueChar(b))
-                    {
-                        Fail(HttpParseError.InvalidStatusLine, "The reason phrase contains a control character.");
-                        return;
-                    }
-                }
-            }
-
-            MinorVersion = minor - '0';
-            StatusCode = code;
-            ReasonPhrase = HttpText.GetString(reason);
-            _state = State.Headers;
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void ParseHeaderLine(ReadOnlySpan<byte> line, IHttpBodySink? sink)
-        {
-            if (line.IsEmpty)
-            {
-                EndOfHeaders(sink);
-                return;
-            }
-
-            if (!SplitField(line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value))
-            {
-                return;
-            }
-
-            if (Headers.Count >= _limits.MaxHeaderCount)
-            {
-                Fail(HttpParseError.TooManyHeaders, $"The response has more than {_limits.MaxHeaderCount} header fields.");
-                return;
-            }
-
-            string nameText = HttpText.GetHeaderName(name);
-            string valueText = HttpText.GetString(value);
-            Headers.Add(nameText, valueText);
-
-            if (HttpText.EqualsIgnoreCase(name, "content-length"))
-            {
-                AddContentLength(valueText);
-            }
-            else if (HttpText.EqualsIgnoreCase(name, "transfer-encoding"))
-            {
-                _sawTransferEncoding = true;
-                IsChunked = string.Equals(HttpText.LastToken(valueText), "chunked", StringComparison.OrdinalIgnoreCase);
-            }
-            else if (HttpText.EqualsIgnoreCase(name, "connection"))
-            {
-                _connection = _connection == null ? valueText : _connection + "," + valueText;
-            }
-        }
-
-        private void ParseTrailerLine(ReadOnlySpan<byte> line)
-        {
-            if (line.IsEmpty)
-            {
-                _state = State.Complete;
-                return;
-            }
-
-            SplitField(line, out _, out _); // validated, then dropped: trailers carry nothing we use
-        }
-
-        /// <summary>Splits "name: value" with RFC 9112 rules: no folding, no space before the colon, a token name.</summary>
-        [MethodImpl(Hot.Path)]
-        private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
-        {
-            name = default;
-            value = default;
-            if (line[0] == (byte)' ' || line[0] == (byte)'\t')
-            {
-                Fail(HttpParseError.InvalidHeaderLine, "The response uses obsolete header line folding.");
-                return false;
-            }
-
-            int colon = line.IndexOf((byte)':');
-            if (colon < 0)
-            {
-                Fail(HttpParseError.InvalidHeaderLine, "A header line has no colon: " + Describe(line));
-                return false;
-            }
-
-            name = line.Slice(0, colon);
-            if (name.IsEmpty)
-            {
-                Fail(HttpParseError.InvalidHeaderName, "A header line has an empty name.");
-                return false;
-            }
-
-            foreach (byte b in name)
-            {
-                if (!HttpText.IsTokenChar(b))
-                {
-                    Fail(HttpParseError.InvalidHeaderName, "A header name contains an invalid character: " + Describe(name));
-                    return false;
-                }
-            }
-
-            value = line.Slice(colon + 1);
-            int start = 0;
-            while (start < value.Length && (value[start] == (byte)' ' || value[start] == (byte)'\t'))
-            {
-                start++;
-            }
-
-            int end = value.Length;
-            while (end > start && (value[end - 1] == (byte)' ' || value[end - 1] == (byte)'\t'))
-            {
-                end--;
-            }
-
-            value = value.Slice(start, end - start);
-            foreach (byte b in value)
-            {
-                if (!HttpText.IsFieldValueChar(b))
-                {
-                    Fail(HttpParseError.InvalidHeaderValue, "The value of header '" + HttpText.GetString(name) + "' contains a control character.");
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void AddContentLength(string value)
-        {
-            // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error.
-            foreach (string part in value.Split(','))
-            {
-                string digits = part.Trim(' ', '\t');
-                long n = 0;
-                bool valid = digits.Length > 0 && digits.Length <= 18;
-                foreach (char c in digits)
-                {
-                    if (c < '0' || c > '9')
-                    {
-                        valid = false;
-                        break;
-                    }
-
-                    n = (n * 10) + (c - '0');
-                }
-
-                if (!valid)
-                {
-                    Fail(HttpParseError.InvalidContentLength, "The Content-Length header is not a valid length: " + value);
-                    return;
-                }
-
-                if (_sawContentLength && n != _contentLengthValue)
-                {
-                    Fail(HttpParseError.ConflictingContentLength, "The response has conflicting Content-Length values.");
-                    return;
-                }
-
-                _sawContentLength = true;
-                _contentLengthValue = n;
-            }
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void EndOfHeaders(IHttpBodySink? sink)
-        {
-            if (StatusCode < 200)
-            {
-                if (StatusCode == 101)
-                {
-                    Fail(HttpParseError.UnexpectedUpgrade, "The server switched protocols, which was not requested.");
-                    return;
-                }
-
-                // An interim response (100 Continue, 103 Early Hints): the final one follows.
-                _state = State.StatusLine;
-                _sectionBytes = 0;
-                Headers.Clear();
-                _sawContentLength = false;
-                _sawTransferEncoding = false;
-                IsChunked = false;
-                _connection = null;
-                return;
-            }
-
-            KeepAlive = MinorVersion == 1
-                ? _connection == null || !HttpText.HasToken(_connection, "close")
-                : _connection != null && HttpText.HasToken(_connection, "keep-alive");
-            HeadersComplete = true;
-            _sectionBytes = 0; // trailers get a budget of their own
-
-            if (_noBody || StatusCode == 204 || StatusCode == 304 || (_connect && StatusCode < 300))
-            {
-                IsChunked = false;
-                _state = State.Complete;
-            }
-            else if (_sawTransferEncoding)
-            {
-                if (MinorVersion == 0)
-                {
-                    KeepAlive = false; // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 - close after this response
-                }
-
-                if (IsChunked)
-                {
-                    _state = State.ChunkSize;
-                    if (_sawContentLength)
-                    {
-                        KeepAlive = false; // both framings: trust chunked, but never reuse the connection
-                    }
-                }
-                else
-                {
-                    _state = State.UntilClose;
-                    KeepAlive = false;
-                }
-            }
-            else if (_sawContentLength)
-            {
-                ContentLength = _contentLengthValue;
-                if (_limits.MaxBodyBytes >= 0 && _contentLengthValue > _limits.MaxBodyBytes)
-                {
-                    Fail(HttpParseError.BodyTooLarge, $"The response body ({_contentLengthValue} bytes) is larger than the limit of {_limits.MaxBodyBytes} bytes.");
-                    return;
-                }
-
-                _chunkRemaining = _contentLengthValue;
-                _state = _contentLengthValue == 0 ? State.Complete : State.LengthBody;
-            }
-            else
-            {
-                _state = State.UntilClose;
-                KeepAlive = false;
-            }
-
-            sink?.OnHeadersComplete(this);
-        }
-
         private void ParseChunkSize(ReadOnlySpan<byte> line)
         {
             // chunk-size [BWS] [; extensions]: hex digits, overflow-checked.
@@ -706,7 +433,5 @@ namespace AsyncFetch.Engine.Http
 
             return "'" + new string(chars) + (bytes.Length > Max ? "...'" : "'");
         }
-
-        private static ReadOnlySpan<byte> HttpPrefix => new byte[] { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.' };
     }
 }

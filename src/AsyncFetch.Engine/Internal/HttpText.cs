@@ -111,13 +111,6 @@ namespace AsyncFetch.Engine.Internal
             return false;
         }
 
-        /// <summary>The last element of a comma-separated list, trimmed.</summary>
-        public static string LastToken(string value)
-        {
-            int comma = value.LastIndexOf(',');
-            return (comma < 0 ? value : value.Substring(comma + 1)).Trim(' ', '\t');
-        }
-
         [MethodImpl(Hot.Path)]
         public static bool IsToken(string s)
         {

@@ -125,12 +125,47 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.Equal(HttpParseStatus.Complete, AllWays(input, limits).Status);
         }
 
-        [Fact]
-        public void Default_MaxHeaderCount_is_100()
+        /// <summary>
+        /// The fewest fields that overflow the header section (the shortest status line, then "a:" LF lines) fail as
+        /// HeaderSectionTooLarge, and the most that fit complete: by default the field count never decides first.
+        /// </summary>
+        [Theory]
+        [InlineData(64)]
+        [InlineData(1000)]
+        [InlineData(64 * 1024)]
+        public void Default_field_count_limit_never_fails_before_the_header_size_limit(int maxHeaderBytes)
         {
-            string fields = string.Concat(Enumerable.Range(1, 100).Select(i => $"X-{i}: {i}\r\n"));
-            Assert.Equal(HttpParseStatus.Complete, ParserDriver.OneShot(Ascii(StatusLine + fields + "\r\n"), true).Status);
-            Assert.Equal(HttpParseError.TooManyHeaders, ParserDriver.OneShot(Ascii(StatusLine + fields + "X-101: 1\r\n\r\n"), true).Parser.Error);
+            const string ShortestStatusLine = "HTTP/1.1 200\n";
+            int fit = (maxHeaderBytes - ShortestStatusLine.Length - 1) / 3;
+            string Head(int fields) => ShortestStatusLine + string.Concat(Enumerable.Repeat("a:\n", fields)) + "\n";
+
+            var limits = new HttpParserLimits { MaxHeaderBytes = maxHeaderBytes };
+            DriveResult ok = ParserDriver.Drive(Ascii(Head(fit)), new[] { 7, 500 }, endOfStream: true, limits: limits);
+            Assert.True(ok.Status == HttpParseStatus.Complete, ok.Summary);
+            Assert.Equal(fit, ok.Parser.Headers.Count);
+
+            DriveResult over = ParserDriver.Drive(Ascii(Head(fit + 1)), new[] { 7, 500 }, endOfStream: true, limits: limits);
+            Assert.Equal(HttpParseError.HeaderSectionTooLarge, over.Parser.Error);
+        }
+
+        [Fact]
+        public void Default_MaxHeaderCount_follows_MaxHeaderBytes_and_can_still_be_set()
+        {
+            Assert.Equal((64 * 1024) / 3, new HttpParserLimits().MaxHeaderCount);
+            Assert.Equal(100, new HttpParserLimits { MaxHeaderBytes = 300 }.MaxHeaderCount);
+            Assert.Equal(7, new HttpParserLimits { MaxHeaderCount = 7 }.MaxHeaderCount);
+            Assert.Equal((64 * 1024) / 3, new FetchEngineOptions().MaxHeaderCount);
+            Assert.Equal(100, new FetchEngineOptions { MaxHeaderBytes = 300 }.MaxHeaderCount);
+        }
+
+        [Fact]
+        public void Three_hundred_Set_Cookie_fields_are_a_response()
+        {
+            string fields = string.Concat(Enumerable.Range(1, 300).Select(i => $"Set-Cookie: id{i}=0123456789abcdef; Path=/; HttpOnly\r\n"));
+            DriveResult r = AllWays(Ascii(StatusLine + fields + "Content-Length: 2\r\n\r\nok"), new HttpParserLimits());
+            Assert.Equal(HttpParseStatus.Complete, r.Status);
+            Assert.Equal(301, r.Parser.Headers.Count);
+            Assert.Equal("ok", Encoding.ASCII.GetString(r.Body));
         }
 
         private const string ChunkedHead = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";

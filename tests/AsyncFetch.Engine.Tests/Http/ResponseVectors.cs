@@ -180,6 +180,9 @@ namespace AsyncFetch.Engine.Tests.Http
                     case "chunked":
                         Assert.True((value == "yes") == p.IsChunked, "chunked\n" + context);
                         break;
+                    case "transfer-codings":
+                        Assert.True((value == "none" ? string.Empty : value) == string.Join(", ", p.TransferCodings), "transfer-codings\n" + context);
+                        break;
                     case "content-length":
                         Assert.Equal(value == "none" ? null : long.Parse(value, CultureInfo.InvariantCulture), p.ContentLength);
                         break;

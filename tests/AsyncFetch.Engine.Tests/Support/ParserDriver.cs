@@ -71,7 +71,7 @@ namespace AsyncFetch.Engine.Tests.Support
             sb.Append("status=").Append(status).Append(" error=").Append(p.Error).Append(" msg=").Append(p.ErrorMessage ?? "-").Append('\n');
             sb.Append("code=").Append(p.StatusCode).Append(" reason=").Append(p.ReasonPhrase).Append(" minor=").Append(p.MinorVersion).Append('\n');
             sb.Append("headersComplete=").Append(p.HeadersComplete).Append(" headers=[").Append(p.Headers.ToString().Replace("\r\n", " | ")).Append("]\n");
-            sb.Append("contentLength=").Append(p.ContentLength?.ToString() ?? "null").Append(" chunked=").Append(p.IsChunked).Append(" keepAlive=").Append(p.KeepAlive).Append('\n');
+            sb.Append("contentLength=").Append(p.ContentLength?.ToString() ?? "null").Append(" chunked=").Append(p.IsChunked).Append(" transferCodings=").Append(string.Join(",", p.TransferCodings)).Append(" keepAlive=").Append(p.KeepAlive).Append('\n');
             sb.Append("bodyBytes=").Append(p.BodyBytes).Append(" body=").Append(Escaping.Describe(body)).Append('\n');
             sb.Append("consumed=").Append(consumed).Append(" bytesConsumed=").Append(p.BytesConsumed).Append(" leftover=").Append(Escaping.Describe(leftover));
             return sb.ToString();

@@ -25,6 +25,20 @@ namespace AsyncFetch.Engine.Tests.Support
             _listener = new LoopbackListener(OnAccepted);
         }
 
+        /// <summary>
+        /// A server that answers every request with exactly <paramref name="response"/>, then closes its side of the
+        /// connection (so a body framed by the close ends there) and waits for the client to close.
+        /// </summary>
+        public static RawServer Answering(byte[] response) => new RawServer(async (c, token) =>
+        {
+            await c.SendAsync(response, token);
+            c.Socket.Shutdown(SocketShutdown.Send);
+            await c.ReadAfterHeadAsync(token);
+        });
+
+        /// <summary><see cref="Answering(byte[])"/> with Latin-1 text.</summary>
+        public static RawServer Answering(string response) => Answering(Encoding.Latin1.GetBytes(response));
+
         public int Port => _listener.Port;
 
         public Uri Url(string path) => new Uri($"http://127.0.0.1:{Port}{path}");

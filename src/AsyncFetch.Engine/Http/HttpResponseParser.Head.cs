@@ -1,0 +1,481 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Text;
+using AsyncFetch.Engine.Internal;
+
+namespace AsyncFetch.Engine.Http
+{
+    /// <summary>The status line and the header section: field lines, the framing fields, and the framing they decide.</summary>
+    public sealed partial class HttpResponseParser
+    {
+        [MethodImpl(Hot.Path)]
+        private void ParseStatusLine(ReadOnlySpan<byte> line)
+        {
+            // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated.
+            if (line.Length < 12 || !line.Slice(0, 7).SequenceEqual(HttpPrefix) || line[8] != (byte)' ')
+            {
+                if (line.Length >= 8 && line.Slice(0, 5).SequenceEqual(HttpPrefix.Slice(0, 5)))
+                {
+                    Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, Math.Min(line.Length, 12))));
+                    return;
+                }
+
+                Fail(HttpParseError.InvalidStatusLine, "The response does not start with a valid HTTP status line: " + Describe(line));
+                return;
+            }
+
+            byte minor = line[7];
+            if (minor != (byte)'0' && minor != (byte)'1')
+            {
+                Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, 8)));
+                return;
+            }
+
+            int code = 0;
+            for (int i = 9; i < 12; i++)
+            {
+                byte d = line[i];
+                if (d < (byte)'0' || d > (byte)'9')
+                {
+                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
+                    return;
+                }
+
+                code = (code * 10) + (d - '0');
+            }
+
+            if (code < 100)
+            {
+                Fail(HttpParseError.InvalidStatusCode, "The status code is out of range: " + code);
+                return;
+            }
+
+            ReadOnlySpan<byte> reason = default;
+            if (line.Length > 12)
+            {
+                if (line[12] != (byte)' ')
+                {
+                    Fail(HttpParseError.InvalidStatusCode, "The status code is not three digits: " + Describe(line));
+                    return;
+                }
+
+                reason = line.Slice(13);
+                foreach (byte b in reason)
+                {
+                    if (!HttpText.IsFieldValueChar(b))
+                    {
+                        Fail(HttpParseError.InvalidStatusLine, "The reason phrase contains a control character.");
+                        return;
+                    }
+                }
+            }
+
+            MinorVersion = minor - '0';
+            StatusCode = code;
+            ReasonPhrase = HttpText.GetString(reason);
+            _state = State.Headers;
+        }
+
+        /// <summary>
+        /// A field line is held until the next line shows whether it continues (obs-fold, RFC 9112 section 5.2: a line that
+        /// starts with SP or HTAB); the field is added, and its framing meaning taken, once its value is whole.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private void ParseHeaderLine(ReadOnlySpan<byte> line, IHttpBodySink? sink)
+        {
+            if (!line.IsEmpty && (line[0] == (byte)' ' || line[0] == (byte)'\t'))
+            {
+                ContinueField(line);
+                return;
+            }
+
+            if (_fieldName != null && !AddField())
+            {
+                return;
+            }
+
+            if (line.IsEmpty)
+            {
+                EndOfHeaders(sink);
+                return;
+            }
+
+            if (!SplitField(line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value))
+            {
+                return;
+            }
+
+            if (Headers.Count >= _limits.MaxHeaderCount)
+            {
+                Fail(HttpParseError.TooManyHeaders, $"The response has more than {_limits.MaxHeaderCount} header fields.");
+                return;
+            }
+
+            _fieldName = HttpText.GetHeaderName(name);
+            _fieldValue = HttpText.GetString(value);
+            _folded = false;
+        }
+
+        /// <summary>
+        /// An obs-fold line: a user agent replaces each obs-fold (OWS CRLF RWS) with one SP before interpreting the
+        /// value (RFC 9112 section 5.2). Whitespace before the first field has no field to continue and stays an error.
+        /// </summary>
+        private void ContinueField(ReadOnlySpan<byte> line)
+        {
+            if (_fieldName == null)
+            {
+                Fail(HttpParseError.InvalidHeaderLine, "The response has a line starting with whitespace before its first header field.");
+                return;
+            }
+
+            int start = 0;
+            int end = line.Length;
+            while (start < end && (line[start] == (byte)' ' || line[start] == (byte)'\t'))
+            {
+                start++;
+            }
+
+            while (end > start && (line[end - 1] == (byte)' ' || line[end - 1] == (byte)'\t'))
+            {
+                end--;
+            }
+
+            StringBuilder value = _foldedValue ??= new StringBuilder();
+            if (!_folded)
+            {
+                value.Clear().Append(_fieldValue);
+                _folded = true;
+            }
+
+            if (start < end && value.Length > 0)
+            {
+                value.Append(' ');
+            }
+
+            for (int i = start; i < end; i++)
+            {
+                byte b = line[i];
+                if (!HttpText.IsFieldValueChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderValue, "The value of header '" + _fieldName + "' contains a control character.");
+                    return;
+                }
+
+                value.Append((char)b); // Latin-1, as HttpText.GetString
+            }
+        }
+
+        /// <summary>The held field is whole: adds it and takes its framing meaning. False when that failed the response.</summary>
+        [MethodImpl(Hot.Path)]
+        private bool AddField()
+        {
+            string name = _fieldName!;
+            string value = _folded ? _foldedValue!.ToString() : _fieldValue;
+            _fieldName = null;
+            _fieldValue = string.Empty;
+            _folded = false;
+            Headers.Add(name, value);
+
+            if (string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                AddContentLength(value);
+            }
+            else if (string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                _transferEncoding = _transferEncoding == null ? value : _transferEncoding + "," + value;
+            }
+            else if (string.Equals(name, "Connection", StringComparison.OrdinalIgnoreCase))
+            {
+                _connection = _connection == null ? value : _connection + "," + value;
+            }
+
+            return _state != State.Error;
+        }
+
+        private void ParseTrailerLine(ReadOnlySpan<byte> line)
+        {
+            if (line.IsEmpty)
+            {
+                _state = State.Complete;
+                return;
+            }
+
+            SplitField(line, out _, out _); // validated, then dropped: trailers carry nothing we use
+        }
+
+        /// <summary>
+        /// Splits "name: value" with RFC 9112 rules: no space before the colon, a token name. A line starting with
+        /// whitespace is refused: the header section unfolds such lines before it gets here, the trailer section does not.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private bool SplitField(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+        {
+            name = default;
+            value = default;
+            if (line[0] == (byte)' ' || line[0] == (byte)'\t')
+            {
+                Fail(HttpParseError.InvalidHeaderLine, "The response uses obsolete line folding in its trailer section.");
+                return false;
+            }
+
+            int colon = line.IndexOf((byte)':');
+            if (colon < 0)
+            {
+                Fail(HttpParseError.InvalidHeaderLine, "A header line has no colon: " + Describe(line));
+                return false;
+            }
+
+            name = line.Slice(0, colon);
+            if (name.IsEmpty)
+            {
+                Fail(HttpParseError.InvalidHeaderName, "A header line has an empty name.");
+                return false;
+            }
+
+            foreach (byte b in name)
+            {
+                if (!HttpText.IsTokenChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderName, "A header name contains an invalid character: " + Describe(name));
+                    return false;
+                }
+            }
+
+            value = line.Slice(colon + 1);
+            int start = 0;
+            while (start < value.Length && (value[start] == (byte)' ' || value[start] == (byte)'\t'))
+            {
+                start++;
+            }
+
+            int end = value.Length;
+            while (end > start && (value[end - 1] == (byte)' ' || value[end - 1] == (byte)'\t'))
+            {
+                end--;
+            }
+
+            value = value.Slice(start, end - start);
+            foreach (byte b in value)
+            {
+                if (!HttpText.IsFieldValueChar(b))
+                {
+                    Fail(HttpParseError.InvalidHeaderValue, "The value of header '" + HttpText.GetString(name) + "' contains a control character.");
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void AddContentLength(string value)
+        {
+            // "5" or "5, 5" (a list of equal values) is one length; anything else that differs is an error. The
+            // magnitude is bounded (18 digits, so it fits in a long), not the spelling: leading zeros do not count.
+            foreach (string part in value.Split(','))
+            {
+                string digits = part.Trim(' ', '\t');
+                long n = 0;
+                int significant = 0;
+                bool valid = digits.Length > 0;
+                foreach (char c in digits)
+                {
+                    if (n != 0 || c != '0')
+                    {
+                        significant++;
+                    }
+
+                    if (c < '0' || c > '9' || significant > 18)
+                    {
+                        valid = false;
+                        break;
+                    }
+
+                    n = (n * 10) + (c - '0');
+                }
+
+                if (!valid)
+                {
+                    Fail(HttpParseError.InvalidContentLength, "The Content-Length header is not a valid length: " + value);
+                    return;
+                }
+
+                if (_sawContentLength && n != _contentLengthValue)
+                {
+                    Fail(HttpParseError.ConflictingContentLength, "The response has conflicting Content-Length values.");
+                    return;
+                }
+
+                _sawContentLength = true;
+                _contentLengthValue = n;
+            }
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void EndOfHeaders(IHttpBodySink? sink)
+        {
+            if (StatusCode < 200)
+            {
+                if (StatusCode == 101)
+                {
+                    Fail(HttpParseError.UnexpectedUpgrade, "The server switched protocols, which was not requested.");
+                    return;
+                }
+
+                // An interim response (100 Continue, 103 Early Hints): the final one follows.
+                _state = State.StatusLine;
+                _sectionBytes = 0;
+                Headers.Clear();
+                _sawContentLength = false;
+                _transferEncoding = null;
+                _connection = null;
+                return;
+            }
+
+            KeepAlive = MinorVersion == 1
+                ? _connection == null || !HttpText.HasToken(_connection, "close")
+                : _connection != null && HttpText.HasToken(_connection, "keep-alive");
+            HeadersComplete = true;
+            _sectionBytes = 0; // trailers get a budget of their own
+
+            if (_noBody || StatusCode == 204 || StatusCode == 304 || (_connect && StatusCode < 300))
+            {
+                IsChunked = false;
+                _state = State.Complete;
+            }
+            else if (_transferEncoding != null)
+            {
+                if (MinorVersion == 0)
+                {
+                    KeepAlive = false; // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 - close after this response
+                }
+
+                if (!ReadTransferCodings(_transferEncoding))
+                {
+                    return;
+                }
+
+                if (IsChunked)
+                {
+                    _state = State.ChunkSize;
+                    if (_sawContentLength)
+                    {
+                        KeepAlive = false; // both framings: trust chunked, but never reuse the connection
+                    }
+                }
+                else
+                {
+                    _state = State.UntilClose;
+                    KeepAlive = false;
+                }
+            }
+            else if (_sawContentLength)
+            {
+                ContentLength = _contentLengthValue;
+                if (_limits.MaxBodyBytes >= 0 && _contentLengthValue > _limits.MaxBodyBytes)
+                {
+                    Fail(HttpParseError.BodyTooLarge, $"The response body ({_contentLengthValue} bytes) is larger than the limit of {_limits.MaxBodyBytes} bytes.");
+                    return;
+                }
+
+                _chunkRemaining = _contentLengthValue;
+                _state = _contentLengthValue == 0 ? State.Complete : State.LengthBody;
+            }
+            else
+            {
+                _state = State.UntilClose;
+                KeepAlive = false;
+            }
+
+            sink?.OnHeadersComplete(this);
+        }
+
+        /// <summary>
+        /// Reads the Transfer-Encoding list (RFC 9112 section 6.1): the codings in the order they were applied. chunked may
+        /// come only last (a sender must not chunk twice, and a coding applied after chunked would hide the framing), and
+        /// without it the body ends at close (section 6.3). gzip, x-gzip and deflate are reported for the caller to
+        /// remove; identity is no coding (but may not follow chunked either); anything else, a coding with parameters
+        /// included, fails the response, as does a stack of more than <see cref="MaxTransferCodings"/> codings (identity
+        /// aside). Sets <see cref="IsChunked"/> and <see cref="TransferCodings"/>.
+        /// </summary>
+        private bool ReadTransferCodings(string list)
+        {
+            if (list.Length == 7 && string.Equals(list, "chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                IsChunked = true; // nearly every response that has the field
+                return true;
+            }
+
+            List<string>? codings = null;
+            int count = 0;
+            bool chunked = false;
+            for (int start = 0; start <= list.Length;)
+            {
+                int comma = list.IndexOf(',', start);
+                int end = comma < 0 ? list.Length : comma;
+                int a = start;
+                while (a < end && (list[a] == ' ' || list[a] == '\t'))
+                {
+                    a++;
+                }
+
+                while (end > a && (list[end - 1] == ' ' || list[end - 1] == '\t'))
+                {
+                    end--;
+                }
+
+                string coding = list.Substring(a, end - a);
+                start = comma < 0 ? list.Length + 1 : comma + 1;
+                if (coding.Length == 0)
+                {
+                    continue; // an empty list element
+                }
+
+                if (chunked)
+                {
+                    Fail(HttpParseError.InvalidTransferEncoding, Is(coding, "chunked")
+                        ? "The response applies the chunked transfer coding twice."
+                        : $"The response lists the transfer coding '{coding}' after chunked, which must be the last.");
+                    return false;
+                }
+
+                if (Is(coding, "identity"))
+                {
+                    continue; // no coding at all
+                }
+
+                if (++count > MaxTransferCodings)
+                {
+                    Fail(HttpParseError.UnsupportedTransferCoding, $"The response applies more than {MaxTransferCodings} transfer codings.");
+                    return false;
+                }
+
+                if (Is(coding, "chunked"))
+                {
+                    chunked = true;
+                }
+                else if (Is(coding, "gzip") || Is(coding, "x-gzip") || Is(coding, "deflate"))
+                {
+                    (codings ??= new List<string>()).Add(Is(coding, "deflate") ? "deflate" : "gzip");
+                }
+                else
+                {
+                    Fail(HttpParseError.UnsupportedTransferCoding, $"The response uses the transfer coding '{coding}', which is not supported (only chunked, gzip and deflate are).");
+                    return false;
+                }
+            }
+
+            IsChunked = chunked;
+            TransferCodings = codings == null ? Array.Empty<string>() : codings.ToArray();
+            return true;
+        }
+
+        /// <summary>The most transfer codings one response may stack, chunked included (as curl, which refuses a fifth).</summary>
+        private const int MaxTransferCodings = 4;
+
+        private static bool Is(string coding, string name) => string.Equals(coding, name, StringComparison.OrdinalIgnoreCase);
+
+        private static ReadOnlySpan<byte> HttpPrefix => new byte[] { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.' };
+    }
+}
