@@ -17,6 +17,33 @@ AfterAll {
 }
 
 Describe 'Invoke-AsyncFetch input binding' {
+    It 'skips a $null or empty item like a blank line, and the batch goes on' {
+        $results = @("$base/bytes/1", $null, '', "$base/bytes/2", $null | Invoke-AsyncFetch -ErrorVariable errs)
+        $errs.Count | Should -Be 0
+        @($results.StatusCode) | Should -Be @(200, 200)
+        @($results.ContentLength | Sort-Object) | Should -Be @(1, 2)
+    }
+
+    It '-Uri $null fetches nothing and is no error; -Uri with a $null item fetches the others' {
+        @(Invoke-AsyncFetch -Uri $null -ErrorVariable errs).Count | Should -Be 0
+        $errs.Count | Should -Be 0
+        $results = @(Invoke-AsyncFetch -Uri "$base/bytes/3", $null -ErrorVariable errs2)
+        $errs2.Count | Should -Be 0
+        $results.Count | Should -Be 1
+        $results[0].ContentLength | Should -Be 3
+    }
+
+    It 'loses no result of a large input with $null items among failing and succeeding URLs' {
+        $urls = foreach ($i in 1..3000) {
+            if ($i % 10 -eq 0) { $null } elseif ($i % 7 -eq 0) { 'not a url' } else { "$base/bytes/1?i=$i" }
+        }
+        $results = @($urls | Invoke-AsyncFetch -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $expected = @($urls | Where-Object { $null -ne $_ })
+        $results.Count | Should -Be $expected.Count
+        @($results | Where-Object StatusCode -eq 200).Count | Should -Be @($expected | Where-Object { $_ -ne 'not a url' }).Count
+        $errs.Count | Should -Be @($expected | Where-Object { $_ -eq 'not a url' }).Count
+    }
+
     It 'fetches only the URLs of a URL file read with Get-Content (blank lines and # comments skipped)' {
         Reset-IdleServer $server
         $file = Join-Path TestDrive: 'urls.txt'

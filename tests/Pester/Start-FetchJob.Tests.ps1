@@ -351,6 +351,24 @@ Describe 'FetchJob streams' {
 Describe 'Start-FetchJob pipeline input' {
     AfterEach { Remove-FetchJobs }
 
+    It 'skips a $null or empty item like a blank line, and the job goes on' {
+        $job = "$base/bytes/1", $null, '', "$base/bytes/2", $null | Start-FetchJob
+        $results = @(Receive-FetchJob $job -Wait -ErrorVariable errs)
+        $job.State | Should -Be 'Completed'
+        $errs.Count | Should -Be 0
+        @($results.ContentLength | Sort-Object) | Should -Be @(1, 2)
+    }
+
+    It '-Uri $null starts a job that completes with nothing to fetch' {
+        $job = Start-FetchJob -Uri $null
+        $results = @(Receive-FetchJob $job -Wait -ErrorVariable errs)
+        $job.State | Should -Be 'Completed'
+        $errs.Count | Should -Be 0
+        $results.Count | Should -Be 0
+    }
+
+    AfterEach { Remove-FetchJobs }
+
     It 'emits the job at once, feeds it while the pipeline runs, and the job outlives the pipeline' {
         $state = @{ Job = $null; FirstOutput = $null; ProducerStart = $null; CompletedBeforeSecond = $null; Clock = [System.Diagnostics.Stopwatch]::StartNew() }
         $emitted = @(

@@ -20,14 +20,21 @@ namespace AsyncFetch.PowerShell.Commands
 
         /// <summary>
         /// The URLs: strings, [uri], FetchRequest objects (New-FetchRequest), or any object with a Uri, Url or
-        /// Link property (Import-Csv rows). Bound from the pipeline; blank lines and '#' comments are skipped.
+        /// Link property (Import-Csv rows). Bound from the pipeline; blank lines, '#' comments and $null are skipped.
+        /// A $null input binds the parameter itself to null (not to an array holding null): it is kept as no URLs.
         /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Url", "Link")]
         [AllowNull]
         [AllowEmptyString]
         [AllowEmptyCollection]
-        public PSObject?[] Uri { get; set; } = Array.Empty<PSObject?>();
+        public PSObject?[] Uri
+        {
+            get => _uri;
+            set => _uri = value ?? Array.Empty<PSObject?>();
+        }
+
+        private PSObject?[] _uri = Array.Empty<PSObject?>();
 
         /// <summary>The HTTP method for URL inputs (GET by default).</summary>
         [Parameter]
