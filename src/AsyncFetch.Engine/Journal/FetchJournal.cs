@@ -39,10 +39,35 @@ namespace AsyncFetch
 
         public string Path { get; }
 
-        /// <summary>Opens (creating it if needed) the journal for appending.</summary>
+        /// <summary>
+        /// Opens (creating it if needed) the journal for appending. A failure (a full disk, no permission, another
+        /// run holding it) says that it was the journal, and which.
+        /// </summary>
         public static FetchJournal OpenForAppend(string path)
         {
             string full = System.IO.Path.GetFullPath(path);
+            try
+            {
+                return Open(full);
+            }
+            catch (IOException e) when (!(e is JournalInUseException))
+            {
+                throw new IOException($"The journal '{full}' cannot be opened for appending: {e.Message}", e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new UnauthorizedAccessException($"The journal '{full}' cannot be opened for appending: {e.Message}", e);
+            }
+        }
+
+        // What FileShare.None reports when another process holds the file: on Windows a sharing or lock violation
+        // (HRESULT 0x80070020, 0x80070021); on Unix the flock's EWOULDBLOCK as the HResult (11 on Linux, 35 on macOS
+        // and the BSDs). A full disk or a missing permission is something else, and is not reported as "in use".
+        private static bool IsLockedByAnother(IOException e) =>
+            e.HResult == unchecked((int)0x80070020) || e.HResult == unchecked((int)0x80070021) || e.HResult == 11 || e.HResult == 35;
+
+        private static FetchJournal Open(string full)
+        {
             string? dir = System.IO.Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(dir))
             {
@@ -58,9 +83,9 @@ namespace AsyncFetch
             {
                 lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException e)
+            catch (IOException e) when (IsLockedByAnother(e))
             {
-                throw new IOException($"The journal '{full}' is in use by another run (its lock file {full}.lock is held).", e);
+                throw new JournalInUseException($"The journal '{full}' is in use by another run (its lock file {full}.lock is held).", e);
             }
 
             FileStream stream;
@@ -205,5 +230,14 @@ namespace AsyncFetch
 
         /// <summary>Lines that were not whole entries (a torn last line from a killed run, say) and were ignored.</summary>
         public long TornLines { get; internal set; }
+    }
+
+    /// <summary>Another run holds the journal's lock file.</summary>
+    internal sealed class JournalInUseException : IOException
+    {
+        public JournalInUseException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
     }
 }

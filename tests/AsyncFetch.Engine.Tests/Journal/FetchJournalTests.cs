@@ -20,6 +20,56 @@ namespace AsyncFetch.Engine.Tests.Journal
 
         public void Dispose() => _dir.Dispose();
 
+        [TmpfsTheory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void A_full_disk_is_reported_as_the_journal_that_cannot_be_opened_not_as_one_in_use(bool journalExists)
+        {
+            // A file system with no inode left: the journal (or its lock file) cannot be created.
+            string mount = _dir.File("small");
+            Directory.CreateDirectory(mount);
+            FileSystemTraps.MountTmpfs(mount, "size=64k,nr_inodes=16");
+            try
+            {
+                string path = Path.Combine(mount, "j.jsonl");
+                if (journalExists)
+                {
+                    File.WriteAllText(path, "");
+                }
+
+                for (int i = 0; i < 64; i++)
+                {
+                    try
+                    {
+                        File.WriteAllText(Path.Combine(mount, "f" + i.ToString(CultureInfo.InvariantCulture)), "");
+                    }
+                    catch (IOException)
+                    {
+                        break; // no inode left
+                    }
+                }
+
+                var e = Assert.Throws<IOException>(() => FetchJournal.OpenForAppend(path));
+                Assert.StartsWith($"The journal '{path}' cannot be opened for appending: ", e.Message, StringComparison.Ordinal);
+                Assert.Contains("No space left on device", e.Message, StringComparison.Ordinal);
+            }
+            finally
+            {
+                FileSystemTraps.Unmount(mount);
+            }
+        }
+
+        [Fact]
+        public void A_journal_held_by_another_run_says_so()
+        {
+            string path = _dir.File("held.jsonl");
+            using (FetchJournal.OpenForAppend(path))
+            {
+                var e = Assert.Throws<JournalInUseException>(() => FetchJournal.OpenForAppend(path));
+                Assert.Equal($"The journal '{Path.GetFullPath(path)}' is in use by another run (its lock file {Path.GetFullPath(path)}.lock is held).", e.Message);
+            }
+        }
+
         [Fact]
         public void Each_append_writes_one_parseable_line_with_the_documented_fields()
         {
