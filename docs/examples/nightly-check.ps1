@@ -6,7 +6,10 @@
     Meant for cron or the Windows Task Scheduler. Each finished request is appended to a journal, so a run that
     is interrupted (a reboot, a kill) is finished by the next one: with -Resume the URLs that already succeeded
     are skipped and only the rest are fetched. A run that completes starts the next night afresh with a new
-    journal. Exit code 0: everything succeeded; 1: some URLs failed (see the report); 2: the run itself failed.
+    journal. Each run rewrites report.csv with every URL's latest outcome, also the ones an interrupted run finished.
+    Exit code 0: everything succeeded; 1: some URLs failed (see the report); 2: the run itself failed or did not
+    complete (for example, another run holds the journal), so a scheduler never sees success for a run that did not
+    happen.
 
     cron (Linux), every night at 02:30:
         30 2 * * *  pwsh -NoProfile -NonInteractive -File /opt/checks/nightly-check.ps1 -UrlFile /opt/checks/urls.txt -OutDirectory /var/lib/checks >> /var/log/nightly-check.log 2>&1
@@ -39,11 +42,27 @@ try {
         Remove-Item $journal, $done -ErrorAction SilentlyContinue
     }
 
+    $summary = $null
     Get-Content $UrlFile |
         Invoke-AsyncFetch -NoContent -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit `
             -JournalPath $journal -Resume -SummaryVariable summary -ErrorAction SilentlyContinue -ErrorVariable failures |
-        Select-Object RequestedUri, StatusCode, ErrorKind, ErrorMessage, ElapsedMs, ContentLength |
-        Export-Csv -Path $report -Append
+        Out-Null
+    # No summary: the run did not happen or did not finish (another run holds the journal, the disk is full...).
+    if ($null -eq $summary) { throw "the run did not complete: $($failures | Select-Object -Last 1)" }
+
+    # One report of every URL's latest outcome: the journal holds this run's results and, after an interrupted
+    # run, the ones that run finished (the URLs this run skipped). Rewritten whole each run.
+    $latest = [ordered]@{}
+    foreach ($line in Get-Content $journal) {
+        if (-not $line.Trim()) { continue }
+        try { $entry = $line | ConvertFrom-Json } catch { continue }   # a line torn by a killed run
+        $latest[$entry.id] = $entry
+    }
+    $latest.Values |
+        Select-Object @{ n = 'RequestedUri'; e = { $_.uri } }, @{ n = 'StatusCode'; e = { $_.status } },
+            @{ n = 'ErrorKind'; e = { $_.errorKind } }, @{ n = 'ErrorMessage'; e = { $_.error } },
+            @{ n = 'ElapsedMs'; e = { $_.elapsedMs } }, @{ n = 'ContentLength'; e = { $_.bytes } }, @{ n = 'Time'; e = { $_.time } } |
+        Export-Csv -Path $report -NoTypeInformation
 
     New-Item -ItemType File -Path $done -Force | Out-Null
     $summary | ConvertTo-Json | Set-Content (Join-Path $OutDirectory 'summary.json')

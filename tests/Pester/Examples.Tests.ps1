@@ -49,4 +49,36 @@ Describe 'docs/examples/nightly-check.ps1' {
         $third = Invoke-Nightly $dir                            # a completed run: the next one starts afresh
         ($third.Output -join "`n") | Should -Match '3 URLs: 2 succeeded, 1 failed, 0 skipped'
     }
+
+    It 'rewrites the report each run with every URL''s latest outcome, also the URLs a resumed run skipped' {
+        $report = Join-Path $dir 'out/report.csv'
+        (Invoke-Nightly $dir).ExitCode | Should -Be 1
+        @(Import-Csv $report).Count | Should -Be 3
+        (Invoke-Nightly $dir).ExitCode | Should -Be 1          # a completed run again: a fresh report, not appended
+        @(Import-Csv $report).Count | Should -Be 3
+
+        Remove-Item (Join-Path $dir 'out/completed.marker')     # as if the run had been killed before the end
+        $resumed = Invoke-Nightly $dir
+        ($resumed.Output -join "`n") | Should -Match '3 URLs: 0 succeeded, 1 failed, 2 skipped'
+        $rows = @(Import-Csv $report)
+        $rows.Count | Should -Be 3 -Because 'the two URLs skipped from the journal are in the report too'
+        @($rows | Where-Object StatusCode -eq '200').Count | Should -Be 2
+        @($rows | Where-Object StatusCode -eq '503').Count | Should -Be 1
+        @($rows.RequestedUri | Sort-Object) | Should -Be @(
+            "$($server.BaseUri)/bytes/10", "$($server.BaseUri)/delay/50", "$($server.BaseUri)/status/503" | Sort-Object)
+    }
+
+    It 'exits 2, not 0, when another run holds the journal' {
+        (Invoke-Nightly $dir).ExitCode | Should -Be 1           # makes out/ and the journal's lock file
+        Remove-Item (Join-Path $dir 'out/completed.marker')     # so the next run resumes the same journal
+        $lock = [System.IO.FileStream]::new((Join-Path $dir 'out/journal.jsonl.lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $r = Invoke-Nightly $dir
+        }
+        finally {
+            $lock.Dispose()
+        }
+        $r.ExitCode | Should -Be 2
+        ($r.Output -join "`n") | Should -Match 'in use by another run'
+    }
 }

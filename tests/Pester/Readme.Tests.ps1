@@ -60,5 +60,22 @@ Describe 'README' {
         $again = & pwsh -NoProfile -NonInteractive -WorkingDirectory $here -File (Join-Path $here $Name) 2>&1
         $LASTEXITCODE | Should -Be 1
         $again | Should -Contain '5 checked, 2 failed, 3 skipped'
+        (Import-Csv (Join-Path (Get-Location) 'report.csv')).Count | Should -Be 5 -Because 'the skipped URLs are in the report too'
+    }
+
+    It 'the scheduled script <Name> exits non-zero when another run holds its journal' -ForEach $scripts {
+        Set-Content -Path (Join-Path (Get-Location) $Name) -Value (Set-Host $Code)
+        $env:PSModulePath = (Split-Path $modulePath) + [IO.Path]::PathSeparator + $env:PSModulePath
+        $here = (Get-Location).ProviderPath
+        $journal = [regex]::Match($Code, '-JournalPath\s+(\S+)').Groups[1].Value
+        $journal | Should -Not -BeNullOrEmpty
+        $lock = [System.IO.FileStream]::new((Join-Path $here "$journal.lock"), 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $null = & pwsh -NoProfile -NonInteractive -WorkingDirectory $here -File (Join-Path $here $Name) 2>&1
+            $LASTEXITCODE | Should -Not -Be 0 -Because 'a run that never happened must not look like a success to the scheduler'
+        }
+        finally {
+            $lock.Dispose()
+        }
     }
 }
