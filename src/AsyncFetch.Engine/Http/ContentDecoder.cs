@@ -7,9 +7,9 @@ namespace AsyncFetch.Engine.Http
 {
     /// <summary>
     /// Decodes gzip, deflate and (where the runtime has it) br bodies with a bound on the decoded size, so a compression bomb fails as
-    /// "too large" after at most the limit of output instead of exhausting memory. The trailer checksum is
-    /// verified, because the framework's streams accept a truncated body silently. Limitation: a multi-member
-    /// gzip body is checked against its last member's trailer only, so such (rare) bodies are reported corrupt.
+    /// "too large" after at most the limit of output instead of exhausting memory. The trailer checksums are
+    /// verified, because the framework's streams accept a truncated body silently. gzip is framed by
+    /// <see cref="GzipDecoding"/> (every member of a multi-member body, the same on every runtime).
     /// </summary>
     internal static class ContentDecoder
     {
@@ -73,8 +73,8 @@ namespace AsyncFetch.Engine.Http
                 }
                 else
                 {
-                    trailer = Trailer.Gzip;
-                    source = new GZipStream(new MemoryStream(data, 0, length, false), CompressionMode.Decompress);
+                    trailer = Trailer.None; // checked member by member
+                    source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false);
                 }
 
                 using (source)
@@ -93,7 +93,7 @@ namespace AsyncFetch.Engine.Http
             }
             catch (InvalidDataException e)
             {
-                error = $"The {contentEncoding} response body is corrupt: {e.Message}";
+                error = Corrupt(contentEncoding, e);
                 return Outcome.Broken;
             }
         }
@@ -125,46 +125,53 @@ namespace AsyncFetch.Engine.Http
                 return Outcome.Decoded;
             }
 
-            // The framing bytes the checks need: the first two (zlib header) and the last eight (trailer).
+            // The framing bytes the deflate checks need: the first two (zlib header) and the last four (trailer).
             var head = new byte[2];
             int headLength = ReadFully(file, head);
-            int tailLength = (int)Math.Min(8, length);
+            int tailLength = (int)Math.Min(4, length);
             var tail = new byte[tailLength];
             file.Position = length - tailLength;
             ReadFully(file, tail);
 
-            Trailer trailer;
-            bool brotli = Eq(contentEncoding, "br");
+            Trailer trailer = Trailer.None; // br has none; gzip is checked member by member
+            Stream source;
             if (Eq(contentEncoding, "deflate"))
             {
                 bool zlib = IsZlibHeader(head, headLength);
                 trailer = zlib ? Trailer.Adler32 : Trailer.None;
                 file.Position = zlib ? 2 : 0;
+                source = new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
             }
-            else if (brotli)
+            else if (Eq(contentEncoding, "br"))
             {
-                trailer = Trailer.None;
                 file.Position = 0;
+                source = BrotliDecoding.CreateDecodingStream(file, leaveOpen: true);
             }
             else
             {
-                trailer = Trailer.Gzip;
-                file.Position = 0;
+                source = GzipDecoding.CreateDecodingStream(file, length, leaveOpen: true);
             }
 
             try
             {
-                using Stream source = brotli ? BrotliDecoding.CreateDecodingStream(file, leaveOpen: true)
-                    : trailer == Trailer.Gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
-                    : new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
-                return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, -1, output, out decodedLength, out error);
+                using (source)
+                {
+                    return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, -1, output, out decodedLength, out error);
+                }
             }
             catch (InvalidDataException e)
             {
-                error = $"The {contentEncoding} response body is corrupt: {e.Message}";
+                error = Corrupt(contentEncoding, e);
                 return Outcome.Broken;
             }
         }
+
+        /// <summary>
+        /// The error for corrupt data. The gzip and br decoders say what is wrong; DeflateStream's own message for
+        /// bad data ("unsupported compression method") misleads, so deflate gets a plain one.
+        /// </summary>
+        private static string Corrupt(string contentEncoding, InvalidDataException e) =>
+            $"The {contentEncoding.Trim()} response body is corrupt: " + (Eq(contentEncoding, "deflate") ? "its compressed data is invalid." : e.Message);
 
         /// <summary>
         /// Copies decoded bytes to <paramref name="output"/> (or only counts them), stops at the limit, then checks
@@ -175,7 +182,7 @@ namespace AsyncFetch.Engine.Http
         {
             decodedLength = 0;
             error = null;
-            uint crc = 0, adler = 1;
+            uint adler = 1;
             var chunk = new byte[16 * 1024];
             int n;
             while ((n = source.Read(chunk, 0, chunk.Length)) > 0)
@@ -193,17 +200,13 @@ namespace AsyncFetch.Engine.Http
                 }
 
                 output?.Write(chunk, 0, n);
-                if (trailer == Trailer.Gzip)
-                {
-                    crc = Checksums.Crc32(crc, chunk, n);
-                }
-                else if (trailer == Trailer.Adler32)
+                if (trailer == Trailer.Adler32)
                 {
                     adler = Checksums.Adler32(adler, chunk, n);
                 }
             }
 
-            if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, crc, adler, decodedLength))
+            if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, adler))
             {
                 error = $"The {contentEncoding} response body is corrupt: it is truncated or its checksum does not match.";
                 return Outcome.Broken;
@@ -230,32 +233,17 @@ namespace AsyncFetch.Engine.Http
         private enum Trailer
         {
             None,
-            Gzip,
             Adler32,
         }
 
         /// <summary>
-        /// gzip ends with CRC-32 and the size mod 2^32 (little-endian); zlib with Adler-32 (big-endian). The trailer
-        /// is read from the end of <paramref name="data"/>[0..length); the whole encoded body is <paramref name="encodedLength"/> bytes.
+        /// zlib ends with Adler-32 (big-endian), read from the end of <paramref name="data"/>[0..length); the whole
+        /// encoded body is <paramref name="encodedLength"/> bytes.
         /// </summary>
-        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, long encodedLength, uint crc, uint adler, long decodedLength)
-        {
-            switch (trailer)
-            {
-                case Trailer.Gzip:
-                    return encodedLength >= 18 && length >= 8
-                        && ReadLittleEndian(data, length - 8) == crc
-                        && ReadLittleEndian(data, length - 4) == (uint)decodedLength;
-                case Trailer.Adler32:
-                    return encodedLength >= 6 && length >= 4
-                        && (((uint)data[length - 4] << 24) | ((uint)data[length - 3] << 16) | ((uint)data[length - 2] << 8) | data[length - 1]) == adler;
-                default:
-                    return true;
-            }
-        }
-
-        private static uint ReadLittleEndian(byte[] data, int offset) =>
-            data[offset] | ((uint)data[offset + 1] << 8) | ((uint)data[offset + 2] << 16) | ((uint)data[offset + 3] << 24);
+        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, long encodedLength, uint adler) =>
+            trailer != Trailer.Adler32
+            || (encodedLength >= 6 && length >= 4
+                && (((uint)data[length - 4] << 24) | ((uint)data[length - 3] << 16) | ((uint)data[length - 2] << 8) | data[length - 1]) == adler);
 
         private static bool Eq(string a, string b) => string.Equals(a.Trim(), b, StringComparison.OrdinalIgnoreCase);
     }

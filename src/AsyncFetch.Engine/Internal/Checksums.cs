@@ -2,23 +2,29 @@
 namespace AsyncFetch.Engine.Internal
 {
     /// <summary>
-    /// CRC-32 (gzip) and Adler-32 (zlib) over data as it streams. .NET's GZipStream and DeflateStream do not
-    /// notice a truncated stream (they return what they could decode), so the decoder checks the trailers.
+    /// CRC-32 (gzip) and Adler-32 (zlib) over data as it streams. .NET's DeflateStream does not notice a truncated
+    /// stream (it returns what it could decode), so the decoders check the trailers.
     /// </summary>
     internal static class Checksums
     {
         private static readonly uint[] CrcTable = BuildCrcTable();
 
-        public static uint Crc32(uint crc, byte[] data, int count)
+        public static uint Crc32(uint crc, byte[] data, int count) => Crc32(crc, data, 0, count);
+
+        /// <summary>CRC-32 continued over <paramref name="data"/>[offset..offset+count), starting from 0 for new data.</summary>
+        public static uint Crc32(uint crc, byte[] data, int offset, int count)
         {
             crc = ~crc;
-            for (int i = 0; i < count; i++)
+            for (int i = offset, end = offset + count; i < end; i++)
             {
                 crc = CrcTable[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
             }
 
             return ~crc;
         }
+
+        /// <summary>CRC-32 continued over one byte.</summary>
+        public static uint Crc32(uint crc, byte value) => ~(CrcTable[(~crc ^ value) & 0xFF] ^ (~crc >> 8));
 
         /// <summary>Adler-32, starting from 1 for a new stream.</summary>
         public static uint Adler32(uint adler, byte[] data, int count)
