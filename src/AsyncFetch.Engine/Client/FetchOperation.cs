@@ -361,6 +361,11 @@ namespace AsyncFetch.Engine.Client
                     wanted = _declaredLength; // grow to exactly the declared size: the final array needs no trim
                 }
 
+                if (MaxBody >= 0 && wanted > MaxBody)
+                {
+                    wanted = MaxBody; // no room past the limit, which the body cannot pass (checked above)
+                }
+
                 if (wanted > int.MaxValue - 64)
                 {
                     throw new FetchFailure(FetchErrorKind.TooLarge, "The response body is larger than 2 GiB, which cannot be held in memory.");
@@ -500,7 +505,7 @@ namespace AsyncFetch.Engine.Client
         /// <summary>One decoding, run once (on the loop for small bodies, on the thread pool for large ones).</summary>
         private sealed class Decoded
         {
-            private readonly byte[] _body;
+            private byte[]? _body; // the encoded body, let go of once decoded
             private readonly int _length;
             private readonly string _encoding;
             private readonly long _max;
@@ -536,7 +541,7 @@ namespace AsyncFetch.Engine.Client
                     _done = true;
                     try
                     {
-                        Outcome = ContentDecoder.Decode(_body, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
+                        Outcome = ContentDecoder.Decode(_body!, _length, _encoding, _max, _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
                         Output = output;
                         DecodedLength = decodedLength;
                         Error = error;
@@ -544,6 +549,10 @@ namespace AsyncFetch.Engine.Client
                     catch (Exception e)
                     {
                         Failure = e; // not the data's fault (out of memory, say): reported as Internal
+                    }
+                    finally
+                    {
+                        _body = null; // the result lives on without it (an unfinished inline run starts over with a new Decoded)
                     }
                 }
 

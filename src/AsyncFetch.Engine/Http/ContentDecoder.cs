@@ -37,6 +37,11 @@ namespace AsyncFetch.Engine.Http
         /// With <paramref name="yieldAfter"/> (not negative) decoding gives up as <see cref="Outcome.Unfinished"/> once
         /// the output passes that many bytes (and not the limit): the loop decodes small bodies itself, but a few
         /// bytes can decode to hundreds of megabytes, which must go on elsewhere.
+        ///
+        /// Memory: a kept body costs its own size plus a small constant, never a multiple of it. Output up to
+        /// <see cref="SmallOutput"/> is collected in pieces and copied once into the result. Past that it is only
+        /// counted (a bomb then fails as TooLarge having kept nothing), and a body that turns out to be within the
+        /// limit is decoded a second time, straight into an array of its exact size.
         /// </summary>
         public static Outcome Decode(byte[] data, int length, string contentEncoding, long maxBytes, bool keep, out byte[]? decoded, out long decodedLength, out string? error, long yieldAfter = -1)
         {
@@ -56,45 +61,72 @@ namespace AsyncFetch.Engine.Http
 
             try
             {
-                Stream source;
-                Trailer trailer;
-                if (Eq(contentEncoding, "deflate"))
+                long limit = keep ? InMemoryLimit(maxBytes) : maxBytes;
+                var collected = keep ? new DecodedBuffer(SmallOutput, (int)Math.Min((long)length * 4, 64 * 1024)) : null;
+                Outcome outcome = DecodeOnce(data, length, contentEncoding, limit, yieldAfter, collected, out decodedLength, out error);
+                if (outcome == Outcome.TooLarge && limit != maxBytes)
                 {
-                    // HTTP "deflate" is zlib-wrapped (RFC 1950); some servers send raw deflate anyway (no trailer to check).
-                    bool zlib = IsZlibHeader(data, length);
-                    int offset = zlib ? 2 : 0;
-                    trailer = zlib ? Trailer.Adler32 : Trailer.None;
-                    source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
-                }
-                else if (Eq(contentEncoding, "br"))
-                {
-                    trailer = Trailer.None; // no checksum in brotli: the decoder itself reports a truncated stream
-                    source = BrotliDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), leaveOpen: false);
-                }
-                else
-                {
-                    trailer = Trailer.None; // checked member by member
-                    source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false);
+                    error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
                 }
 
-                using (source)
+                if (outcome != Outcome.Decoded || collected == null)
                 {
-                    var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    long limit = keep ? InMemoryLimit(maxBytes) : maxBytes;
-                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, limit, yieldAfter, output, out decodedLength, out error);
-                    decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
-                    if (outcome == Outcome.TooLarge && limit != maxBytes)
-                    {
-                        error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
-                    }
-
                     return outcome;
                 }
+
+                if (!collected.Overflowed)
+                {
+                    decoded = collected.ToArray();
+                    return outcome;
+                }
+
+                collected = null; // nothing held while the body's array is made
+                var body = new byte[decodedLength];
+                Outcome again = DecodeOnce(data, length, contentEncoding, body.Length, -1, new MemoryStream(body, 0, body.Length, writable: true), out long againLength, out _);
+                if (again != Outcome.Decoded || againLength != body.Length)
+                {
+                    // Decoding is deterministic: the same bytes decoded differently.
+                    throw new InvalidOperationException($"The {contentEncoding.Trim()} response body decoded to {againLength} bytes the second time instead of {body.Length} ({again}).");
+                }
+
+                decoded = body;
+                return outcome;
             }
             catch (InvalidDataException e)
             {
                 error = Corrupt(contentEncoding, e);
                 return Outcome.Broken;
+            }
+        }
+
+        /// <summary>Decoded output up to this size is kept as it comes; beyond it, only counted at first (<see cref="Decode"/>).</summary>
+        internal const int SmallOutput = 8 * 1024 * 1024;
+
+        /// <summary>One pass of <see cref="Decode"/> over <paramref name="data"/>[0..length), into <paramref name="output"/> (or only counted).</summary>
+        private static Outcome DecodeOnce(byte[] data, int length, string contentEncoding, long limit, long yieldAfter, Stream? output, out long decodedLength, out string? error)
+        {
+            Stream source;
+            Trailer trailer = Trailer.None; // br has none (its decoder reports a truncated stream); gzip is checked member by member
+            if (Eq(contentEncoding, "deflate"))
+            {
+                // HTTP "deflate" is zlib-wrapped (RFC 1950); some servers send raw deflate anyway (no trailer to check).
+                bool zlib = IsZlibHeader(data, length);
+                int offset = zlib ? 2 : 0;
+                trailer = zlib ? Trailer.Adler32 : Trailer.None;
+                source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
+            }
+            else if (Eq(contentEncoding, "br"))
+            {
+                source = BrotliDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), leaveOpen: false);
+            }
+            else
+            {
+                source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false);
+            }
+
+            using (source)
+            {
+                return Pump(source, trailer, data, length, length, contentEncoding, limit, yieldAfter, output, out decodedLength, out error);
             }
         }
 
