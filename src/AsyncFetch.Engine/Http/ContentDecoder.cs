@@ -35,8 +35,9 @@ namespace AsyncFetch.Engine.Http
         /// <summary>
         /// Decodes <paramref name="data"/>[0..length). With <paramref name="keep"/> false the output is only counted.
         /// With <paramref name="yieldAfter"/> (not negative) decoding gives up as <see cref="Outcome.Unfinished"/> once
-        /// the output passes that many bytes (and not the limit): the loop decodes small bodies itself, but a few
-        /// bytes can decode to hundreds of megabytes, which must go on elsewhere.
+        /// the output passes that many bytes (and not the limit), or a gzip body passes <see cref="InlineMembers"/>
+        /// members: the loop decodes small bodies itself, but a few bytes can decode to hundreds of megabytes (or
+        /// hold thousands of tiny members), which must go on elsewhere.
         ///
         /// Memory: a kept body costs its own size plus a small constant, never a multiple of it. Output up to
         /// <see cref="SmallOutput"/> is collected in pieces and copied once into the result. Past that it is only
@@ -102,6 +103,9 @@ namespace AsyncFetch.Engine.Http
         /// <summary>Decoded output up to this size is kept as it comes; beyond it, only counted at first (<see cref="Decode"/>).</summary>
         internal const int SmallOutput = 8 * 1024 * 1024;
 
+        /// <summary>With a <c>yieldAfter</c>, gzip decoding also gives up after this many members (each costs a fixed amount of work).</summary>
+        internal const int InlineMembers = 64;
+
         /// <summary>One pass of <see cref="Decode"/> over <paramref name="data"/>[0..length), into <paramref name="output"/> (or only counted).</summary>
         private static Outcome DecodeOnce(byte[] data, int length, string contentEncoding, long limit, long yieldAfter, Stream? output, out long decodedLength, out string? error)
         {
@@ -121,7 +125,8 @@ namespace AsyncFetch.Engine.Http
             }
             else
             {
-                source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false);
+                int members = yieldAfter >= 0 ? InlineMembers : int.MaxValue;
+                source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false, members);
             }
 
             using (source)
@@ -236,6 +241,11 @@ namespace AsyncFetch.Engine.Http
                 {
                     adler = Checksums.Adler32(adler, chunk, n);
                 }
+            }
+
+            if (GzipDecoding.StoppedAtMemberLimit(source))
+            {
+                return Outcome.Unfinished; // only with a yieldAfter: the rest goes on elsewhere
             }
 
             if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, adler))

@@ -29,7 +29,15 @@ namespace AsyncFetch.Engine.Http
         /// must be seekable; corrupt or truncated input throws <see cref="InvalidDataException"/> with a message that
         /// says what is wrong (to follow "the gzip body is corrupt: ").
         /// </summary>
-        public static Stream CreateDecodingStream(Stream source, long length, bool leaveOpen) => new DecodingStream(source, length, leaveOpen);
+        /// <param name="memberLimit">
+        /// The most members to decode: the stream then ends early and <see cref="StoppedAtMemberLimit"/> says so (each
+        /// member has a fixed cost, and a small body can hold thousands of them).
+        /// </param>
+        public static Stream CreateDecodingStream(Stream source, long length, bool leaveOpen, int memberLimit = int.MaxValue) =>
+            new DecodingStream(source, length, leaveOpen, memberLimit);
+
+        /// <summary>True when <paramref name="decoding"/> (from <see cref="CreateDecodingStream"/>) ended at its member limit with more to come.</summary>
+        public static bool StoppedAtMemberLimit(Stream decoding) => decoding is DecodingStream { StoppedAtLimit: true };
 
         private sealed class DecodingStream : Stream
         {
@@ -39,6 +47,7 @@ namespace AsyncFetch.Engine.Http
             private readonly Stream _source;
             private readonly long _end;
             private readonly bool _leaveOpen;
+            private readonly int _memberLimit;
             private long _position; // where _source is
             private int _member; // members started so far
             private long _dataStart; // where the current member's deflate data starts
@@ -48,13 +57,17 @@ namespace AsyncFetch.Engine.Http
             private long _size;
             private bool _done;
 
-            public DecodingStream(Stream source, long length, bool leaveOpen)
+            public DecodingStream(Stream source, long length, bool leaveOpen, int memberLimit)
             {
                 _source = source;
                 _end = length;
                 _leaveOpen = leaveOpen;
+                _memberLimit = memberLimit;
                 _position = -1; // unknown: the first read seeks to 0
             }
+
+            /// <summary>The stream ended because the member limit was reached, before the end of the body.</summary>
+            public bool StoppedAtLimit { get; private set; }
 
             public override bool CanRead => true;
 
@@ -119,6 +132,12 @@ namespace AsyncFetch.Engine.Http
                 if (start >= _end)
                 {
                     return false; // the end of the body, after a complete member (or an empty body)
+                }
+
+                if (_member >= _memberLimit)
+                {
+                    StoppedAtLimit = true;
+                    return false;
                 }
 
                 int id1 = ReadByteAt(start);

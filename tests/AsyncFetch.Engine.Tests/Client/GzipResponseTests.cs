@@ -60,6 +60,22 @@ namespace AsyncFetch.Engine.Tests.Client
             Assert.Equal(expected, download ? File.ReadAllBytes(r.OutFile!) : r.GetBody());
         }
 
+        /// <summary>Thousands of tiny members in a small body: more than the loop decodes itself, so they are decoded on the thread pool.</summary>
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public async Task Thousands_of_members_are_decoded(bool download)
+        {
+            byte[] member = Member(new[] { (byte)'x' });
+            using RawServer server = Serving(Enumerable.Repeat(member, 3000).SelectMany(m => m).ToArray());
+            using FetchEngine engine = NewEngine();
+            FetchResult r = await Fetch(engine, Request(server, download));
+
+            Assert.True(r.Succeeded, r.ToString());
+            Assert.Equal(3000, r.ContentLength);
+            Assert.Equal(Enumerable.Repeat((byte)'x', 3000).ToArray(), download ? File.ReadAllBytes(r.OutFile!) : r.GetBody());
+        }
+
         [Theory]
         [InlineData(false, 100)]
         [InlineData(true, 100)]

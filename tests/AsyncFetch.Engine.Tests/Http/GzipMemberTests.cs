@@ -72,6 +72,9 @@ namespace AsyncFetch.Engine.Tests.Http
             return header.ToArray();
         }
 
+        /// <summary>A member of no content: header, an empty final fixed-Huffman block, a zero trailer (GZipStream writes nothing at all for no input).</summary>
+        private static byte[] EmptyMember() => new byte[] { 0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0 };
+
         private static byte[] Trailer(uint crc, uint size) => BitConverter.GetBytes(crc).Concat(BitConverter.GetBytes(size)).ToArray();
 
         private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
@@ -203,7 +206,7 @@ namespace AsyncFetch.Engine.Tests.Http
         [MemberData(nameof(Sources))]
         public void Empty_members_add_nothing(string source)
         {
-            byte[] empty = Member(Array.Empty<byte>());
+            byte[] empty = EmptyMember();
             Assert.Equal(ContentDecoder.Outcome.Decoded, Decode(source, empty, -1, out byte[]? decoded, out _));
             Assert.Empty(decoded!);
             Assert.Equal(ContentDecoder.Outcome.Decoded, Decode(source, Concat(empty, empty), -1, out decoded, out _));
@@ -295,6 +298,24 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.Null(decoded);
             Assert.Equal(ContentDecoder.Outcome.Decoded, Decode(source, encoded, A.Length + B.Length, out decoded, out _));
             Assert.Equal(Concat(A, B), decoded);
+        }
+
+        /// <summary>A small body can hold thousands of members, each with a fixed cost: decoding on the loop stops after a few.</summary>
+        [Fact]
+        public void Decoding_with_a_yield_stops_after_a_few_members()
+        {
+            byte[] member = Member(Encoding.ASCII.GetBytes("x"));
+            byte[] encoded = Concat(Enumerable.Repeat(member, 3000).ToArray());
+            Assert.True(encoded.Length <= 64 * 1024);
+            Assert.Equal(ContentDecoder.Outcome.Unfinished, ContentDecoder.Decode(encoded, encoded.Length, "gzip", -1, keep: true, out byte[]? decoded, out _, out _, yieldAfter: 1 << 20));
+            Assert.Null(decoded);
+
+            byte[] few = Concat(Enumerable.Repeat(member, ContentDecoder.InlineMembers).ToArray());
+            Assert.Equal(ContentDecoder.Outcome.Decoded, ContentDecoder.Decode(few, few.Length, "gzip", -1, keep: true, out decoded, out _, out _, yieldAfter: 1 << 20));
+            Assert.Equal(ContentDecoder.InlineMembers, decoded!.Length);
+
+            Assert.Equal(ContentDecoder.Outcome.Decoded, ContentDecoder.Decode(encoded, encoded.Length, "gzip", -1, keep: true, out decoded, out _, out _));
+            Assert.Equal(3000, decoded!.Length);
         }
 
         [Fact]
