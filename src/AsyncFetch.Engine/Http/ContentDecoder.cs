@@ -20,7 +20,7 @@ namespace AsyncFetch.Engine.Http
             TooLarge,
             Broken,
 
-            /// <summary>Decoding stopped after the caller's <c>yieldAfter</c> bytes of output with more to come (nothing is returned).</summary>
+            /// <summary>Decoding stopped after the caller's <c>yieldAfter</c> bytes of output (or <see cref="InlineMembers"/> gzip members) with more to come (nothing is returned).</summary>
             Unfinished,
         }
 
