@@ -362,6 +362,11 @@ namespace AsyncFetch.Engine.Client
                     wanted = _declaredLength; // grow to exactly the declared size: the final array needs no trim
                 }
 
+                if (MaxBody >= 0 && wanted > MaxBody)
+                {
+                    wanted = MaxBody; // no room past the limit, which the body cannot pass (checked above)
+                }
+
                 if (wanted > int.MaxValue - 64)
                 {
                     throw new FetchFailure(FetchErrorKind.TooLarge, "The response body is larger than 2 GiB, which cannot be held in memory.");
@@ -531,7 +536,7 @@ namespace AsyncFetch.Engine.Client
         /// </summary>
         private sealed class Decoded
         {
-            private readonly byte[] _body;
+            private byte[]? _body; // the encoded body, let go of once decoded
             private readonly int _length;
             private readonly string[] _codings;
             private readonly long _max;
@@ -567,7 +572,7 @@ namespace AsyncFetch.Engine.Client
                     _done = true;
                     try
                     {
-                        byte[] data = _body;
+                        byte[] data = _body!;
                         int length = _length;
                         for (int i = 0; i < _codings.Length; i++)
                         {
@@ -588,6 +593,10 @@ namespace AsyncFetch.Engine.Client
                     catch (Exception e)
                     {
                         Failure = e; // not the data's fault (out of memory, say): reported as Internal
+                    }
+                    finally
+                    {
+                        _body = null; // the result lives on without it (an unfinished inline run starts over with a new Decoded)
                     }
                 }
 

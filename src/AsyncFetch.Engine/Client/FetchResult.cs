@@ -76,8 +76,32 @@ namespace AsyncFetch
         /// <summary>The (decoded) body bytes: empty for a response without one (HEAD, 204, 304); null for a failure or a discarded body.</summary>
         public byte[]? GetBody() => Body;
 
-        /// <summary>The body as text, decoded with the charset of Content-Type (UTF-8 when none is given).</summary>
-        public string? Content => _content ??= Body == null ? null : DecodeText(Body, ContentType);
+        /// <summary>
+        /// The body as text, decoded with the charset of Content-Type: UTF-8 when none is given, and also when the
+        /// charset cannot be used, which <see cref="CharsetFallback"/> then names. A UTF-8 byte order mark wins over the charset.
+        /// </summary>
+        public string? Content => _content ??= Body == null ? null : DecodeText(Body, ContentType, out _);
+
+        /// <summary>
+        /// The charset of Content-Type, as given, when <see cref="Content"/> could not be decoded with it: a name
+        /// this runtime does not know ("x-nonsense") or refuses ("utf-7", refused on every runtime, as browsers do:
+        /// it can smuggle markup past filters). <see cref="Content"/> is then the body decoded as UTF-8, the default,
+        /// with U+FFFD for bytes that are not UTF-8; <see cref="GetBody"/> has the bytes as received. Null when the
+        /// charset was used, when none (or an empty one) was given, and when there is no body.
+        /// </summary>
+        public string? CharsetFallback
+        {
+            get
+            {
+                if (Body == null)
+                {
+                    return null;
+                }
+
+                ResolveEncoding(ContentType, out string? refused);
+                return refused;
+            }
+        }
 
         internal byte[]? Body { get; set; }
 
@@ -146,31 +170,54 @@ namespace AsyncFetch
             ? $"{StatusCode} {RequestedUri}"
             : $"{ErrorKind} {RequestedUri}: {ErrorMessage}";
 
-        internal static string DecodeText(byte[] body, string? contentType)
+        /// <summary>Decodes <paramref name="body"/> as <see cref="Content"/> does; <paramref name="refused"/> as <see cref="CharsetFallback"/>.</summary>
+        internal static string DecodeText(byte[] body, string? contentType, out string? refused)
         {
-            Encoding encoding = new UTF8Encoding(false);
-            string? charset = GetCharset(contentType);
-            if (charset != null)
-            {
-                try
-                {
-                    encoding = Encoding.GetEncoding(charset);
-                }
-                catch (ArgumentException)
-                {
-                    // An unknown charset: UTF-8 is the most useful guess.
-                }
-            }
-
+            Encoding encoding = ResolveEncoding(contentType, out refused);
             int skip = 0;
             if (body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF)
             {
-                encoding = new UTF8Encoding(false);
+                encoding = Utf8;
                 skip = 3;
             }
 
             return encoding.GetString(body, skip, body.Length - skip);
         }
+
+        /// <summary>UTF-8 without a byte order mark; bytes that are not UTF-8 become U+FFFD.</summary>
+        private static readonly Encoding Utf8 = new UTF8Encoding(false);
+
+        /// <summary>
+        /// The encoding of the charset of <paramref name="contentType"/>, or UTF-8 when none (or an empty one) is
+        /// given or the charset cannot be used; <paramref name="refused"/> is then that charset's name, as given.
+        /// </summary>
+        private static Encoding ResolveEncoding(string? contentType, out string? refused)
+        {
+            refused = null;
+            string? charset = GetCharset(contentType);
+            if (string.IsNullOrEmpty(charset))
+            {
+                return Utf8;
+            }
+
+            try
+            {
+                Encoding encoding = Encoding.GetEncoding(charset);
+                if (encoding.CodePage != Utf7CodePage)
+                {
+                    return encoding;
+                }
+            }
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException)
+            {
+                // unknown to this runtime, or refused by it (.NET 5 and later refuse UTF-7)
+            }
+
+            refused = charset;
+            return Utf8;
+        }
+
+        private const int Utf7CodePage = 65000;
 
         private static string? GetCharset(string? contentType)
         {

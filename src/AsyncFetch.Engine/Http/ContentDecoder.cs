@@ -7,9 +7,9 @@ namespace AsyncFetch.Engine.Http
 {
     /// <summary>
     /// Decodes gzip, deflate and (where the runtime has it) br bodies with a bound on the decoded size, so a compression bomb fails as
-    /// "too large" after at most the limit of output instead of exhausting memory. The trailer checksum is
-    /// verified, because the framework's streams accept a truncated body silently. Limitation: a multi-member
-    /// gzip body is checked against its last member's trailer only, so such (rare) bodies are reported corrupt.
+    /// "too large" after at most the limit of output instead of exhausting memory. The trailer checksums are
+    /// verified, because the framework's streams accept a truncated body silently. gzip is framed by
+    /// <see cref="GzipDecoding"/> (every member of a multi-member body, the same on every runtime).
     /// </summary>
     internal static class ContentDecoder
     {
@@ -20,7 +20,7 @@ namespace AsyncFetch.Engine.Http
             TooLarge,
             Broken,
 
-            /// <summary>Decoding stopped after the caller's <c>yieldAfter</c> bytes of output with more to come (nothing is returned).</summary>
+            /// <summary>Decoding stopped after the caller's <c>yieldAfter</c> bytes of output (or <see cref="InlineMembers"/> gzip members) with more to come (nothing is returned).</summary>
             Unfinished,
         }
 
@@ -35,8 +35,14 @@ namespace AsyncFetch.Engine.Http
         /// <summary>
         /// Decodes <paramref name="data"/>[0..length). With <paramref name="keep"/> false the output is only counted.
         /// With <paramref name="yieldAfter"/> (not negative) decoding gives up as <see cref="Outcome.Unfinished"/> once
-        /// the output passes that many bytes (and not the limit): the loop decodes small bodies itself, but a few
-        /// bytes can decode to hundreds of megabytes, which must go on elsewhere.
+        /// the output passes that many bytes (and not the limit), or a gzip body passes <see cref="InlineMembers"/>
+        /// members: the loop decodes small bodies itself, but a few bytes can decode to hundreds of megabytes (or
+        /// hold thousands of tiny members), which must go on elsewhere.
+        ///
+        /// Memory: a kept body costs its own size plus a small constant, never a multiple of it. Output up to
+        /// <see cref="SmallOutput"/> is collected in pieces and copied once into the result. Past that it is only
+        /// counted (a bomb then fails as TooLarge having kept nothing), and a body that turns out to be within the
+        /// limit is decoded a second time, straight into an array of its exact size.
         /// </summary>
         public static Outcome Decode(byte[] data, int length, string contentEncoding, long maxBytes, bool keep, out byte[]? decoded, out long decodedLength, out string? error, long yieldAfter = -1)
         {
@@ -56,45 +62,76 @@ namespace AsyncFetch.Engine.Http
 
             try
             {
-                Stream source;
-                Trailer trailer;
-                if (Eq(contentEncoding, "deflate"))
+                long limit = keep ? InMemoryLimit(maxBytes) : maxBytes;
+                var collected = keep ? new DecodedBuffer(SmallOutput, (int)Math.Min((long)length * 4, 64 * 1024)) : null;
+                Outcome outcome = DecodeOnce(data, length, contentEncoding, limit, yieldAfter, collected, out decodedLength, out error);
+                if (outcome == Outcome.TooLarge && limit != maxBytes)
                 {
-                    // HTTP "deflate" is zlib-wrapped (RFC 1950); some servers send raw deflate anyway (no trailer to check).
-                    bool zlib = IsZlibHeader(data, length);
-                    int offset = zlib ? 2 : 0;
-                    trailer = zlib ? Trailer.Adler32 : Trailer.None;
-                    source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
-                }
-                else if (Eq(contentEncoding, "br"))
-                {
-                    trailer = Trailer.None; // no checksum in brotli: the decoder itself reports a truncated stream
-                    source = BrotliDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), leaveOpen: false);
-                }
-                else
-                {
-                    trailer = Trailer.Gzip;
-                    source = new GZipStream(new MemoryStream(data, 0, length, false), CompressionMode.Decompress);
+                    error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
                 }
 
-                using (source)
+                if (outcome != Outcome.Decoded || collected == null)
                 {
-                    var output = keep ? new MemoryStream((int)Math.Min((long)length * 4, 1 << 20)) : null;
-                    long limit = keep ? InMemoryLimit(maxBytes) : maxBytes;
-                    Outcome outcome = Pump(source, trailer, data, length, length, contentEncoding, limit, yieldAfter, output, out decodedLength, out error);
-                    decoded = outcome == Outcome.Decoded ? output?.ToArray() : null;
-                    if (outcome == Outcome.TooLarge && limit != maxBytes)
-                    {
-                        error = "The decoded response body is larger than 2 GiB, which cannot be held in memory.";
-                    }
-
                     return outcome;
                 }
+
+                if (!collected.Overflowed)
+                {
+                    decoded = collected.ToArray();
+                    return outcome;
+                }
+
+                collected = null; // nothing held while the body's array is made
+                var body = new byte[decodedLength];
+                Outcome again = DecodeOnce(data, length, contentEncoding, body.Length, -1, new MemoryStream(body, 0, body.Length, writable: true), out long againLength, out _);
+                if (again != Outcome.Decoded || againLength != body.Length)
+                {
+                    // Decoding is deterministic: the same bytes decoded differently.
+                    throw new InvalidOperationException($"The {contentEncoding.Trim()} response body decoded to {againLength} bytes the second time instead of {body.Length} ({again}).");
+                }
+
+                decoded = body;
+                return outcome;
             }
             catch (InvalidDataException e)
             {
-                error = $"The {contentEncoding} response body is corrupt: {e.Message}";
+                error = Corrupt(contentEncoding, e);
                 return Outcome.Broken;
+            }
+        }
+
+        /// <summary>Decoded output up to this size is kept as it comes; beyond it, only counted at first (<see cref="Decode"/>).</summary>
+        internal const int SmallOutput = 8 * 1024 * 1024;
+
+        /// <summary>With a <c>yieldAfter</c>, gzip decoding also gives up after this many members (each costs a fixed amount of work).</summary>
+        internal const int InlineMembers = 64;
+
+        /// <summary>One pass of <see cref="Decode"/> over <paramref name="data"/>[0..length), into <paramref name="output"/> (or only counted).</summary>
+        private static Outcome DecodeOnce(byte[] data, int length, string contentEncoding, long limit, long yieldAfter, Stream? output, out long decodedLength, out string? error)
+        {
+            Stream source;
+            Trailer trailer = Trailer.None; // br has none (its decoder reports a truncated stream); gzip is checked member by member
+            if (Eq(contentEncoding, "deflate"))
+            {
+                // HTTP "deflate" is zlib-wrapped (RFC 1950); some servers send raw deflate anyway (no trailer to check).
+                bool zlib = IsZlibHeader(data, length);
+                int offset = zlib ? 2 : 0;
+                trailer = zlib ? Trailer.Adler32 : Trailer.None;
+                source = new DeflateStream(new MemoryStream(data, offset, length - offset, false), CompressionMode.Decompress);
+            }
+            else if (Eq(contentEncoding, "br"))
+            {
+                source = BrotliDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), leaveOpen: false);
+            }
+            else
+            {
+                int members = yieldAfter >= 0 ? InlineMembers : int.MaxValue;
+                source = GzipDecoding.CreateDecodingStream(new MemoryStream(data, 0, length, false), length, leaveOpen: false, members);
+            }
+
+            using (source)
+            {
+                return Pump(source, trailer, data, length, length, contentEncoding, limit, yieldAfter, output, out decodedLength, out error);
             }
         }
 
@@ -125,46 +162,53 @@ namespace AsyncFetch.Engine.Http
                 return Outcome.Decoded;
             }
 
-            // The framing bytes the checks need: the first two (zlib header) and the last eight (trailer).
+            // The framing bytes the deflate checks need: the first two (zlib header) and the last four (trailer).
             var head = new byte[2];
             int headLength = ReadFully(file, head);
-            int tailLength = (int)Math.Min(8, length);
+            int tailLength = (int)Math.Min(4, length);
             var tail = new byte[tailLength];
             file.Position = length - tailLength;
             ReadFully(file, tail);
 
-            Trailer trailer;
-            bool brotli = Eq(contentEncoding, "br");
+            Trailer trailer = Trailer.None; // br has none; gzip is checked member by member
+            Stream source;
             if (Eq(contentEncoding, "deflate"))
             {
                 bool zlib = IsZlibHeader(head, headLength);
                 trailer = zlib ? Trailer.Adler32 : Trailer.None;
                 file.Position = zlib ? 2 : 0;
+                source = new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
             }
-            else if (brotli)
+            else if (Eq(contentEncoding, "br"))
             {
-                trailer = Trailer.None;
                 file.Position = 0;
+                source = BrotliDecoding.CreateDecodingStream(file, leaveOpen: true);
             }
             else
             {
-                trailer = Trailer.Gzip;
-                file.Position = 0;
+                source = GzipDecoding.CreateDecodingStream(file, length, leaveOpen: true);
             }
 
             try
             {
-                using Stream source = brotli ? BrotliDecoding.CreateDecodingStream(file, leaveOpen: true)
-                    : trailer == Trailer.Gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true)
-                    : new DeflateStream(file, CompressionMode.Decompress, leaveOpen: true);
-                return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, -1, output, out decodedLength, out error);
+                using (source)
+                {
+                    return Pump(source, trailer, tail, tailLength, length, contentEncoding, maxBytes, -1, output, out decodedLength, out error);
+                }
             }
             catch (InvalidDataException e)
             {
-                error = $"The {contentEncoding} response body is corrupt: {e.Message}";
+                error = Corrupt(contentEncoding, e);
                 return Outcome.Broken;
             }
         }
+
+        /// <summary>
+        /// The error for corrupt data. The gzip and br decoders say what is wrong; DeflateStream's own message for
+        /// bad data ("unsupported compression method") misleads, so deflate gets a plain one.
+        /// </summary>
+        private static string Corrupt(string contentEncoding, InvalidDataException e) =>
+            $"The {contentEncoding.Trim()} response body is corrupt: " + (Eq(contentEncoding, "deflate") ? "its compressed data is invalid." : e.Message);
 
         /// <summary>
         /// Copies decoded bytes to <paramref name="output"/> (or only counts them), stops at the limit, then checks
@@ -175,7 +219,7 @@ namespace AsyncFetch.Engine.Http
         {
             decodedLength = 0;
             error = null;
-            uint crc = 0, adler = 1;
+            uint adler = 1;
             var chunk = new byte[16 * 1024];
             int n;
             while ((n = source.Read(chunk, 0, chunk.Length)) > 0)
@@ -193,17 +237,18 @@ namespace AsyncFetch.Engine.Http
                 }
 
                 output?.Write(chunk, 0, n);
-                if (trailer == Trailer.Gzip)
-                {
-                    crc = Checksums.Crc32(crc, chunk, n);
-                }
-                else if (trailer == Trailer.Adler32)
+                if (trailer == Trailer.Adler32)
                 {
                     adler = Checksums.Adler32(adler, chunk, n);
                 }
             }
 
-            if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, crc, adler, decodedLength))
+            if (GzipDecoding.StoppedAtMemberLimit(source))
+            {
+                return Outcome.Unfinished; // only with a yieldAfter: the rest goes on elsewhere
+            }
+
+            if (!TrailerMatches(trailer, tail, tailEnd, encodedLength, adler))
             {
                 error = $"The {contentEncoding} response body is corrupt: it is truncated or its checksum does not match.";
                 return Outcome.Broken;
@@ -230,32 +275,17 @@ namespace AsyncFetch.Engine.Http
         private enum Trailer
         {
             None,
-            Gzip,
             Adler32,
         }
 
         /// <summary>
-        /// gzip ends with CRC-32 and the size mod 2^32 (little-endian); zlib with Adler-32 (big-endian). The trailer
-        /// is read from the end of <paramref name="data"/>[0..length); the whole encoded body is <paramref name="encodedLength"/> bytes.
+        /// zlib ends with Adler-32 (big-endian), read from the end of <paramref name="data"/>[0..length); the whole
+        /// encoded body is <paramref name="encodedLength"/> bytes.
         /// </summary>
-        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, long encodedLength, uint crc, uint adler, long decodedLength)
-        {
-            switch (trailer)
-            {
-                case Trailer.Gzip:
-                    return encodedLength >= 18 && length >= 8
-                        && ReadLittleEndian(data, length - 8) == crc
-                        && ReadLittleEndian(data, length - 4) == (uint)decodedLength;
-                case Trailer.Adler32:
-                    return encodedLength >= 6 && length >= 4
-                        && (((uint)data[length - 4] << 24) | ((uint)data[length - 3] << 16) | ((uint)data[length - 2] << 8) | data[length - 1]) == adler;
-                default:
-                    return true;
-            }
-        }
-
-        private static uint ReadLittleEndian(byte[] data, int offset) =>
-            data[offset] | ((uint)data[offset + 1] << 8) | ((uint)data[offset + 2] << 16) | ((uint)data[offset + 3] << 24);
+        private static bool TrailerMatches(Trailer trailer, byte[] data, int length, long encodedLength, uint adler) =>
+            trailer != Trailer.Adler32
+            || (encodedLength >= 6 && length >= 4
+                && (((uint)data[length - 4] << 24) | ((uint)data[length - 3] << 16) | ((uint)data[length - 2] << 8) | data[length - 1]) == adler);
 
         private static bool Eq(string a, string b) => string.Equals(a.Trim(), b, StringComparison.OrdinalIgnoreCase);
     }

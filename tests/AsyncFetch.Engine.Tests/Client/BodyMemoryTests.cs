@@ -130,5 +130,37 @@ namespace AsyncFetch.Engine.Tests.Client
             Assert.Equal(4, server.Connections.Length);
             Assert.True(allocated < 100L * 1024 * 1024, $"4 responses that declared {Declared} bytes and sent none allocated {allocated / (1024 * 1024)} MiB");
         }
+
+        /// <summary>
+        /// A body without a declared length grows its buffer by doubling as it arrives; the growth stops at the limit,
+        /// which the body cannot pass. A body of exactly the limit (just past a power of two) grew to twice its size,
+        /// then was copied out once more.
+        /// </summary>
+        [Fact]
+        public async Task A_body_of_unknown_length_is_not_buffered_past_the_limit()
+        {
+            const int Size = (32 * 1024 * 1024) + 4096;
+            byte[] body = new byte[Size];
+            new Random(3).NextBytes(body);
+            using var server = new RawServer(async (c, token) =>
+            {
+                await c.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n", token);
+                await c.SendAsync(body, token);
+                c.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                await c.ReadAfterHeadAsync(token);
+            });
+            using var engine = new FetchEngine(new FetchEngineOptions { MaxResponseBytes = Size, Timeout = TimeSpan.FromSeconds(30) });
+            await WarmUp(engine);
+
+            GC.Collect();
+            long before = GC.GetTotalAllocatedBytes(true);
+            FetchResult result = await engine.FetchAsync(new FetchRequest(server.Url("/exact"))).WaitAsync(TimeSpan.FromSeconds(30));
+            long allocated = GC.GetTotalAllocatedBytes(true) - before;
+            _output.WriteLine($"{result}: allocated {allocated >> 20} MiB for a body of {Size >> 20} MiB");
+
+            Assert.True(result.Succeeded, result.ToString());
+            Assert.True(body.AsSpan().SequenceEqual(result.GetBody()), "the body differs");
+            Assert.True(allocated <= 4L * Size, $"a body of {Size >> 20} MiB allocated {allocated >> 20} MiB");
+        }
     }
 }
