@@ -51,6 +51,9 @@ namespace AsyncFetch.Engine.Client
         /// <summary>The last socket error an operation failed with (loop thread).</summary>
         public SocketError LastError { get; private set; }
 
+        /// <summary>Bytes read from the socket so far (loop thread).</summary>
+        public long BytesReceived { get; private set; }
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -79,6 +82,7 @@ namespace AsyncFetch.Engine.Client
                 if (error == SocketError.Success)
                 {
                     SawEndOfStream |= n == 0 && count > 0;
+                    BytesReceived += n;
                     return Task.FromResult(n);
                 }
 
@@ -306,6 +310,7 @@ namespace AsyncFetch.Engine.Client
             }
 
             SawEndOfStream |= n == 0 && read.Count > 0;
+            BytesReceived += n;
             read.Completion.TrySetResult(n);
         }
 
