@@ -466,6 +466,12 @@ namespace AsyncFetch.Engine.Client
                 return;
             }
 
+            if (_parser.Error != HttpParseError.UnexpectedEndOfStream)
+            {
+                FailParse(); // the few bytes that came were not the start of an HTTP/1.x response
+                return;
+            }
+
             LostConnection(_parser.ErrorMessage ?? "The server closed the connection.");
         }
 

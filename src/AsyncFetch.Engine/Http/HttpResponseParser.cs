@@ -18,6 +18,8 @@ namespace AsyncFetch.Engine.Http
     /// transfer coding (and then Content-Length is ignored and the connection not reused); else
     /// Content-Length (repeated equal values allowed, differing ones an error); else read until close.
     /// Interim 1xx responses are skipped; 101 is an error because we never ask to upgrade.
+    /// A status line must start with "HTTP/1.0" or "HTTP/1.1": a reply that does not (HTTP/2, TLS, binary junk) is
+    /// refused within its first bytes, without waiting for a line feed it may never send.
     /// </summary>
     public sealed class HttpResponseParser
     {
@@ -31,6 +33,8 @@ namespace AsyncFetch.Engine.Http
         private bool _sawContentLength;
         private bool _sawTransferEncoding;
         private string? _connection;
+        private int _statusLineSeen; // bytes of a status line that has not ended yet
+        private byte[]? _badStart; // its first bytes, when they cannot start "HTTP/1.0" or "HTTP/1.1" (for the message at end of stream)
 
         public HttpResponseParser(HttpParserLimits? limits = null)
         {
@@ -114,6 +118,8 @@ namespace AsyncFetch.Engine.Http
             _sawContentLength = false;
             _sawTransferEncoding = false;
             _connection = null;
+            _statusLineSeen = 0;
+            _badStart = null;
             Error = HttpParseError.None;
             ErrorMessage = null;
             MinorVersion = 1;
@@ -149,6 +155,11 @@ namespace AsyncFetch.Engine.Http
                     case State.StatusLine:
                     case State.Headers:
                     case State.Trailers:
+                        if (_state == State.StatusLine && !StatusLineStartsWell(rest))
+                        {
+                            return _state == State.Error ? HttpParseStatus.Error : HttpParseStatus.NeedMore;
+                        }
+
                         if (!TryTakeLine(rest, _limits.MaxHeaderBytes - _sectionBytes, out ReadOnlySpan<byte> line, out used))
                         {
                             if (_state == State.Error)
@@ -260,8 +271,12 @@ namespace AsyncFetch.Engine.Http
                 case State.UntilClose:
                     _state = State.Complete;
                     return HttpParseStatus.Complete;
-                case State.StatusLine when BytesConsumed == 0:
+                case State.StatusLine when _badStart != null:
+                    return FailStatusLineStart(_badStart, NotHttpReply.Mismatch(_badStart));
+                case State.StatusLine when BytesConsumed == 0 && _statusLineSeen == 0:
                     return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection without sending a response.");
+                case State.StatusLine when BytesConsumed == 0:
+                    return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection in the middle of the status line.");
                 case State.StatusLine:
                 case State.Headers:
                     return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection in the middle of the response headers.");
@@ -301,6 +316,57 @@ namespace AsyncFetch.Engine.Http
             line = lf > 0 && rest[lf - 1] == (byte)'\r' ? rest.Slice(0, lf - 1) : rest.Slice(0, lf);
             return true;
         }
+
+        /// <summary>
+        /// Checks what has arrived of a status line against "HTTP/1.0" and "HTTP/1.1" without waiting for its line feed,
+        /// which a reply that is not HTTP/1.x (HTTP/2, TLS, binary junk) may never send, as curl refuses such a reply
+        /// ("Received HTTP/0.9 when not allowed", "Unsupported HTTP version"). Anything but "HTTP/" is not HTTP at all;
+        /// "HTTP/" with another version is an unsupported version. The message shows the first <see cref="StartShown"/>
+        /// bytes (fewer when the line or the stream ends sooner), so a wrong start is refused once they are in, and the
+        /// outcome is the same however the bytes were split (a reply's first read usually holds them all). Returns false
+        /// when the parse must stop: failed, or (state unchanged) waiting for more of a start already known to be wrong.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private bool StatusLineStartsWell(ReadOnlySpan<byte> rest)
+        {
+            _statusLineSeen = rest.Length;
+            int mismatch = NotHttpReply.Mismatch(rest);
+            if (mismatch < 0)
+            {
+                return true;
+            }
+
+            // The message's bytes end at the first line feed or after StartShown bytes. The header section limit has the
+            // last word when it is reached first, so the outcome is the same however the bytes were split.
+            int shown = Math.Min(rest.Length, StartShown);
+            int lf = rest.Slice(0, shown).IndexOf((byte)'\n');
+            int bound = _limits.MaxHeaderBytes - _sectionBytes;
+            if (lf < 0 && shown < StartShown)
+            {
+                if (rest.Length >= bound)
+                {
+                    return true; // the line is over the limit before its start can be shown: TryTakeLine says so
+                }
+
+                _badStart = rest.ToArray(); // a few bytes, once per read, on a reply already refused
+                return false;
+            }
+
+            if ((lf < 0 ? StartShown : lf + 1) > bound)
+            {
+                return true;
+            }
+
+            FailStatusLineStart(rest.Slice(0, lf < 0 ? StartShown : lf), mismatch);
+            return false;
+        }
+
+        /// <summary>Fails on a status line whose first bytes are <paramref name="start"/> (up to its line feed), wrong at <paramref name="mismatch"/>.</summary>
+        private HttpParseStatus FailStatusLineStart(ReadOnlySpan<byte> start, int mismatch) =>
+            Fail(NotHttpReply.Error(mismatch), NotHttpReply.Describe(start, mismatch));
+
+        /// <summary>How much of a wrong status line start its message shows.</summary>
+        private const int StartShown = 12;
 
         [MethodImpl(Hot.Path)]
         private void ParseStatusLine(ReadOnlySpan<byte> line)
