@@ -98,11 +98,11 @@ namespace AsyncFetch.Engine.Tests.Support
                     await ssl.AuthenticateAsServerAsync(_certificate);
                 }
 
-                var buffer = new byte[8192];
+                var reader = new HeadReader();
                 bool strayed = false;
                 while (true)
                 {
-                    string? target = await ReadTargetAsync(stream, buffer, token);
+                    string? target = await reader.ReadTargetAsync(stream, token);
                     if (target == null)
                     {
                         return;
@@ -182,28 +182,41 @@ namespace AsyncFetch.Engine.Tests.Support
             ? Response("stale-" + id.ToString(CultureInfo.InvariantCulture))
             : Encoding.ASCII.GetBytes("\0\u0001junk " + id.ToString(CultureInfo.InvariantCulture) + "\r\n\r\n");
 
-        /// <summary>Reads one request head (the client sends one request at a time, without a body); returns its target, or null at end of stream.</summary>
-        private static async Task<string?> ReadTargetAsync(Stream stream, byte[] buffer, CancellationToken token)
+        /// <summary>
+        /// Reads one request head (no body) at a time; returns its target, or null at end of stream. Bytes after a head are
+        /// kept for the next call: a client that took a stale answer for its request may already have sent the next one.
+        /// </summary>
+        private sealed class HeadReader
         {
-            int filled = 0;
-            while (true)
+            private readonly byte[] _buffer = new byte[8192];
+            private int _filled;
+
+            public async Task<string?> ReadTargetAsync(Stream stream, CancellationToken token)
             {
-                int n = await stream.ReadAsync(buffer.AsMemory(filled), token);
-                if (n == 0)
+                while (true)
                 {
-                    return null;
-                }
+                    int end = new ReadOnlySpan<byte>(_buffer, 0, _filled).IndexOf(HeadEnd);
+                    if (end >= 0)
+                    {
+                        string requestLine = Encoding.Latin1.GetString(_buffer, 0, end).Split("\r\n")[0];
+                        int used = end + HeadEnd.Length;
+                        Buffer.BlockCopy(_buffer, used, _buffer, 0, _filled - used);
+                        _filled -= used;
+                        return requestLine.Split(' ')[1];
+                    }
 
-                filled += n;
-                if (new ReadOnlySpan<byte>(buffer, 0, filled).IndexOf(HeadEnd) >= 0)
-                {
-                    string requestLine = Encoding.Latin1.GetString(buffer, 0, filled).Split("\r\n")[0];
-                    return requestLine.Split(' ')[1];
-                }
+                    if (_filled == _buffer.Length)
+                    {
+                        return null; // not a request these tests send
+                    }
 
-                if (filled == buffer.Length)
-                {
-                    return null; // not a request these tests send
+                    int n = await stream.ReadAsync(_buffer.AsMemory(_filled), token);
+                    if (n == 0)
+                    {
+                        return null;
+                    }
+
+                    _filled += n;
                 }
             }
         }
