@@ -351,11 +351,13 @@ namespace AsyncFetch.Engine.Client
         /// <summary>
         /// The response is done and the connection may go to the pool: returns false when it must be closed instead.
         /// SslStream may already hold bytes the server sent after the response (a whole record read from the socket
-        /// along with the response's last one), and no readiness would ever report them: the next request would read
-        /// them as its answer. So a read starts now: one that completes at once (bytes out of turn, a close, an error)
+        /// along with the response's last one, or the start of one), and no readiness would ever report them: the next
+        /// request would read them as its answer. A stream that stopped inside a record holds the start of one sent after
+        /// the response. Otherwise a read starts now: one that completes at once (bytes out of turn, a close, an error)
         /// means the connection is not reusable; otherwise it stays pending while idle, into a small buffer instead of
         /// the 16 KiB one, and becomes the first read of the next response. Read interest is set, as on a plain idle
-        /// connection: readiness while idle drops it from the pool.
+        /// connection: readiness while idle drops it from the pool, and what the loop has not seen yet is checked when
+        /// the pool hands it out (<see cref="PrepareForReuse"/>, against the byte count noted here).
         /// </summary>
         private bool TlsIdle()
         {
@@ -365,6 +367,12 @@ namespace AsyncFetch.Engine.Client
                 _tlsBuffer = null;
             }
 
+            if (!_tlsStream!.AtRecordBoundary)
+            {
+                return false;
+            }
+
+            _idleMark = _tlsStream.BytesReceived; // before the idle read: whatever it takes in counts as received while idle
             byte[] buffer = ArrayPool<byte>.Shared.Rent(TlsIdleReadSize);
             _tlsBuffer = buffer;
             Task<int> read = BeginTlsRead(buffer, 0);

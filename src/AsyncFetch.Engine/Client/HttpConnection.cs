@@ -20,7 +20,8 @@ namespace AsyncFetch.Engine.Client
     ///   is copied out of the loop's shared send buffer.
     /// - Read interest stays registered for the connection's life, so no syscall is spent re-arming it per
     ///   request; a read that filled the buffer is retried at once, a short read waits for the next event.
-    ///   Readiness while idle means the server closed (or misbehaved): the connection is dropped from the pool.
+    ///   Readiness while idle means the server closed (or misbehaved): the connection is dropped from the pool, and
+    ///   what arrived after the loop's last poll is checked when the pool hands it out (HttpConnection.Reuse.cs).
     /// - Reads go into the loop's shared receive buffer; only an incomplete element the parser left
     ///   unconsumed (part of a header line, say) is copied aside, so an idle or waiting connection holds no
     ///   buffer of its own and ten thousand of them stay cheap.
@@ -462,6 +463,12 @@ namespace AsyncFetch.Engine.Client
             if (status == HttpParseStatus.Complete)
             {
                 FinishResponse(false);
+                return;
+            }
+
+            if (_parser.Error != HttpParseError.UnexpectedEndOfStream)
+            {
+                FailParse(); // the few bytes that came were not the start of an HTTP/1.x response
                 return;
             }
 

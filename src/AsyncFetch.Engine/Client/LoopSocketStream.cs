@@ -37,6 +37,9 @@ namespace AsyncFetch.Engine.Client
         private IoRequest? _read;
         private IoRequest? _write;
         private bool _closed;
+        private int _recordLeft; // TLS record framing of the bytes read: body bytes of the current record still to come
+        private int _headerSeen; // bytes of the next record's 5-byte header seen so far
+        private int _lengthHigh; // the high byte of that record's length
 
         public LoopSocketStream(EventLoop loop, Socket socket, SelectorKey key)
         {
@@ -50,6 +53,15 @@ namespace AsyncFetch.Engine.Client
 
         /// <summary>The last socket error an operation failed with (loop thread).</summary>
         public SocketError LastError { get; private set; }
+
+        /// <summary>Bytes read from the socket so far (loop thread).</summary>
+        public long BytesReceived { get; private set; }
+
+        /// <summary>
+        /// The bytes read so far end with a whole TLS record (loop thread). Each is a 5-byte header (type, version, length)
+        /// and that many bytes; SslStream decrypts only whole records, so a stream that stops inside one holds its start.
+        /// </summary>
+        public bool AtRecordBoundary => _recordLeft == 0 && _headerSeen == 0;
 
         public override bool CanRead => true;
 
@@ -79,6 +91,7 @@ namespace AsyncFetch.Engine.Client
                 if (error == SocketError.Success)
                 {
                     SawEndOfStream |= n == 0 && count > 0;
+                    Received(buffer, offset, n);
                     return Task.FromResult(n);
                 }
 
@@ -306,7 +319,37 @@ namespace AsyncFetch.Engine.Client
             }
 
             SawEndOfStream |= n == 0 && read.Count > 0;
+            Received(read.Buffer, read.Offset, n);
             read.Completion.TrySetResult(n);
+        }
+
+        /// <summary>Counts the bytes just read and follows the TLS record framing through them (a few steps per record).</summary>
+        private void Received(byte[] buffer, int offset, int count)
+        {
+            BytesReceived += count;
+            int end = offset + count;
+            while (offset < end)
+            {
+                if (_recordLeft > 0)
+                {
+                    int skip = Math.Min(_recordLeft, end - offset);
+                    _recordLeft -= skip;
+                    offset += skip;
+                    continue;
+                }
+
+                byte b = buffer[offset++];
+                switch (++_headerSeen)
+                {
+                    case 4:
+                        _lengthHigh = b;
+                        break;
+                    case 5:
+                        _recordLeft = (_lengthHigh << 8) | b;
+                        _headerSeen = 0;
+                        break;
+                }
+            }
         }
 
         private void ContinueWrite()

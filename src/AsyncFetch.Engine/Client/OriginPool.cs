@@ -21,7 +21,10 @@ namespace AsyncFetch.Engine.Client
 
         public int IdleCount => _idle.Count;
 
-        /// <summary>The most recently used live connection that has not been idle too long, or null.</summary>
+        /// <summary>
+        /// The most recently used live connection that has not been idle too long and received nothing while idle, or
+        /// null. The ones passed over are closed.
+        /// </summary>
         [MethodImpl(Hot.Path)]
         public HttpConnection? TakeIdle(long now, long idleTicks)
         {
@@ -34,7 +37,7 @@ namespace AsyncFetch.Engine.Client
                     continue;
                 }
 
-                if (now - c.IdleSinceTicks > idleTicks)
+                if (now - c.IdleSinceTicks > idleTicks || !c.PrepareForReuse())
                 {
                     c.Close();
                     continue;

@@ -9,6 +9,60 @@ namespace AsyncFetch.Engine.Http
     /// <summary>The status line and the header section: field lines, the framing fields, and the framing they decide.</summary>
     public sealed partial class HttpResponseParser
     {
+        /// <summary>How much of a wrong status line start its message shows.</summary>
+        private const int StartShown = 12;
+
+        private int _statusLineSeen; // bytes of a status line that has not ended yet
+        private byte[]? _badStart; // its first bytes, when they cannot start "HTTP/1.0" or "HTTP/1.1" (for the message at end of stream)
+
+        /// <summary>
+        /// Checks what has arrived of a status line against "HTTP/1.0" and "HTTP/1.1" without waiting for its line feed,
+        /// which a reply that is not HTTP/1.x (HTTP/2, TLS, binary junk) may never send, as curl refuses such a reply
+        /// ("Received HTTP/0.9 when not allowed", "Unsupported HTTP version"). Anything but "HTTP/" is not HTTP at all;
+        /// "HTTP/" with another version is an unsupported version. The message shows the first <see cref="StartShown"/>
+        /// bytes (fewer when the line or the stream ends sooner), so a wrong start is refused once they are in, and the
+        /// outcome is the same however the bytes were split (a reply's first read usually holds them all). Returns false
+        /// when the parse must stop: failed, or (state unchanged) waiting for more of a start already known to be wrong.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private bool StatusLineStartsWell(ReadOnlySpan<byte> rest)
+        {
+            _statusLineSeen = rest.Length;
+            int mismatch = NotHttpReply.Mismatch(rest);
+            if (mismatch < 0)
+            {
+                return true;
+            }
+
+            // The message's bytes end at the first line feed or after StartShown bytes. The header section limit has the
+            // last word when it is reached first, so the outcome is the same however the bytes were split.
+            int shown = Math.Min(rest.Length, StartShown);
+            int lf = rest.Slice(0, shown).IndexOf((byte)'\n');
+            int bound = _limits.MaxHeaderBytes - _sectionBytes;
+            if (lf < 0 && shown < StartShown)
+            {
+                if (rest.Length >= bound)
+                {
+                    return true; // the line is over the limit before its start can be shown: TryTakeLine says so
+                }
+
+                _badStart = rest.ToArray(); // a few bytes, once per read, on a reply already refused
+                return false;
+            }
+
+            if ((lf < 0 ? StartShown : lf + 1) > bound)
+            {
+                return true;
+            }
+
+            FailStatusLineStart(rest.Slice(0, lf < 0 ? StartShown : lf), mismatch);
+            return false;
+        }
+
+        /// <summary>Fails on a status line whose first bytes are <paramref name="start"/> (up to its line feed), wrong at <paramref name="mismatch"/>.</summary>
+        private HttpParseStatus FailStatusLineStart(ReadOnlySpan<byte> start, int mismatch) =>
+            Fail(NotHttpReply.Error(mismatch), NotHttpReply.Describe(start, mismatch));
+
         [MethodImpl(Hot.Path)]
         private void ParseStatusLine(ReadOnlySpan<byte> line)
         {

@@ -21,6 +21,8 @@ namespace AsyncFetch.Engine.Http
     /// connection not reused); else Content-Length (repeated equal values allowed, differing ones an error); else read
     /// until close. The other transfer codings are reported (<see cref="TransferCodings"/>) for the caller to decode.
     /// Interim 1xx responses are skipped; 101 is an error because we never ask to upgrade.
+    /// A status line must start with "HTTP/1.0" or "HTTP/1.1": a reply that does not (HTTP/2, TLS, binary junk) is
+    /// refused within its first bytes, without waiting for a line feed it may never send.
     /// </summary>
     public sealed partial class HttpResponseParser
     {
@@ -128,6 +130,8 @@ namespace AsyncFetch.Engine.Http
             _sawContentLength = false;
             _transferEncoding = null;
             _connection = null;
+            _statusLineSeen = 0;
+            _badStart = null;
             _fieldName = null;
             _fieldValue = string.Empty;
             _folded = false;
@@ -167,6 +171,11 @@ namespace AsyncFetch.Engine.Http
                     case State.StatusLine:
                     case State.Headers:
                     case State.Trailers:
+                        if (_state == State.StatusLine && !StatusLineStartsWell(rest))
+                        {
+                            return _state == State.Error ? HttpParseStatus.Error : HttpParseStatus.NeedMore;
+                        }
+
                         if (!TryTakeLine(rest, _limits.MaxHeaderBytes - _sectionBytes, out ReadOnlySpan<byte> line, out used))
                         {
                             if (_state == State.Error)
@@ -278,8 +287,12 @@ namespace AsyncFetch.Engine.Http
                 case State.UntilClose:
                     _state = State.Complete;
                     return HttpParseStatus.Complete;
-                case State.StatusLine when BytesConsumed == 0:
+                case State.StatusLine when _badStart != null:
+                    return FailStatusLineStart(_badStart, NotHttpReply.Mismatch(_badStart));
+                case State.StatusLine when BytesConsumed == 0 && _statusLineSeen == 0:
                     return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection without sending a response.");
+                case State.StatusLine when BytesConsumed == 0:
+                    return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection in the middle of the status line.");
                 case State.StatusLine:
                 case State.Headers:
                     return Fail(HttpParseError.UnexpectedEndOfStream, "The server closed the connection in the middle of the response headers.");
