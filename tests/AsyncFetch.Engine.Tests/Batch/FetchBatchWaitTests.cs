@@ -131,6 +131,10 @@ namespace AsyncFetch.Engine.Tests.Batch
             }
 
             Assert.Equal(40, Run(batch, inputs).Count);
+
+            // The event follows the queueing on the loop thread, so the last result can be taken a moment before its
+            // event is raised: wait (bounded) for the count to settle.
+            SpinWait.SpinUntil(() => Volatile.Read(ref raised) >= 40, TimeSpan.FromSeconds(10));
             Assert.Equal(40, Volatile.Read(ref raised));
             Assert.Equal(1, Interlocked.Read(ref completedAtFirstRaise)); // raised after the result was recorded
         }
