@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell
 {
@@ -39,6 +40,7 @@ namespace AsyncFetch.PowerShell
         private readonly int _window;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
+        private ResultWriter? _writer; // set by StartJob, before the pump starts
         private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
         private Thread? _pump;
         private volatile bool _inputClosed;
@@ -113,6 +115,9 @@ namespace AsyncFetch.PowerShell
 
         internal bool IsFinished => _finished.IsSet;
 
+        /// <summary>True once StopJob has been called on a started job.</summary>
+        internal bool IsStopping => _stopping;
+
         /// <summary>Waits until the job has finished (or the timeout passes).</summary>
         internal bool WaitFinished(TimeSpan timeout, CancellationToken cancellationToken)
         {
@@ -139,6 +144,8 @@ namespace AsyncFetch.PowerShell
                 {
                     _runner = new OnCompleteRunner(_onCompleteText, _usingValues, _modulePath, _location, Output, Error);
                 }
+
+                _writer = new ResultWriter(_recorder, new JobResultSink(this, _runner), _verbose);
 
                 _pump = new Thread(Pump) { IsBackground = true, Name = "AsyncFetch job " + Id };
                 SetJobState(JobState.Running);

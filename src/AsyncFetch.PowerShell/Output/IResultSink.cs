@@ -4,8 +4,8 @@ namespace AsyncFetch.PowerShell.Output
 {
     /// <summary>
     /// Where <see cref="ResultWriter"/> sends what a completed request produces: a cmdlet's own streams
-    /// (<see cref="CmdletResultSink"/>, on its pipeline thread). The writer decides what is written; the sink only
-    /// knows where it goes and who runs -OnComplete.
+    /// (<see cref="CmdletResultSink"/>, on its pipeline thread) or a job's (<see cref="JobResultSink"/>, on its pump
+    /// thread). The writer decides what is written; the sink only knows where it goes and who runs -OnComplete.
     /// </summary>
     internal interface IResultSink
     {
