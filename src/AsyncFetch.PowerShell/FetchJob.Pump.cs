@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell
 {

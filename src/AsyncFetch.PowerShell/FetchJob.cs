@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell

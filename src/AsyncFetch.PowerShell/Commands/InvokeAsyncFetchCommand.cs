@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.PowerShell.Internal;
 using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell.Commands

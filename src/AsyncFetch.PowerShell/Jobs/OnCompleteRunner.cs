@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell
 {

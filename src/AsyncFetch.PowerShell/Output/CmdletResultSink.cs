@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell.Output
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell.Output
 {
