@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using AsyncFetch.PowerShell.Internal;
+using AsyncFetch.PowerShell.Jobs;
 using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AsyncFetch.PowerShell.Jobs;
 
 namespace AsyncFetch.PowerShell.Output
 {
