@@ -15,10 +15,14 @@ namespace AsyncFetch.PowerShell
     /// <see cref="FetchJobSourceAdapter"/>, so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job work on it.
     ///
     /// Pieces (one file each): this file holds the streams, state and statistics; FetchJob.Pump.cs the pump
-    /// thread that feeds the shared engine from the input queue and drains results into the streams;
-    /// OnCompleteRunner.cs the runspace the job owns for -OnComplete. Input arrives while the starting pipeline
+    /// thread that feeds the shared engine from the input queue and drains results into the streams (through
+    /// Output/ResultWriter.cs and Output/JobResultSink.cs, as Invoke-AsyncFetch does through its own sink);
+    /// Jobs/OnCompleteRunner.cs the runspace the job owns for -OnComplete. Input arrives while the starting pipeline
     /// still runs (bounded queue: the caller waits when it is full), the job outlives that pipeline, and all its
     /// threads are background threads, so an exiting PowerShell never waits for it.
+    ///
+    /// Users name this type (help, the format view, -is checks): it stays AsyncFetch.PowerShell.FetchJob, at the
+    /// project root with the other public types users see by name.
     /// </summary>
     public sealed partial class FetchJob : Job2
     {
