@@ -3,6 +3,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell.Commands
 {

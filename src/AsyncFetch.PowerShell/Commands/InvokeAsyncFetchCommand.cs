@@ -1,12 +1,11 @@
 using System;
-using System.Collections.Generic;
-using System.Collections.ObjectModel;
 using System.Diagnostics;
-using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.PowerShell.Internal;
+using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell.Commands
 {
@@ -31,6 +30,7 @@ namespace AsyncFetch.PowerShell.Commands
         private readonly Stopwatch _sinceProgress = new Stopwatch();
         private FetchBatch? _batch;
         private RunRecorder? _recorder;
+        private ResultWriter? _writer;
         private bool _summarySet;
         private RequestDefaults _defaults = null!;
         private bool _verbose;
@@ -66,6 +66,7 @@ namespace AsyncFetch.PowerShell.Commands
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
             _progress = !Equals(GetVariableValue("ProgressPreference"), ActionPreference.SilentlyContinue);
             _progressId = Math.Abs(GetHashCode() % 100000) + 1;
+            _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete), _verbose);
             if (!MyInvocation.ExpectingInput)
             {
                 _knownTotal = Uri.Length;
@@ -175,11 +176,7 @@ namespace AsyncFetch.PowerShell.Commands
         private void Wait(int results = 1)
         {
             _batch!.WaitForResults(results, WaitSlice, _stop.Token);
-            ErrorRecord? journalError = _recorder!.Tick();
-            if (journalError != null)
-            {
-                WriteError(journalError);
-            }
+            _writer!.Tick();
 
             if (_stop.IsCancellationRequested)
             {
@@ -194,59 +191,10 @@ namespace AsyncFetch.PowerShell.Commands
         {
             while (_batch!.TryTake(out FetchResult result))
             {
-                Emit(result, _recorder!.TakeErrorId(result));
+                _writer!.Write(result);
             }
 
             ReportProgress();
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void Emit(FetchResult result, string? errorId)
-        {
-            if (result.ErrorKind != FetchErrorKind.Skipped)
-            {
-                ErrorRecord? journalError = _recorder!.Record(result);
-                if (journalError != null)
-                {
-                    WriteError(journalError);
-                }
-            }
-
-            if (_verbose)
-            {
-                WriteVerbose(ResultRecords.VerboseLine(result));
-            }
-
-            ErrorRecord? error = ResultRecords.ErrorFor(result, errorId);
-            if (error != null)
-            {
-                WriteError(error);
-            }
-
-            if (OnComplete == null)
-            {
-                WriteObject(result);
-                return;
-            }
-
-            Collection<PSObject> output;
-            try
-            {
-                // A new list each time: InvokeWithContext takes $_ out of the list it is given.
-                output = OnComplete.InvokeWithContext(null, new List<PSVariable> { new PSVariable("_", result) }, result);
-            }
-            catch (RuntimeException e) when (!(e is PipelineStoppedException) && !(e is ActionPreferenceStopException))
-            {
-                string message = string.Format(CultureInfo.CurrentCulture, Strings.OnCompleteFailed, result.RequestedUri, e.Message);
-                var record = new ErrorRecord(new FetchException(message, e, result), ErrorIds.OnCompleteFailed, ErrorCategory.InvalidResult, result);
-                WriteError(record);
-                return;
-            }
-
-            foreach (PSObject item in output)
-            {
-                WriteObject(item);
-            }
         }
 
         [MethodImpl(Hot.Path)]

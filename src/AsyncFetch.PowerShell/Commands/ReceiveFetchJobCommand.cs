@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell.Commands
 {

@@ -1,5 +1,5 @@
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// The process-wide engine the cmdlets and jobs share: one loop thread and one set of connection pools,

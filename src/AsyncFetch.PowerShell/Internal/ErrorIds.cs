@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// Stable ErrorIds (the part before the comma of FullyQualifiedErrorId). A failed request's id is

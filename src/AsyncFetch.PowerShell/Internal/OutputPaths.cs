@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using System.Management.Automation;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// -OutDirectory, -OutFile and -JournalPath as full file-system paths. They are resolved on the pipeline thread

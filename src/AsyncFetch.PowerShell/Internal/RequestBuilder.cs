@@ -7,7 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using AsyncFetch.Engine.Internal;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// Turns pipeline input into requests. Strings and [uri] are URLs (blank lines and lines starting with '#'

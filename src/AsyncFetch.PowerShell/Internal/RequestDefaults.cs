@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.Engine.Internal;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>The request values a command was given, applied to each request it builds or receives.</summary>
     internal sealed class RequestDefaults

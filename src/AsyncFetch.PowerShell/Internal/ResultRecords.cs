@@ -3,7 +3,7 @@ using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>The records a result produces, the same for Invoke-AsyncFetch and FetchJob.</summary>
     internal static class ResultRecords

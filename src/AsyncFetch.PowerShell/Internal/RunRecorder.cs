@@ -4,7 +4,7 @@ using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// What a run keeps beside its output: the journal (-JournalPath), the resume set (-Resume) and the summary

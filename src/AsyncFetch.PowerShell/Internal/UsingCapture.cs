@@ -3,7 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// $using: for a job's -OnComplete, which runs in another runspace: each $using:name is rewritten to a plain

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Jobs
 {
     /// <summary>
     /// The JobSourceAdapter through which the JobManager (and so Get-Job, Receive-Job, Stop-Job, Remove-Job)

@@ -2,8 +2,9 @@ using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 
-namespace AsyncFetch.PowerShell
+namespace AsyncFetch.PowerShell.Jobs
 {
     /// <summary>
     /// Runs a job's -OnComplete in a runspace the job owns (the module imported there), on that runspace's own

@@ -3,6 +3,9 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
+using AsyncFetch.PowerShell.Jobs;
+using AsyncFetch.PowerShell.Output;
 
 namespace AsyncFetch.PowerShell
 {
@@ -12,10 +15,14 @@ namespace AsyncFetch.PowerShell
     /// <see cref="FetchJobSourceAdapter"/>, so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job work on it.
     ///
     /// Pieces (one file each): this file holds the streams, state and statistics; FetchJob.Pump.cs the pump
-    /// thread that feeds the shared engine from the input queue and drains results into the streams;
-    /// OnCompleteRunner.cs the runspace the job owns for -OnComplete. Input arrives while the starting pipeline
+    /// thread that feeds the shared engine from the input queue and drains results into the streams (through
+    /// Output/ResultWriter.cs and Output/JobResultSink.cs, as Invoke-AsyncFetch does through its own sink);
+    /// Jobs/OnCompleteRunner.cs the runspace the job owns for -OnComplete. Input arrives while the starting pipeline
     /// still runs (bounded queue: the caller waits when it is full), the job outlives that pipeline, and all its
     /// threads are background threads, so an exiting PowerShell never waits for it.
+    ///
+    /// Users name this type (help, the format view, -is checks): it stays AsyncFetch.PowerShell.FetchJob, at the
+    /// project root with the other public types users see by name.
     /// </summary>
     public sealed partial class FetchJob : Job2
     {
@@ -39,6 +46,7 @@ namespace AsyncFetch.PowerShell
         private readonly int _window;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
+        private ResultWriter? _writer; // set by StartJob, before the pump starts
         private FetchBatchStatistics? _final; // frozen when the job ends, so Elapsed and rates stop moving
         private Thread? _pump;
         private volatile bool _inputClosed;
@@ -113,6 +121,9 @@ namespace AsyncFetch.PowerShell
 
         internal bool IsFinished => _finished.IsSet;
 
+        /// <summary>True once StopJob has been called on a started job.</summary>
+        internal bool IsStopping => _stopping;
+
         /// <summary>Waits until the job has finished (or the timeout passes).</summary>
         internal bool WaitFinished(TimeSpan timeout, CancellationToken cancellationToken)
         {
@@ -139,6 +150,8 @@ namespace AsyncFetch.PowerShell
                 {
                     _runner = new OnCompleteRunner(_onCompleteText, _usingValues, _modulePath, _location, Output, Error);
                 }
+
+                _writer = new ResultWriter(_recorder, new JobResultSink(this, _runner), _verbose);
 
                 _pump = new Thread(Pump) { IsBackground = true, Name = "AsyncFetch job " + Id };
                 SetJobState(JobState.Running);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
+using AsyncFetch.PowerShell.Internal;
 
 namespace AsyncFetch.PowerShell
 {
@@ -33,7 +34,7 @@ namespace AsyncFetch.PowerShell
                     // callback is behind, instead of piling up in the runner.
                     while ((_runner == null || _runner.Backlog < _window) && _batch.TryTake(out FetchResult result))
                     {
-                        Emit(result, _recorder.TakeErrorId(result));
+                        _writer!.Write(result);
                     }
 
                     if (sinceProgress.Elapsed >= ProgressInterval)
@@ -53,7 +54,7 @@ namespace AsyncFetch.PowerShell
                     // Invoke-AsyncFetch does, made jobs slower here (median 9-17k against 24-32k req/s); waking only
                     // when the input queue was empty made no difference. So this stays simple.
                     _wake.WaitOne(_runner != null && _runner.Backlog >= _window ? 20 : 250);
-                    AddError(_recorder.Tick());
+                    _writer!.Tick();
                 }
 
                 if (!_stopping)
@@ -130,28 +131,6 @@ namespace AsyncFetch.PowerShell
             else if (admission.Request != null)
             {
                 _batch.TrySubmit(admission.Request); // an input is a request or an immediate result, never both
-            }
-        }
-
-        private void Emit(FetchResult result, string? errorId)
-        {
-            if (result.ErrorKind != FetchErrorKind.Skipped)
-            {
-                AddError(_recorder.Record(result));
-            }
-
-            if (_verbose)
-            {
-                Verbose.Add(new VerboseRecord(ResultRecords.VerboseLine(result)));
-            }
-
-            // A request cancelled by Stop-Job was the user's doing: its result is kept, without an error.
-            bool stoppedByUser = _stopping && result.ErrorKind == FetchErrorKind.Canceled;
-            AddError(stoppedByUser ? null : ResultRecords.ErrorFor(result, errorId));
-
-            if (_runner == null || _stopping || !_runner.TryAdd(result))
-            {
-                Output.Add(PSObject.AsPSObject(result)); // no callback, or it was stopped meanwhile
             }
         }
 
