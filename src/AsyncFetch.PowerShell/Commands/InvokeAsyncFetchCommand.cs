@@ -12,7 +12,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// <summary>
     /// Invoke-AsyncFetch: pipeline input becomes concurrent requests on the shared engine.
     ///
-    /// Threading (see ARCHITECTURE.md): the engine completes requests on its loop thread into the batch's queue;
+    /// Threading: the engine completes requests on its loop thread into the batch's queue;
     /// only this pipeline thread drains it, writes output, errors, verbose and progress, and runs -OnComplete.
     /// ProcessRecord submits and drains without blocking; when the batch's window is full it waits while
     /// draining, so memory stays bounded for any input length. EndProcessing drains until every request has

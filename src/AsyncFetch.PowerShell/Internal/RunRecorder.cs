@@ -110,15 +110,26 @@ namespace AsyncFetch.PowerShell.Internal
         public ErrorRecord? Record(FetchResult result)
         {
             _summary.Add(result);
-            return Journal(() => _journal?.Append(result, InputText(result.Input) ?? result.RequestedUri));
+            if (_journal == null)
+            {
+                return null;
+            }
+
+            try
+            {
+                _journal.Append(result, InputText(result.Input) ?? result.RequestedUri);
+                return null;
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                return CloseFailedJournal(e);
+            }
         }
 
         public FetchSummary BuildSummary() => _summary.Build();
 
         /// <summary>Called while the consumer waits: keeps journal lines reaching the disk within a second.</summary>
-        public ErrorRecord? Tick() => Journal(() => _journal?.SyncIfDue());
-
-        private ErrorRecord? Journal(Action write)
+        public ErrorRecord? Tick()
         {
             if (_journal == null)
             {
@@ -127,24 +138,30 @@ namespace AsyncFetch.PowerShell.Internal
 
             try
             {
-                write();
+                _journal.SyncIfDue();
                 return null;
             }
             catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
             {
-                string path = _journal.Path;
-                try
-                {
-                    _journal.Dispose();
-                }
-                catch (Exception)
-                {
-                    // It failed already; closing is best effort.
-                }
-
-                _journal = null;
-                return new ErrorRecord(new System.IO.IOException($"Writing the journal {path} failed, so this run can no longer be resumed from it: {e.Message}", e), ErrorIds.JournalFailed, ErrorCategory.WriteError, path);
+                return CloseFailedJournal(e);
             }
+        }
+
+        /// <summary>The journal could not be written: it is closed, the run goes on without it, and this is its one error.</summary>
+        private ErrorRecord CloseFailedJournal(Exception e)
+        {
+            string path = _journal!.Path;
+            try
+            {
+                _journal.Dispose();
+            }
+            catch (Exception)
+            {
+                // It failed already; closing is best effort.
+            }
+
+            _journal = null;
+            return new ErrorRecord(new System.IO.IOException($"Writing the journal {path} failed, so this run can no longer be resumed from it: {e.Message}", e), ErrorIds.JournalFailed, ErrorCategory.WriteError, path);
         }
 
         public void Dispose()
