@@ -709,7 +709,7 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         private void Open(bool allowPooled)
         {
-            HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
+            HttpConnection? pooled = allowPooled ? _engine.Pools.TakeIdle(OriginKey) : null;
             if (pooled != null)
             {
                 Result.SetRemoteEndPoint(pooled.RemoteAddress, pooled.RemotePort);

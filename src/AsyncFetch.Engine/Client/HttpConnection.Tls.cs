@@ -277,7 +277,7 @@ namespace AsyncFetch.Engine.Client
                 if (read != null && read.IsCompleted && _state == ConnectionState.Idle)
                 {
                     // The read an idle connection keeps pending finished: whatever it found, the connection is done.
-                    _engine.RemoveIdleConnection(_originKey, this);
+                    _engine.Pools.RemoveIdle(_originKey, this);
                     Close();
                 }
 
