@@ -62,7 +62,10 @@ namespace AsyncFetch.Engine.Loop
         /// <summary>Raised on the loop thread when the loop itself fails, just before it stops.</summary>
         public event Action<Exception>? Faulted;
 
-        /// <summary>Raised on the loop thread when a posted callback, a timer callback or a fault handler throws.</summary>
+        /// <summary>
+        /// Raised on the loop thread when a posted callback, a timer callback or a fault handler throws; and, once the
+        /// loop has stopped, on the completing thread when an onStopped fallback of <see cref="PostWhenDone"/> throws.
+        /// </summary>
         public event Action<Exception>? CallbackFailed;
 
         public string SelectorName => _selector.Name;
