@@ -10,8 +10,9 @@ namespace AsyncFetch.Engine.Client
     /// <summary>
     /// Host name resolution for the loop: a small cache, with concurrent look-ups of one name coalesced.
     /// The look-up itself is Task-based (<see cref="Dns.GetHostAddressesAsync(string)"/>) and runs off the loop;
-    /// its result re-enters the loop through <see cref="EventLoop.Post(Action{object}, object)"/> (the Task bridge in
-    /// the loop-needs-a-Task direction). Failures are not cached beyond the look-up that found them.
+    /// its result re-enters the loop through <see cref="EventLoop.PostWhenDone"/> (the Task bridge in the
+    /// loop-needs-a-Task direction); once the loop has stopped nothing more runs (the engine fails its requests).
+    /// Failures are not cached beyond the look-up that found them.
     /// </summary>
     internal sealed class DnsResolver
     {
@@ -72,10 +73,7 @@ namespace AsyncFetch.Engine.Client
                 lookup = Task.FromException<IPAddress[]>(e);
             }
 
-            lookup.ContinueWith(
-                (t, s) => _loop.Post(OnResolvedCallback, new Completion(this, host, (Entry)s!, t)),
-                entry,
-                TaskScheduler.Default);
+            _loop.PostWhenDone(lookup, OnResolvedCallback, new Completion(this, host, entry));
         }
 
         /// <summary>Beyond this many names, expired entries are dropped (and then every settled one, if need be).</summary>
@@ -109,7 +107,7 @@ namespace AsyncFetch.Engine.Client
             }
         }
 
-        private static readonly Action<object?> OnResolvedCallback = s => ((Completion)s!).Run();
+        private static readonly Action<Task, object?> OnResolvedCallback = (t, s) => ((Completion)s!).Run((Task<IPAddress[]>)t);
 
         private void OnResolved(string host, Entry entry, Task<IPAddress[]> task)
         {
@@ -165,17 +163,15 @@ namespace AsyncFetch.Engine.Client
             private readonly DnsResolver _resolver;
             private readonly string _host;
             private readonly Entry _entry;
-            private readonly Task<IPAddress[]> _task;
 
-            public Completion(DnsResolver resolver, string host, Entry entry, Task<IPAddress[]> task)
+            public Completion(DnsResolver resolver, string host, Entry entry)
             {
                 _resolver = resolver;
                 _host = host;
                 _entry = entry;
-                _task = task;
             }
 
-            public void Run() => _resolver.OnResolved(_host, _entry, _task);
+            public void Run(Task<IPAddress[]> task) => _resolver.OnResolved(_host, _entry, task);
         }
     }
 }

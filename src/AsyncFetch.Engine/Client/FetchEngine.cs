@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -28,10 +27,7 @@ namespace AsyncFetch
         // submitting thread adds and the loop removes, once per request each, and a lock here was the hottest
         // contention between a cmdlet's pipeline thread and the loop.
         private readonly ConcurrentDictionary<FetchOperation, byte> _pending = new ConcurrentDictionary<FetchOperation, byte>();
-        private readonly Dictionary<string, OriginPool> _pools = new Dictionary<string, OriginPool>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<HttpConnection> _connections = new HashSet<HttpConnection>();
-        private readonly long _idleTicks;
-        private LoopTimer? _idleSweep;
         private volatile bool _disposed;
         private readonly object _disposeLock = new object();
         private int _openConnections;
@@ -53,12 +49,12 @@ namespace AsyncFetch
                 MaxHeaderCount = Options.MaxHeaderCount,
             };
             ReceiveBuffer = new byte[Options.MaxHeaderBytes + (64 * 1024)];
-            _idleTicks = (long)(Options.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
             Loop = new EventLoop(selector ?? Selectors.Create(Options.Selector), "AsyncFetch event loop");
             DefaultLimiter = new FetchLimiter(Loop, Options.MaxConcurrency, Options.PerHostLimit, Options.RateLimit, Options.PerHostRateLimit);
             Loop.Faulted += OnLoopFaulted;
             Loop.CallbackFailed += e => CallbackFailed?.Invoke(e);
             Dns = new DnsResolver(Loop, Options.DnsCacheTime, Options.Resolver);
+            Pools = new ConnectionPools(Loop, Options.IdleTimeout);
         }
 
         /// <summary>Raised (on the loop thread) when a result callback or other callback throws; the engine goes on.</summary>
@@ -89,6 +85,9 @@ namespace AsyncFetch
         internal EventLoop Loop { get; }
 
         internal DnsResolver Dns { get; }
+
+        /// <summary>Idle keep-alive connections by origin, and their sweep (loop thread).</summary>
+        internal ConnectionPools Pools { get; }
 
         internal HttpParserLimits ParserLimits { get; }
 
@@ -225,32 +224,7 @@ namespace AsyncFetch
             Interlocked.Increment(ref _requestsCompleted);
         }
 
-        [MethodImpl(Hot.Path)]
-        internal HttpConnection? TakeIdleConnection(string originKey) =>
-            _pools.TryGetValue(originKey, out OriginPool? pool) ? pool.TakeIdle(EventLoop.Now, _idleTicks) : null;
-
         internal HttpConnection NewConnection(string originKey) => new HttpConnection(this, originKey);
-
-        [MethodImpl(Hot.Path)]
-        internal void ReturnIdleConnection(string originKey, HttpConnection connection)
-        {
-            if (!_pools.TryGetValue(originKey, out OriginPool? pool))
-            {
-                pool = new OriginPool(originKey);
-                _pools.Add(originKey, pool);
-            }
-
-            pool.ReturnIdle(connection);
-            ArmIdleSweep();
-        }
-
-        internal void RemoveIdleConnection(string originKey, HttpConnection connection)
-        {
-            if (_pools.TryGetValue(originKey, out OriginPool? pool))
-            {
-                pool.RemoveIdle(connection);
-            }
-        }
 
         internal void OnConnectionOpened(HttpConnection connection)
         {
@@ -264,45 +238,6 @@ namespace AsyncFetch
             if (_connections.Remove(connection))
             {
                 Interlocked.Decrement(ref _openConnections);
-            }
-        }
-
-        /// <summary>A connection went idle: make sure the sweep that closes expired idle connections is armed.</summary>
-        private void ArmIdleSweep()
-        {
-            if (_idleSweep == null)
-            {
-                _idleSweep = Loop.SetTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, Options.IdleTimeout.Ticks / 2)), s => ((FetchEngine)s!).SweepIdle(), this);
-            }
-        }
-
-        private void SweepIdle()
-        {
-            _idleSweep = null;
-            long now = EventLoop.Now;
-            var empty = new List<string>();
-            bool anyIdle = false;
-            foreach (KeyValuePair<string, OriginPool> pair in _pools)
-            {
-                pair.Value.CloseExpired(now, _idleTicks);
-                if (pair.Value.IdleCount == 0)
-                {
-                    empty.Add(pair.Key);
-                }
-                else
-                {
-                    anyIdle = true;
-                }
-            }
-
-            foreach (string key in empty)
-            {
-                _pools.Remove(key); // a pool is only a list of idle connections; the next one to go idle makes a new one
-            }
-
-            if (anyIdle)
-            {
-                ArmIdleSweep();
             }
         }
 
@@ -322,8 +257,7 @@ namespace AsyncFetch
                 connection.Close();
             }
 
-            _pools.Clear();
-            Loop.CancelTimer(_idleSweep);
+            Pools.CloseAll();
         }
 
         private void OnLoopFaulted(Exception fault)

@@ -481,24 +481,37 @@ namespace AsyncFetch.Engine.Client
 
         /// <summary>
         /// Runs work that must not hold up the loop (decoding a large body) on the thread pool, then hands it back
-        /// to the loop through Post, as DNS answers come back. The attempt's timeout keeps running meanwhile, so
-        /// <paramref name="onLoop"/> first checks that the request has not ended (timed out, cancelled). When the loop
-        /// is gone (the engine was disposed and failed the request already), <paramref name="ifLoopGone"/> cleans up
-        /// instead. <paramref name="run"/> reports its failures on the work object and does not throw.
+        /// to the loop through <see cref="EventLoop.PostWhenDone"/>, as DNS answers come back. The attempt's timeout
+        /// keeps running meanwhile, so <paramref name="onLoop"/> first checks that the request has not ended (timed
+        /// out, cancelled). When the loop is gone (the engine was disposed and failed the request already),
+        /// <paramref name="ifLoopGone"/> cleans up instead. <paramref name="run"/> reports its failures on the work
+        /// object and does not throw.
         /// </summary>
         private void OffLoop<TWork>(TWork work, Action<TWork> run, Action<TWork> onLoop, Action<TWork>? ifLoopGone = null)
         {
-            EventLoop loop = _engine.Loop;
-            Task.Run(() => run(work)).ContinueWith(
-                done =>
-                {
-                    _ = done.Exception; // observed; run does not throw
-                    if (!loop.Post(() => onLoop(work)))
-                    {
-                        ifLoopGone?.Invoke(work);
-                    }
-                },
-                TaskScheduler.Default);
+            var job = new OffLoopJob<TWork>(work, run, onLoop, ifLoopGone);
+            _engine.Loop.PostWhenDone(Task.Run(job.Run), OffLoopJob<TWork>.OnLoop, job, OffLoopJob<TWork>.IfLoopGone);
+        }
+
+        private sealed class OffLoopJob<TWork>
+        {
+            public static readonly Action<Task, object?> OnLoop = (t, s) => ((OffLoopJob<TWork>)s!)._onLoop(((OffLoopJob<TWork>)s!)._work);
+            public static readonly Action<Task, object?> IfLoopGone = (t, s) => ((OffLoopJob<TWork>)s!)._ifLoopGone?.Invoke(((OffLoopJob<TWork>)s!)._work);
+
+            private readonly TWork _work;
+            private readonly Action<TWork> _run;
+            private readonly Action<TWork> _onLoop;
+            private readonly Action<TWork>? _ifLoopGone;
+
+            public OffLoopJob(TWork work, Action<TWork> run, Action<TWork> onLoop, Action<TWork>? ifLoopGone)
+            {
+                _work = work;
+                _run = run;
+                _onLoop = onLoop;
+                _ifLoopGone = ifLoopGone;
+            }
+
+            public void Run() => _run(_work);
         }
 
         /// <summary>Loop thread: the decoded body (or why it could not be decoded) completes the request.</summary>
@@ -696,7 +709,7 @@ namespace AsyncFetch.Engine.Client
         [MethodImpl(Hot.Path)]
         private void Open(bool allowPooled)
         {
-            HttpConnection? pooled = allowPooled ? _engine.TakeIdleConnection(OriginKey) : null;
+            HttpConnection? pooled = allowPooled ? _engine.Pools.TakeIdle(OriginKey) : null;
             if (pooled != null)
             {
                 Result.SetRemoteEndPoint(pooled.RemoteAddress, pooled.RemotePort);

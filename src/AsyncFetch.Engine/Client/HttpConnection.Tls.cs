@@ -5,7 +5,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
 
@@ -25,10 +24,11 @@ namespace AsyncFetch.Engine.Client
     ///   at once on the loop (a few records decrypted inline); otherwise its completion is posted back.
     /// - A connection going idle keeps a read pending (<see cref="TlsIdle"/>): SslStream may hold bytes the server
     ///   sent after the response, which readiness cannot report, and such a connection must not carry another request.
-    /// - Every completion posted back first checks that its operation is still the connection's current one:
-    ///   a timeout, cancellation or shutdown may have closed the connection meanwhile. Closing (on the loop)
-    ///   aborts the stream, so pending Tasks fault, and disposes the SslStream before the socket goes.
-    /// - Continuations observe every Task they get, so no exception reaches the thread pool unobserved.
+    /// - Completions come back through <see cref="EventLoop.PostWhenDone"/>, which observes every Task; once the
+    ///   loop has stopped nothing more runs (its shutdown closed the connection). Each first checks that its
+    ///   operation is still the connection's current one: a timeout, cancellation or shutdown may have closed the
+    ///   connection meanwhile. Closing (on the loop) aborts the stream, so pending Tasks fault, and disposes the
+    ///   SslStream before the socket goes.
     /// </summary>
     internal sealed partial class HttpConnection
     {
@@ -36,13 +36,10 @@ namespace AsyncFetch.Engine.Client
         private const int TlsReadsPerPass = 16; // synchronous reads in a row before the loop gives other sockets a turn
         private const int TlsIdleReadSize = 1024; // the read an idle connection keeps pending (see TlsIdle)
 
-        private static readonly Action<object?> HandshakeDoneCallback = s => ((HttpConnection)s!).OnHandshakeDone();
-        private static readonly Action<object?> ReadDoneCallback = s => ((HttpConnection)s!).OnTlsReadDone();
-        private static readonly Action<object?> WriteDoneCallback = s => ((HttpConnection)s!).OnTlsWriteDone();
+        private static readonly Action<Task, object?> HandshakeDoneCallback = (t, s) => ((HttpConnection)s!).OnHandshakeDone();
+        private static readonly Action<Task, object?> ReadDoneCallback = (t, s) => ((HttpConnection)s!).OnTlsReadDone();
+        private static readonly Action<Task, object?> WriteDoneCallback = (t, s) => ((HttpConnection)s!).OnTlsWriteDone();
         private static readonly Action<object?> ContinueReadCallback = s => ((HttpConnection)s!).OnTlsContinueRead();
-        private static readonly Action<Task, object?> PostHandshakeDone = (t, s) => PostBack(t, s, HandshakeDoneCallback);
-        private static readonly Action<Task, object?> PostWriteDone = (t, s) => PostBack(t, s, WriteDoneCallback);
-        private static readonly Action<Task<int>, object?> PostReadDone = (t, s) => PostBack(t, s, ReadDoneCallback);
 
         private static readonly LocalCertificateSelectionCallback SelectionCallback =
             (sender, targetHost, localCertificates, remoteCertificate, acceptableIssuers) => TlsSettings.SelectClientCertificate(localCertificates, acceptableIssuers)!;
@@ -83,14 +80,7 @@ namespace AsyncFetch.Engine.Client
             string host = _tlsHost;
             Task handshake = Task.Run(() => ssl.AuthenticateAsClientAsync(host, clientCertificates, SslProtocols.None, checkCertificateRevocation: false));
             _tlsHandshake = handshake;
-            handshake.ContinueWith(PostHandshakeDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-
-        /// <summary>Pool thread: a Task of this connection finished; observe it and let the loop continue.</summary>
-        private static void PostBack(Task task, object? state, Action<object?> callback)
-        {
-            _ = task.Exception; // observed here, whatever the loop does (or cannot do) with it
-            ((HttpConnection)state!)._engine.Loop.Post(callback, state);
+            _engine.Loop.PostWhenDone(handshake, HandshakeDoneCallback, this);
         }
 
         private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -191,7 +181,7 @@ namespace AsyncFetch.Engine.Client
             else
             {
                 _tlsWrite = write;
-                write.ContinueWith(PostWriteDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _engine.Loop.PostWhenDone(write, WriteDoneCallback, this);
             }
 
             if (_state == ConnectionState.Active && ReferenceEquals(_op, op))
@@ -287,7 +277,7 @@ namespace AsyncFetch.Engine.Client
                 if (read != null && read.IsCompleted && _state == ConnectionState.Idle)
                 {
                     // The read an idle connection keeps pending finished: whatever it found, the connection is done.
-                    _engine.RemoveIdleConnection(_originKey, this);
+                    _engine.Pools.RemoveIdle(_originKey, this);
                     Close();
                 }
 
@@ -409,7 +399,7 @@ namespace AsyncFetch.Engine.Client
         {
             _tlsRead = read;
             _tlsReadStart = start;
-            read.ContinueWith(PostReadDone, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _engine.Loop.PostWhenDone(read, ReadDoneCallback, this);
         }
 
         private void CloseTls()

@@ -165,7 +165,7 @@ namespace AsyncFetch.Engine.Client
                     break;
                 case ConnectionState.Idle:
                     // An idle connection has nothing to read: this is the server closing it (or talking out of turn).
-                    _engine.RemoveIdleConnection(_originKey, this);
+                    _engine.Pools.RemoveIdle(_originKey, this);
                     Close();
                     break;
             }
@@ -489,7 +489,7 @@ namespace AsyncFetch.Engine.Client
 
             if (reusable)
             {
-                _engine.ReturnIdleConnection(_originKey, this);
+                _engine.Pools.ReturnIdle(_originKey, this);
             }
             else
             {

@@ -65,5 +65,16 @@ namespace AsyncFetch.Engine.Client
 
             _idle.RemoveRange(0, expired);
         }
+
+        /// <summary>Closes every idle connection (shutdown).</summary>
+        public void CloseAll()
+        {
+            foreach (HttpConnection connection in _idle)
+            {
+                connection.Close();
+            }
+
+            _idle.Clear();
+        }
     }
 }

@@ -22,13 +22,13 @@ namespace AsyncFetch.Engine.Loop
     ///   5. Fire the timers that are due.
     ///
     /// Threading: <see cref="Post(Action{object}, object)"/> is the only member that may be called from any thread
-    /// (a queue plus one selector wakeup per batch of posts). Everything else belongs to the loop thread and
-    /// checks that it is called there. When the loop stops (disposed, or failed because the selector broke),
+    /// (a queue plus one selector wakeup per batch of posts), with <see cref="PostWhenDone"/>, which posts when a Task
+    /// finishes (EventLoop.Tasks.cs). Everything else belongs to the loop thread and checks that it is called there. When the loop stops (disposed, or failed because the selector broke),
     /// it runs the callbacks already accepted, raises <see cref="Faulted"/> on its own thread if it failed,
     /// and <see cref="Post(Action{object}, object)"/> returns false from then on; owners of pending work fail
     /// it from the Faulted handler.
     /// </summary>
-    public sealed class EventLoop : IDisposable
+    public sealed partial class EventLoop : IDisposable
     {
         private static readonly Action<object?> RunAction = state => ((Action)state!)();
 
@@ -62,7 +62,10 @@ namespace AsyncFetch.Engine.Loop
         /// <summary>Raised on the loop thread when the loop itself fails, just before it stops.</summary>
         public event Action<Exception>? Faulted;
 
-        /// <summary>Raised on the loop thread when a posted callback, a timer callback or a fault handler throws.</summary>
+        /// <summary>
+        /// Raised on the loop thread when a posted callback, a timer callback or a fault handler throws; and, once the
+        /// loop has stopped, on the completing thread when an onStopped fallback of <see cref="PostWhenDone"/> throws.
+        /// </summary>
         public event Action<Exception>? CallbackFailed;
 
         public string SelectorName => _selector.Name;
