@@ -214,7 +214,7 @@ namespace AsyncFetch.Engine.Client
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
-            int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
+            int length = FetchRequestHead.Write(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)
