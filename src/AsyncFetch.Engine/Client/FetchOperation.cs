@@ -293,7 +293,7 @@ namespace AsyncFetch.Engine.Client
             Result.StatusCode = parser.StatusCode;
             Result.ReasonPhrase = parser.ReasonPhrase;
             Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
-            Result.Headers = parser.Headers;
+            Result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
             if (parser.StatusCode >= 301 && InterceptResponse(parser))
             {
                 return; // a redirect to follow or a status to retry: its body is drained and discarded
