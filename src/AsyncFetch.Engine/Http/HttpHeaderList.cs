@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace AsyncFetch.Engine.Http
@@ -44,9 +45,11 @@ namespace AsyncFetch.Engine.Http
             {
                 string? first = null;
                 StringBuilder? joined = null;
-                for (int i = 0; i < _count; i++)
+                KeyValuePair<string, string>[] fields = _fields;
+                int count = _count;
+                for (int i = 0; i < count; i++)
                 {
-                    KeyValuePair<string, string> f = _fields[i];
+                    KeyValuePair<string, string> f = fields[i];
                     if (!string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase))
                     {
                         continue;
@@ -67,15 +70,29 @@ namespace AsyncFetch.Engine.Http
             }
         }
 
+        /// <summary>Appends a field. Small enough to be inlined into the parser, as List.Add is; growing is out of line.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(string name, string value)
         {
-            if (_count == _fields.Length)
-            {
-                Array.Resize(ref _fields, _fields.Length == 0 ? 4 : _fields.Length * 2);
-            }
-
-            _fields[_count++] = new KeyValuePair<string, string>(name, value);
             _version++;
+            KeyValuePair<string, string>[] fields = _fields;
+            int count = _count;
+            if ((uint)count < (uint)fields.Length)
+            {
+                _count = count + 1;
+                fields[count] = new KeyValuePair<string, string>(name, value);
+            }
+            else
+            {
+                AddWithResize(name, value);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void AddWithResize(string name, string value)
+        {
+            Array.Resize(ref _fields, _fields.Length == 0 ? 4 : _fields.Length * 2);
+            _fields[_count++] = new KeyValuePair<string, string>(name, value);
         }
 
         public bool Contains(string name)
