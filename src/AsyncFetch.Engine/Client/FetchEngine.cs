@@ -128,7 +128,7 @@ namespace AsyncFetch
             }
 
             var op = new FetchOperation(this, request, limiter ?? DefaultLimiter, onComplete);
-            string? invalid = HttpRequestWriter.Validate(request, out Uri? uri);
+            string? invalid = FetchRequestHead.Validate(request, out Uri? uri);
             if (invalid != null)
             {
                 op.CompleteDetached(FetchErrorKind.InvalidRequest, invalid);

@@ -1,7 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Text;
+using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch
 {
@@ -15,74 +15,33 @@ namespace AsyncFetch
     /// </summary>
     public sealed class FetchHeaders : IEnumerable<KeyValuePair<string, string>>, IDictionary
     {
-        private readonly List<KeyValuePair<string, string>> _fields;
+        private readonly HttpHeaderList _fields;
 
         public FetchHeaders()
         {
-            _fields = new List<KeyValuePair<string, string>>();
+            _fields = new HttpHeaderList();
         }
 
         public FetchHeaders(IEnumerable<KeyValuePair<string, string>> fields)
         {
-            _fields = new List<KeyValuePair<string, string>>(fields);
+            _fields = new HttpHeaderList(fields);
+        }
+
+        private FetchHeaders(HttpHeaderList fields)
+        {
+            _fields = fields;
         }
 
         public int Count => _fields.Count;
 
         /// <summary>The field's value, repeated fields joined with ", "; null when absent.</summary>
-        public string? this[string name]
-        {
-            get
-            {
-                string? first = null;
-                StringBuilder? joined = null;
-                foreach (KeyValuePair<string, string> f in _fields)
-                {
-                    if (!string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase))
-                    {
-                        continue;
-                    }
+        public string? this[string name] => _fields[name];
 
-                    if (first == null)
-                    {
-                        first = f.Value;
-                    }
-                    else
-                    {
-                        joined ??= new StringBuilder(first);
-                        joined.Append(", ").Append(f.Value);
-                    }
-                }
+        public void Add(string name, string value) => _fields.Add(name, value);
 
-                return joined?.ToString() ?? first;
-            }
-        }
+        public bool Contains(string name) => _fields.Contains(name);
 
-        public void Add(string name, string value) => _fields.Add(new KeyValuePair<string, string>(name, value));
-
-        public bool Contains(string name)
-        {
-            foreach (KeyValuePair<string, string> f in _fields)
-            {
-                if (string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        public IEnumerable<string> GetValues(string name)
-        {
-            foreach (KeyValuePair<string, string> f in _fields)
-            {
-                if (string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    yield return f.Value;
-                }
-            }
-        }
+        public IEnumerable<string> GetValues(string name) => _fields.GetValues(name);
 
         public void Clear() => _fields.Clear();
 
@@ -137,7 +96,7 @@ namespace AsyncFetch
 
         bool IDictionary.Contains(object key) => key is string name && Contains(name);
 
-        void IDictionary.Remove(object key) => _fields.RemoveAll(f => string.Equals(f.Key, key?.ToString(), StringComparison.OrdinalIgnoreCase));
+        void IDictionary.Remove(object key) => _fields.RemoveAll(key?.ToString());
 
         IDictionaryEnumerator IDictionary.GetEnumerator()
         {
@@ -179,20 +138,9 @@ namespace AsyncFetch
         }
 
         /// <summary>The fields as "Name: value" lines, as they would appear on the wire.</summary>
-        public override string ToString()
-        {
-            var sb = new StringBuilder();
-            foreach (KeyValuePair<string, string> f in _fields)
-            {
-                if (sb.Length > 0)
-                {
-                    sb.Append("\r\n");
-                }
+        public override string ToString() => _fields.ToString();
 
-                sb.Append(f.Key).Append(": ").Append(f.Value);
-            }
-
-            return sb.ToString();
-        }
+        /// <summary>Headers over <paramref name="fields"/> itself, not a copy (a response's, which nothing else changes afterwards).</summary>
+        internal static FetchHeaders Wrap(HttpHeaderList fields) => new FetchHeaders(fields);
     }
 }

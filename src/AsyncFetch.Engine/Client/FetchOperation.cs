@@ -214,7 +214,7 @@ namespace AsyncFetch.Engine.Client
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
-            int length = HttpRequestWriter.WriteHead(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
+            int length = FetchRequestHead.Write(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)
@@ -293,7 +293,7 @@ namespace AsyncFetch.Engine.Client
             Result.StatusCode = parser.StatusCode;
             Result.ReasonPhrase = parser.ReasonPhrase;
             Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
-            Result.Headers = parser.Headers;
+            Result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
             if (parser.StatusCode >= 301 && InterceptResponse(parser))
             {
                 return; // a redirect to follow or a status to retry: its body is drained and discarded

@@ -28,7 +28,7 @@ namespace AsyncFetch.Engine.Client
             _state = ConnectionState.Tunneling;
             _pendingLength = 0;
             _parser.ResetForConnect();
-            _sendHeadEnd = HttpRequestWriter.WriteConnect(ref _engine.SendBuffer, op.Target, op.Proxy!, op.UserAgent);
+            _sendHeadEnd = HttpRequestWriter.WriteConnect(ref _engine.SendBuffer, op.Target, op.Proxy!.Authorization, op.UserAgent);
             _sendHead = _engine.SendBuffer;
             _sendHeadShared = true;
             _sendHeadOffset = 0;

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Client
@@ -74,7 +73,7 @@ namespace AsyncFetch.Engine.Client
 
             bool originChanged = !SameOrigin(currentUri, target);
             FetchRequest candidate = current.ForRedirect(target, becomeGet, originChanged && !preserveCredentials, originChanged);
-            string? invalid = HttpRequestWriter.Validate(candidate, out _);
+            string? invalid = FetchRequestHead.Validate(candidate, out _);
             if (invalid != null)
             {
                 return $"Cannot follow the redirect to '{Printable(target.AbsoluteUri)}': {invalid}";

@@ -2,88 +2,61 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Text;
-using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>
-    /// Checks a request before anything is sent and writes its head (request line and header section).
-    /// Validation refuses CR, LF and NUL anywhere in the URL, a header name or value: with those a request
-    /// could smuggle a second one. Names must be tokens; values are sent as UTF-8.
+    /// Writes a request head (request line and header section) from plain values (<see cref="HttpRequestHead"/>), and
+    /// has the HTTP rules the caller checks them against before anything is sent: CR, LF and NUL are refused in the
+    /// URL, a header name or value (with those a request could smuggle a second one), the method and header names
+    /// must be tokens, the host ASCII; values are sent as UTF-8. The writer itself never truncates a character to a
+    /// byte: a non-ASCII character where only ASCII may go throws.
     /// </summary>
     internal static class HttpRequestWriter
     {
         private static readonly UTF8Encoding Utf8Encoding = new UTF8Encoding(false);
 
-        /// <summary>Returns an error message, or null when the request can be sent; <paramref name="uri"/> is its absolute URI.</summary>
+        /// <summary>Returns an error message when <paramref name="method"/> cannot be sent as a method (not a token), else null.</summary>
         [MethodImpl(Hot.Path)]
-        public static string? Validate(FetchRequest request, out Uri? uri)
+        public static string? ValidateMethod(string? method)
         {
-            uri = request.Uri;
-            string text = request.RawUri ?? request.Uri?.OriginalString ?? string.Empty;
-            if (uri == null)
+            if (method == null || !HttpText.IsToken(method))
             {
-                return $"'{Printable(text)}' is not a valid URL.";
+                return method == null ? "The HTTP method is missing." : $"'{Printable(method)}' is not a valid HTTP method.";
             }
 
-            if (HasLineBreakOrNul(text) || HasLineBreakOrNul(uri.OriginalString))
-            {
-                return "The URL contains a CR, LF or NUL character.";
-            }
+            return null;
+        }
 
-            if (!uri.IsAbsoluteUri)
-            {
-                return $"'{Printable(text)}' is not an absolute URL; an absolute http:// or https:// URL is needed.";
-            }
-
-            if (uri.Scheme != "http" && uri.Scheme != "https")
-            {
-                return $"'{Printable(text)}' has the unsupported scheme '{uri.Scheme}'; use http or https.";
-            }
-
-            if (uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)
-            {
-                return $"'{Printable(text)}' has no valid host.";
-            }
-
+        /// <summary>True when <paramref name="uri"/>'s host can go into a Host field: visible ASCII only (<see cref="HostHeader"/>).</summary>
+        [MethodImpl(Hot.Path)]
+        public static bool HasAsciiHost(Uri uri)
+        {
             foreach (char c in HostHeader(uri))
             {
                 if (c <= 0x20 || c >= 0x7F)
                 {
                     // IdnHost gives the Unicode name back when it cannot be converted to punycode.
-                    return $"'{Printable(text)}' has a host name that cannot be sent (not convertible to ASCII).";
+                    return false;
                 }
             }
 
-            if (request.Method == null || !HttpText.IsToken(request.Method))
-            {
-                return request.Method == null ? "The HTTP method is missing." : $"'{Printable(request.Method)}' is not a valid HTTP method.";
-            }
-
-            foreach (KeyValuePair<string, string> header in request.Headers)
-            {
-                string? error = ValidateHeader(header.Key, header.Value);
-                if (error != null)
-                {
-                    return error;
-                }
-            }
-
-            return ValidateHeader("Content-Type", request.ContentType) ?? ValidateHeader("User-Agent", request.UserAgent);
+            return true;
         }
 
         /// <summary>
-        /// Writes the request head into <paramref name="buffer"/> (grown as needed) and returns its length. With a
-        /// <paramref name="proxy"/> (plain http through it) the target is in absolute form and the proxy's
-        /// credentials go along as Proxy-Authorization (replacing a caller-set one); the Host field stays the target's.
+        /// Writes the request head <paramref name="head"/> into <paramref name="buffer"/> (grown as needed) and returns its
+        /// length. In absolute form (plain http through a proxy) the Host field stays the target's; a
+        /// <see cref="HttpRequestHead.ProxyAuthorization"/> replaces a Proxy-Authorization field among the headers.
         /// </summary>
         [MethodImpl(Hot.Path)]
-        public static int WriteHead(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null)
+        public static int WriteHead(ref byte[] buffer, in HttpRequestHead head)
         {
+            Uri uri = head.Target;
             var w = new Writer(buffer);
-            w.Ascii(request.Method).Byte((byte)' ');
-            if (proxy != null)
+            w.Ascii(head.Method).Byte((byte)' ');
+            if (head.AbsoluteForm)
             {
                 // absolute-form (RFC 9112 section 3.2.2); the fragment is never sent, as in origin-form.
                 w.Ascii(uri.Scheme).Ascii("://").Ascii(HostHeader(uri));
@@ -96,7 +69,7 @@ namespace AsyncFetch.Engine.Http
             w.Target(uri.PathAndQuery).Ascii(" HTTP/1.1\r\n");
 
             bool hostSet = false, agentSet = false, acceptSet = false, encodingSet = false, typeSet = false;
-            foreach (KeyValuePair<string, string> h in request.Headers)
+            foreach (KeyValuePair<string, string> h in head.Headers)
             {
                 if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding"))
                 {
@@ -123,7 +96,7 @@ namespace AsyncFetch.Engine.Http
 
             if (!agentSet)
             {
-                w.Ascii("User-Agent: ").Utf8(request.UserAgent ?? defaultUserAgent).Ascii("\r\n");
+                w.Ascii("User-Agent: ").Utf8(head.UserAgent).Ascii("\r\n");
             }
 
             if (!acceptSet)
@@ -131,28 +104,28 @@ namespace AsyncFetch.Engine.Http
                 w.Ascii("Accept: */*\r\n");
             }
 
-            if (acceptCompressed && !encodingSet)
+            if (head.AcceptCompressed && !encodingSet)
             {
                 w.Ascii(ContentDecoder.AcceptEncodingLine);
             }
 
-            if (request.ContentType != null && !typeSet)
+            if (head.ContentType != null && !typeSet)
             {
-                w.Ascii("Content-Type: ").Utf8(request.ContentType).Ascii("\r\n");
+                w.Ascii("Content-Type: ").Utf8(head.ContentType).Ascii("\r\n");
             }
 
-            if (request.Body != null || MethodExpectsBody(request.Method))
+            if (head.BodyLength != null || MethodExpectsBody(head.Method))
             {
-                w.Ascii("Content-Length: ").Ascii((request.Body?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Ascii("\r\n");
+                w.Ascii("Content-Length: ").Ascii((head.BodyLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Ascii("\r\n");
             }
 
-            string? proxyAuthorization = proxy?.Authorization;
+            string? proxyAuthorization = head.ProxyAuthorization;
             if (proxyAuthorization != null)
             {
                 w.Ascii("Proxy-Authorization: ").Ascii(proxyAuthorization).Ascii("\r\n");
             }
 
-            foreach (KeyValuePair<string, string> h in request.Headers)
+            foreach (KeyValuePair<string, string> h in head.Headers)
             {
                 if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding")
                     || (proxyAuthorization != null && IsHeader(h.Key, "Proxy-Authorization")))
@@ -170,18 +143,18 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>
         /// Writes a CONNECT request for a tunnel to <paramref name="target"/>'s host and port (authority-form, RFC 9110
-        /// section 9.3.6), with the proxy's credentials when it has them, and returns its length.
+        /// section 9.3.6), with <paramref name="proxyAuthorization"/> as Proxy-Authorization when not null, and returns its length.
         /// </summary>
-        public static int WriteConnect(ref byte[] buffer, Uri target, ProxyRoute proxy, string userAgent)
+        public static int WriteConnect(ref byte[] buffer, Uri target, string? proxyAuthorization, string userAgent)
         {
             string authority = HostHeader(target) + ":" + target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var w = new Writer(buffer);
             w.Ascii("CONNECT ").Ascii(authority).Ascii(" HTTP/1.1\r\n");
             w.Ascii("Host: ").Ascii(authority).Ascii("\r\n");
             w.Ascii("User-Agent: ").Utf8(userAgent).Ascii("\r\n");
-            if (proxy.Authorization != null)
+            if (proxyAuthorization != null)
             {
-                w.Ascii("Proxy-Authorization: ").Ascii(proxy.Authorization).Ascii("\r\n");
+                w.Ascii("Proxy-Authorization: ").Ascii(proxyAuthorization).Ascii("\r\n");
             }
 
             w.Ascii("\r\n");
@@ -210,7 +183,12 @@ namespace AsyncFetch.Engine.Http
 
         private static bool IsHeader(string name, string wanted) => string.Equals(name, wanted, StringComparison.OrdinalIgnoreCase);
 
-        private static string? ValidateHeader(string name, string? value)
+        /// <summary>
+        /// Returns an error message when a header field cannot be sent: a name that is not a token, a value with a
+        /// control character other than HTAB, or no value (except for Content-Type and User-Agent, which may be absent).
+        /// Else null.
+        /// </summary>
+        public static string? ValidateHeader(string name, string? value)
         {
             if (!HttpText.IsToken(name ?? string.Empty))
             {
@@ -233,9 +211,11 @@ namespace AsyncFetch.Engine.Http
             return null;
         }
 
-        private static bool HasLineBreakOrNul(string s) => s.IndexOf('\r') >= 0 || s.IndexOf('\n') >= 0 || s.IndexOf('\0') >= 0;
+        /// <summary>True when <paramref name="s"/> holds a CR, LF or NUL, which no part of a request head may.</summary>
+        public static bool HasLineBreakOrNul(string s) => s.IndexOf('\r') >= 0 || s.IndexOf('\n') >= 0 || s.IndexOf('\0') >= 0;
 
-        private static string Printable(string s)
+        /// <summary>At most 200 characters of <paramref name="s"/>, control characters shown as '?', for messages.</summary>
+        public static string Printable(string s)
         {
             var sb = new StringBuilder(Math.Min(s.Length, 200));
             foreach (char c in s)

@@ -77,7 +77,7 @@ namespace AsyncFetch.Engine.Http
 
         public string ReasonPhrase { get; private set; } = string.Empty;
 
-        public FetchHeaders Headers { get; private set; } = new FetchHeaders();
+        public HttpHeaderList Headers { get; private set; } = new HttpHeaderList();
 
         /// <summary>The declared Content-Length (when the body is framed by it).</summary>
         public long? ContentLength { get; private set; }
@@ -140,7 +140,7 @@ namespace AsyncFetch.Engine.Http
             MinorVersion = 1;
             StatusCode = 0;
             ReasonPhrase = string.Empty;
-            Headers = new FetchHeaders(); // a new list per response: a finished response keeps its own
+            Headers = new HttpHeaderList(); // a new list per response: a finished response keeps its own
             ContentLength = null;
             IsChunked = false;
             TransferCodings = Array.Empty<string>();

@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Tests.Client
@@ -33,7 +34,7 @@ namespace AsyncFetch.Engine.Tests.Client
         public void Validate_refuses_a_host_that_cannot_be_converted_to_ASCII()
         {
             var request = new FetchRequest(HostileUri(8080));
-            string? error = HttpRequestWriter.Validate(request, out _);
+            string? error = FetchRequestHead.Validate(request, out _);
             Assert.NotNull(error);
             Assert.Contains("ASCII", error);
         }
@@ -43,7 +44,7 @@ namespace AsyncFetch.Engine.Tests.Client
         {
             Uri uri = HostileUri(8080);
             var buffer = new byte[1024];
-            Assert.Throws<InvalidOperationException>(() => HttpRequestWriter.WriteHead(ref buffer, new FetchRequest(uri), uri, "UA/1", false));
+            Assert.Throws<InvalidOperationException>(() => FetchRequestHead.Write(ref buffer, new FetchRequest(uri), uri, "UA/1", false));
         }
 
         [Fact]
@@ -51,10 +52,10 @@ namespace AsyncFetch.Engine.Tests.Client
         {
             // Validate refuses such a name (not a token); the writer must not rely on that alone.
             var request = new FetchRequest("http://example.com/").WithHeader("X-A\u010D\u4E0AX-Injected", "yes");
-            Assert.NotNull(HttpRequestWriter.Validate(request, out Uri? uri));
+            Assert.NotNull(FetchRequestHead.Validate(request, out Uri? uri));
             uri = request.Uri!;
             var buffer = new byte[1024];
-            Assert.Throws<InvalidOperationException>(() => HttpRequestWriter.WriteHead(ref buffer, request, uri, "UA/1", false));
+            Assert.Throws<InvalidOperationException>(() => FetchRequestHead.Write(ref buffer, request, uri, "UA/1", false));
         }
 
         [Fact]

@@ -137,7 +137,7 @@ namespace AsyncFetch.Engine.Tests.Http
             var parser = new HttpResponseParser();
             var sink = new RecordingSink();
             Assert.Equal(HttpParseStatus.Complete, parser.Parse(input, sink, out int consumed));
-            FetchHeaders first = parser.Headers;
+            HttpHeaderList first = parser.Headers;
             Assert.Equal(HttpParseStatus.Complete, parser.Parse(input.AsSpan(consumed), sink, out int again));
             Assert.Equal(0, again);
 

@@ -2,20 +2,24 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Tests.Http
 {
-    /// <summary>HttpRequestWriter: what Validate lets through and the exact bytes WriteHead puts on the wire.</summary>
+    /// <summary>
+    /// What FetchRequestHead.Validate lets through (engine policy and HttpRequestWriter's HTTP rules) and the exact
+    /// bytes HttpRequestWriter.WriteHead puts on the wire for a request.
+    /// </summary>
     public sealed class RequestWriterTests
     {
         private const string DefaultAgent = "AsyncFetch-Test/1.0";
 
         private static string Head(FetchRequest request, bool acceptCompressed = false, int initialBuffer = 1024)
         {
-            Assert.Null(HttpRequestWriter.Validate(request, out Uri? uri));
+            Assert.Null(FetchRequestHead.Validate(request, out Uri? uri));
             var buffer = new byte[initialBuffer];
-            int length = HttpRequestWriter.WriteHead(ref buffer, request, uri!, DefaultAgent, acceptCompressed);
+            int length = FetchRequestHead.Write(ref buffer, request, uri!, DefaultAgent, acceptCompressed);
             Assert.InRange(length, 1, buffer.Length);
             return Encoding.Latin1.GetString(buffer, 0, length);
         }
@@ -124,9 +128,42 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.Equal(expected, Head(request, initialBuffer: initial));
 
             var buffer = new byte[initial];
-            Assert.Null(HttpRequestWriter.Validate(request, out Uri? uri));
-            int length = HttpRequestWriter.WriteHead(ref buffer, request, uri!, DefaultAgent, false);
+            Assert.Null(FetchRequestHead.Validate(request, out Uri? uri));
+            int length = FetchRequestHead.Write(ref buffer, request, uri!, DefaultAgent, false);
             Assert.True(buffer.Length >= length && length > initial);
+        }
+
+        [Fact]
+        public void WriteHead_takes_plain_values()
+        {
+            var head = new HttpRequestHead
+            {
+                Method = "PUT",
+                Target = new Uri("http://example.com:8080/a?b#c"),
+                Headers = new List<KeyValuePair<string, string>> { new("Proxy-Authorization", "Basic old"), new("X-A", "1") },
+                ContentType = "text/plain",
+                UserAgent = "Plain/1",
+                BodyLength = 3,
+                AcceptCompressed = false,
+                AbsoluteForm = true,
+                ProxyAuthorization = "Basic new",
+            };
+            var buffer = new byte[8];
+            int length = HttpRequestWriter.WriteHead(ref buffer, in head);
+            Assert.Equal(
+                "PUT http://example.com:8080/a?b HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: Plain/1\r\nAccept: */*\r\n" +
+                "Content-Type: text/plain\r\nContent-Length: 3\r\nProxy-Authorization: Basic new\r\nX-A: 1\r\n\r\n",
+                Encoding.Latin1.GetString(buffer, 0, length));
+
+            head.AbsoluteForm = false;
+            head.ProxyAuthorization = null;
+            head.BodyLength = null;
+            head.Method = "GET";
+            length = HttpRequestWriter.WriteHead(ref buffer, in head);
+            Assert.Equal(
+                "GET /a?b HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: Plain/1\r\nAccept: */*\r\n" +
+                "Content-Type: text/plain\r\nProxy-Authorization: Basic old\r\nX-A: 1\r\n\r\n",
+                Encoding.Latin1.GetString(buffer, 0, length));
         }
 
         [Theory]
@@ -139,10 +176,10 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("\nhttp://x/")]
         public void Validate_rejects_CR_LF_NUL_in_the_url(string url)
         {
-            Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest(url), out _));
+            Assert.NotNull(FetchRequestHead.Validate(new FetchRequest(url), out _));
             if (Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed))
             {
-                Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest(parsed), out _)); // OriginalString keeps the raw text
+                Assert.NotNull(FetchRequestHead.Validate(new FetchRequest(parsed), out _)); // OriginalString keeps the raw text
             }
         }
 
@@ -162,7 +199,7 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("X-A", "a\u007fb")]
         public void Validate_rejects_bad_header_names_and_values(string name, string value)
         {
-            Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest("http://x/").WithHeader(name, value), out _));
+            Assert.NotNull(FetchRequestHead.Validate(new FetchRequest("http://x/").WithHeader(name, value), out _));
         }
 
         [Theory]
@@ -174,7 +211,7 @@ namespace AsyncFetch.Engine.Tests.Http
         public void Validate_rejects_control_characters_in_content_type_and_user_agent(string? contentType, string? userAgent)
         {
             var request = new FetchRequest("http://x/") { ContentType = contentType, UserAgent = userAgent };
-            Assert.NotNull(HttpRequestWriter.Validate(request, out _));
+            Assert.NotNull(FetchRequestHead.Validate(request, out _));
         }
 
         [Theory]
@@ -186,7 +223,7 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("GET\0")]
         public void Validate_rejects_a_method_that_is_not_a_token(string method)
         {
-            Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest("http://x/") { Method = method }, out _));
+            Assert.NotNull(FetchRequestHead.Validate(new FetchRequest("http://x/") { Method = method }, out _));
         }
 
         [Theory]
@@ -200,7 +237,7 @@ namespace AsyncFetch.Engine.Tests.Http
         [InlineData("mailto:a@example.com")]
         public void Validate_rejects_relative_unparsable_and_non_http_urls(string url)
         {
-            Assert.NotNull(HttpRequestWriter.Validate(new FetchRequest(url), out _));
+            Assert.NotNull(FetchRequestHead.Validate(new FetchRequest(url), out _));
         }
 
         [Theory]
@@ -214,9 +251,9 @@ namespace AsyncFetch.Engine.Tests.Http
         {
             var request = new FetchRequest(url) { Method = "M-SEARCH", ContentType = "text/plain", UserAgent = "ua/1 (x; y)" };
             request.WithHeader("X-Tab", "a\tb").WithHeader("X-Unicode", "\u00fcn\u00efc\u00f6de").WithHeader("X-Empty", string.Empty);
-            Assert.Null(HttpRequestWriter.Validate(request, out Uri? uri));
+            Assert.Null(FetchRequestHead.Validate(request, out Uri? uri));
             Assert.True(uri!.IsAbsoluteUri);
-            Assert.Null(HttpRequestWriter.Validate(new FetchRequest(new Uri(url)), out _));
+            Assert.Null(FetchRequestHead.Validate(new FetchRequest(new Uri(url)), out _));
         }
 
         public static IEnumerable<object[]> WireCases() => WireRequests().Keys.Select(k => new object[] { k });
@@ -250,13 +287,13 @@ namespace AsyncFetch.Engine.Tests.Http
         public void Nothing_validated_puts_raw_CR_LF_NUL_on_the_wire(string name)
         {
             FetchRequest request = WireRequests()[name]();
-            if (HttpRequestWriter.Validate(request, out Uri? uri) != null)
+            if (FetchRequestHead.Validate(request, out Uri? uri) != null)
             {
                 return; // refused before sending: fine
             }
 
             var buffer = new byte[256];
-            int length = HttpRequestWriter.WriteHead(ref buffer, request, uri!, DefaultAgent, false);
+            int length = FetchRequestHead.Write(ref buffer, request, uri!, DefaultAgent, false);
             string head = Encoding.Latin1.GetString(buffer, 0, length);
             string[] lines = head.Split("\r\n");
             Assert.True(lines.Length == 6 && lines[4] == string.Empty && lines[5] == string.Empty, "expected 4 lines then the empty one:\n" + Escaping.Escape(buffer.AsSpan(0, length)));

@@ -14,16 +14,16 @@ namespace AsyncFetch.Engine.Tests.Proxy
 
         private static string Head(FetchRequest request, ProxyRoute? proxy)
         {
-            Assert.Null(HttpRequestWriter.Validate(request, out Uri? uri));
+            Assert.Null(FetchRequestHead.Validate(request, out Uri? uri));
             var buffer = new byte[16];
-            int length = HttpRequestWriter.WriteHead(ref buffer, request, uri!, Agent, false, proxy);
+            int length = FetchRequestHead.Write(ref buffer, request, uri!, Agent, false, proxy);
             return Encoding.Latin1.GetString(buffer, 0, length);
         }
 
         private static string Connect(string target, ProxyRoute proxy)
         {
             var buffer = new byte[16];
-            int length = HttpRequestWriter.WriteConnect(ref buffer, new Uri(target), proxy, Agent);
+            int length = HttpRequestWriter.WriteConnect(ref buffer, new Uri(target), proxy.Authorization, Agent);
             return Encoding.Latin1.GetString(buffer, 0, length);
         }
 
