@@ -70,7 +70,7 @@ namespace AsyncFetch.Engine.Tests.Tls
             {
                 try
                 {
-                    var cork = new CorkStream(new NetworkStream(socket, ownsSocket: false));
+                    var cork = new HoldingStream(new NetworkStream(socket, ownsSocket: false));
                     using var ssl = new SslStream(cork);
                     await ssl.AuthenticateAsServerAsync(TestCertificates.Good);
                     while (true)
@@ -86,10 +86,10 @@ namespace AsyncFetch.Engine.Tests.Tls
                         {
                             // Two records in one socket write: the extra bytes are there before the response is parsed,
                             // so a client that goes on with this connection does so knowing they are there.
-                            cork.Corked = true;
+                            cork.Holding = true;
                             await ssl.WriteAsync(FirstResponse());
                             await ssl.WriteAsync(_extra); // a record of its own, right behind the response's
-                            await cork.UncorkAsync();
+                            await cork.ReleaseAsync();
                         }
                         else
                         {
@@ -100,75 +100,6 @@ namespace AsyncFetch.Engine.Tests.Tls
                 catch (Exception)
                 {
                     // the client closed the connection
-                }
-            }
-
-            /// <summary>Collects writes while corked and sends them in one write when uncorked.</summary>
-            private sealed class CorkStream : System.IO.Stream
-            {
-                private readonly System.IO.Stream _inner;
-                private readonly System.IO.MemoryStream _held = new System.IO.MemoryStream();
-
-                public CorkStream(System.IO.Stream inner) => _inner = inner;
-
-                public bool Corked { get; set; }
-
-                public override bool CanRead => true;
-
-                public override bool CanSeek => false;
-
-                public override bool CanWrite => true;
-
-                public override long Length => throw new NotSupportedException();
-
-                public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-                public async Task UncorkAsync()
-                {
-                    Corked = false;
-                    await _inner.WriteAsync(_held.GetBuffer().AsMemory(0, (int)_held.Length));
-                    _held.SetLength(0);
-                }
-
-                public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-
-                public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken token) => _inner.ReadAsync(buffer, offset, count, token);
-
-                public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken token = default) => _inner.ReadAsync(buffer, token);
-
-                public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-                public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken token) => WriteAsync(buffer.AsMemory(offset, count), token).AsTask();
-
-                public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken token = default)
-                {
-                    if (Corked)
-                    {
-                        _held.Write(buffer.Span);
-                        return default;
-                    }
-
-                    return _inner.WriteAsync(buffer, token);
-                }
-
-                public override void Flush()
-                {
-                }
-
-                public override Task FlushAsync(CancellationToken token) => Task.CompletedTask;
-
-                public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
-
-                public override void SetLength(long value) => throw new NotSupportedException();
-
-                protected override void Dispose(bool disposing)
-                {
-                    if (disposing)
-                    {
-                        _inner.Dispose();
-                    }
-
-                    base.Dispose(disposing);
                 }
             }
 
