@@ -3,6 +3,8 @@ using System.IO;
 using System.Reflection;
 using System.Reflection.Emit;
 
+using AsyncFetch.Engine.Internal;
+
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>
@@ -135,7 +137,7 @@ namespace AsyncFetch.Engine.Http
             }
         }
 
-        private sealed class DecodingStream : Stream
+        private sealed class DecodingStream : ReadOnlyStream
         {
             private readonly Stream _source;
             private readonly bool _leaveOpen;
@@ -153,21 +155,7 @@ namespace AsyncFetch.Engine.Http
                 _decoder = decoder;
             }
 
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
-
-            public override int Read(byte[] buffer, int offset, int count)
+                        public override int Read(byte[] buffer, int offset, int count)
             {
                 if (count == 0 || _done)
                 {
@@ -223,16 +211,7 @@ namespace AsyncFetch.Engine.Http
                 }
             }
 
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
+            
             protected override void Dispose(bool disposing)
             {
                 if (disposing)

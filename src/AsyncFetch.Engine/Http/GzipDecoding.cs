@@ -39,7 +39,7 @@ namespace AsyncFetch.Engine.Http
         /// <summary>True when <paramref name="decoding"/> (from <see cref="CreateDecodingStream"/>) ended at its member limit with more to come.</summary>
         public static bool StoppedAtMemberLimit(Stream decoding) => decoding is DecodingStream { StoppedAtLimit: true };
 
-        private sealed class DecodingStream : Stream
+        private sealed class DecodingStream : ReadOnlyStream
         {
             /// <summary>From this many bytes before the end of the body, input is handed over one byte at a time (a trailer is 8).</summary>
             private const int ExactTail = 64;
@@ -69,21 +69,7 @@ namespace AsyncFetch.Engine.Http
             /// <summary>The stream ended because the member limit was reached, before the end of the body.</summary>
             public bool StoppedAtLimit { get; private set; }
 
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
-
-            /// <summary>" of member N" for the second member on (a single-member body needs no number).</summary>
+                        /// <summary>" of member N" for the second member on (a single-member body needs no number).</summary>
             private string OfMember => _member > 1 ? " of member " + _member : string.Empty;
 
             public override int Read(byte[] buffer, int offset, int count)
@@ -330,16 +316,7 @@ namespace AsyncFetch.Engine.Http
             private static uint ReadLittleEndian(byte[] data, int offset) =>
                 data[offset] | ((uint)data[offset + 1] << 8) | ((uint)data[offset + 2] << 16) | ((uint)data[offset + 3] << 24);
 
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
+            
             protected override void Dispose(bool disposing)
             {
                 if (disposing)
@@ -359,7 +336,7 @@ namespace AsyncFetch.Engine.Http
             /// One member's deflate data as DeflateStream reads it: from the data start to the end of the body, in
             /// pieces, one byte at a time from <see cref="_exactFrom"/> on. The deflate data ends within the last piece handed over.
             /// </summary>
-            private sealed class MemberInput : Stream
+            private sealed class MemberInput : ReadOnlyStream
             {
                 private readonly DecodingStream _owner;
                 private readonly long _exactFrom;
@@ -382,21 +359,7 @@ namespace AsyncFetch.Engine.Http
                 /// <summary>DeflateStream asked for more after the end of the body: the data is truncated.</summary>
                 public bool Exhausted { get; private set; }
 
-                public override bool CanRead => true;
-
-                public override bool CanSeek => false;
-
-                public override bool CanWrite => false;
-
-                public override long Length => throw new NotSupportedException();
-
-                public override long Position
-                {
-                    get => throw new NotSupportedException();
-                    set => throw new NotSupportedException();
-                }
-
-                public override int Read(byte[] buffer, int offset, int count)
+                                public override int Read(byte[] buffer, int offset, int count)
                 {
                     if (count <= 0)
                     {
@@ -417,16 +380,7 @@ namespace AsyncFetch.Engine.Http
                     return n;
                 }
 
-                public override void Flush()
-                {
-                }
-
-                public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-                public override void SetLength(long value) => throw new NotSupportedException();
-
-                public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            }
+                            }
         }
     }
 }
