@@ -121,6 +121,14 @@ Describe 'New-FetchRequest' {
             $reqs[1].Tag.Name | Should -Be 'second'
         }
 
+        It '-InputObject given by name tags the request with that object, unless -Tag is given' {
+            $row = [pscustomobject]@{ Name = 'row'; Url = 'http://example.test/row' }
+            $req = New-FetchRequest -Uri 'http://example.test/other' -InputObject $row
+            $req.Uri | Should -Be ([uri]'http://example.test/other')
+            $req.Tag.Name | Should -Be 'row'
+            (New-FetchRequest -Uri 'http://example.test/other' -InputObject $row -Tag 'mine').Tag | Should -Be 'mine'
+        }
+
         It 'binds objects by a <Property> property' -ForEach @(
             @{ Property = 'Uri' }
             @{ Property = 'Link' }
