@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using System.Net;
-using AsyncFetch.Engine.Client;
 
 namespace AsyncFetch.Engine.Tests.Client
 {

@@ -1,6 +1,5 @@
 using System;
 using System.Text;
-using AsyncFetch.Engine.Client;
 
 namespace AsyncFetch.Engine.Tests.Client
 {

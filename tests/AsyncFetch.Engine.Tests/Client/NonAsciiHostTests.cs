@@ -5,7 +5,6 @@ using System.Net;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Tests.Client

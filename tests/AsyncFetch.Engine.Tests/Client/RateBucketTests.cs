@@ -1,5 +1,4 @@
 using System;
-using AsyncFetch.Engine.Client;
 
 namespace AsyncFetch.Engine.Tests.Client
 {

@@ -8,7 +8,8 @@ namespace AsyncFetch.Engine.Tests.Http
 {
     /// <summary>
     /// The HTTP layer knows nothing above it: no type in AsyncFetch.Engine.Http names a type of the client
-    /// (AsyncFetch.Engine.Client) or of the public API (the AsyncFetch namespace) in its signatures: base type,
+    /// (AsyncFetch.Engine.Requests, .Connections, .Limits, .Tls, .Proxy, .Downloads) or of the public API (the AsyncFetch
+    /// namespace) in its signatures: base type,
     /// interfaces, fields, properties, events, method and constructor parameters and return types, generic
     /// arguments and constraints, and the local variables of its method bodies. Compiler-generated nested types
     /// (closures, iterators) are in the same namespace and are checked too.
@@ -50,7 +51,7 @@ namespace AsyncFetch.Engine.Tests.Http
             Assert.Contains(typeof(FetchRequest), seen);
             Assert.Contains(typeof(FetchHeaders), seen);
             Assert.Contains(typeof(FetchResult), seen);
-            Assert.Contains(typeof(AsyncFetch.Engine.Client.FetchOperation), seen);
+            Assert.Contains(typeof(AsyncFetch.Engine.Requests.FetchOperation), seen);
             Assert.Contains(typeof(FetchErrorKind), seen);
             Assert.Null(Above(typeof(HttpResponseParser)));
             Assert.Null(Above(typeof(List<KeyValuePair<string, string>>)));
@@ -84,10 +85,15 @@ namespace AsyncFetch.Engine.Tests.Http
             }
 
             string? ns = type.Namespace;
-            return ns == "AsyncFetch" || ns == "AsyncFetch.Engine.Client" || (ns != null && ns.StartsWith("AsyncFetch.Engine.Client.", StringComparison.Ordinal))
-                ? type
-                : null;
+            return ns == "AsyncFetch" || Array.IndexOf(ClientNamespaces, ns) >= 0 ? type : null;
         }
+
+        /// <summary>The namespaces of the client layers above Http/.</summary>
+        private static readonly string[] ClientNamespaces =
+        {
+            "AsyncFetch.Engine.Requests", "AsyncFetch.Engine.Connections", "AsyncFetch.Engine.Limits",
+            "AsyncFetch.Engine.Tls", "AsyncFetch.Engine.Proxy", "AsyncFetch.Engine.Downloads",
+        };
 
         private static IEnumerable<(string Where, Type Used)> Uses(Type type)
         {
@@ -162,7 +168,7 @@ namespace AsyncFetch.Engine.Tests.Http
 
             public static int Write(FetchRequest request) => request.Headers.Count;
 
-            public static Dictionary<string, AsyncFetch.Engine.Client.FetchOperation[]>? Pending() => null;
+            public static Dictionary<string, AsyncFetch.Engine.Requests.FetchOperation[]>? Pending() => null;
         }
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Tests.Http

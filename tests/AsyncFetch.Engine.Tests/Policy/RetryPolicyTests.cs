@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Net.Sockets;
-using AsyncFetch.Engine.Client;
 
 namespace AsyncFetch.Engine.Tests.Policy
 {

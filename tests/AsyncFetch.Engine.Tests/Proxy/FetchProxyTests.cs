@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Text;
-using AsyncFetch.Engine.Client;
 
 namespace AsyncFetch.Engine.Tests.Proxy
 {

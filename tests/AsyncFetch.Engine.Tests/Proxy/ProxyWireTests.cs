@@ -1,6 +1,5 @@
 using System;
 using System.Text;
-using AsyncFetch.Engine.Client;
 using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Tests.Proxy

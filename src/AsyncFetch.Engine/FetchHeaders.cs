@@ -1,0 +1,152 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using AsyncFetch.Engine.Http;
+using AsyncFetch.Engine.Connections;
+using AsyncFetch.Engine.Downloads;
+using AsyncFetch.Engine.Limits;
+using AsyncFetch.Engine.Proxy;
+using AsyncFetch.Engine.Requests;
+using AsyncFetch.Engine.Tls;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// HTTP header fields in the order received, looked up case-insensitively. The indexer joins repeated fields
+    /// with ", " (RFC 9110 5.3); <see cref="GetValues"/> returns them one by one.
+    ///
+    /// It is also a (non-generic) dictionary of name → joined value, so PowerShell shows it as a Name/Value table,
+    /// $h.'Content-Type' works, and ConvertTo-Json writes an object of strings. Enumerated from C# as
+    /// KeyValuePairs it gives the fields one by one, in order; ToString gives the wire form (what Export-Csv shows).
+    /// </summary>
+    public sealed class FetchHeaders : IEnumerable<KeyValuePair<string, string>>, IDictionary
+    {
+        private readonly HttpHeaderList _fields;
+
+        public FetchHeaders()
+        {
+            _fields = new HttpHeaderList();
+        }
+
+        public FetchHeaders(IEnumerable<KeyValuePair<string, string>> fields)
+        {
+            _fields = new HttpHeaderList(fields);
+        }
+
+        private FetchHeaders(HttpHeaderList fields)
+        {
+            _fields = fields;
+        }
+
+        public int Count => _fields.Count;
+
+        /// <summary>The field's value, repeated fields joined with ", "; null when absent.</summary>
+        public string? this[string name] => _fields[name];
+
+        public void Add(string name, string value) => _fields.Add(name, value);
+
+        public bool Contains(string name) => _fields.Contains(name);
+
+        public IEnumerable<string> GetValues(string name) => _fields.GetValues(name);
+
+        public void Clear() => _fields.Clear();
+
+        public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _fields.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        /// <summary>The distinct field names, in order of first appearance.</summary>
+        public List<string> Names
+        {
+            get
+            {
+                var names = new List<string>();
+                foreach (KeyValuePair<string, string> f in _fields)
+                {
+                    if (!names.Exists(n => string.Equals(n, f.Key, StringComparison.OrdinalIgnoreCase)))
+                    {
+                        names.Add(f.Key);
+                    }
+                }
+
+                return names;
+            }
+        }
+
+        bool IDictionary.IsFixedSize => false;
+
+        bool IDictionary.IsReadOnly => false;
+
+        ICollection IDictionary.Keys => (ICollection)Names;
+
+        ICollection IDictionary.Values => Names.ConvertAll(n => this[n]!);
+
+        int ICollection.Count => Names.Count;
+
+        bool ICollection.IsSynchronized => false;
+
+        object ICollection.SyncRoot => this;
+
+        object? IDictionary.this[object key]
+        {
+            get => key is string name ? this[name] : null;
+            set
+            {
+                string name = key?.ToString() ?? throw new ArgumentNullException(nameof(key));
+                ((IDictionary)this).Remove(name);
+                Add(name, value?.ToString() ?? string.Empty);
+            }
+        }
+
+        void IDictionary.Add(object key, object? value) => Add(key?.ToString() ?? throw new ArgumentNullException(nameof(key)), value?.ToString() ?? string.Empty);
+
+        bool IDictionary.Contains(object key) => key is string name && Contains(name);
+
+        void IDictionary.Remove(object key) => _fields.RemoveAll(key?.ToString());
+
+        IDictionaryEnumerator IDictionary.GetEnumerator()
+        {
+            var ordered = new List<DictionaryEntry>();
+            foreach (string name in Names)
+            {
+                ordered.Add(new DictionaryEntry(name, this[name]));
+            }
+
+            return new EntryEnumerator(ordered);
+        }
+
+        void ICollection.CopyTo(Array array, int index)
+        {
+            foreach (string name in Names)
+            {
+                array.SetValue(new DictionaryEntry(name, this[name]), index++);
+            }
+        }
+
+        private sealed class EntryEnumerator : IDictionaryEnumerator
+        {
+            private readonly List<DictionaryEntry> _entries;
+            private int _index = -1;
+
+            public EntryEnumerator(List<DictionaryEntry> entries) => _entries = entries;
+
+            public DictionaryEntry Entry => _entries[_index];
+
+            public object Key => Entry.Key;
+
+            public object? Value => Entry.Value;
+
+            public object Current => Entry;
+
+            public bool MoveNext() => ++_index < _entries.Count;
+
+            public void Reset() => _index = -1;
+        }
+
+        /// <summary>The fields as "Name: value" lines, as they would appear on the wire.</summary>
+        public override string ToString() => _fields.ToString();
+
+        /// <summary>Headers over <paramref name="fields"/> itself, not a copy (a response's, which nothing else changes afterwards).</summary>
+        internal static FetchHeaders Wrap(HttpHeaderList fields) => new FetchHeaders(fields);
+    }
+}

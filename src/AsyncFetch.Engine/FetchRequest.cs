@@ -1,0 +1,256 @@
+using System;
+using System.Collections.Generic;
+using System.Security.Cryptography.X509Certificates;
+using AsyncFetch.Engine.Connections;
+using AsyncFetch.Engine.Downloads;
+using AsyncFetch.Engine.Limits;
+using AsyncFetch.Engine.Proxy;
+using AsyncFetch.Engine.Requests;
+using AsyncFetch.Engine.Tls;
+
+namespace AsyncFetch
+{
+    /// <summary>One HTTP request. Values left null fall back to the engine's <see cref="FetchEngineOptions"/>.</summary>
+    public sealed class FetchRequest
+    {
+        public FetchRequest(Uri uri)
+        {
+            Uri = uri ?? throw new ArgumentNullException(nameof(uri));
+        }
+
+        /// <summary>A request for a URL string. A string that is not an absolute URI fails at submission as InvalidRequest.</summary>
+        public FetchRequest(string uri)
+        {
+            if (uri == null)
+            {
+                throw new ArgumentNullException(nameof(uri));
+            }
+
+            RawUri = uri;
+            Uri = Uri.TryCreate(uri, UriKind.RelativeOrAbsolute, out Uri? parsed) ? parsed : null;
+        }
+
+        /// <summary>The target; null when <see cref="RawUri"/> could not be parsed at all.</summary>
+        public Uri? Uri { get; private set; }
+
+        /// <summary>The URL text as given, when the request was made from a string.</summary>
+        public string? RawUri { get; private set; }
+
+        private string _method = "GET";
+
+        /// <summary>The HTTP method (GET unless set).</summary>
+        public string Method
+        {
+            get => _method;
+            set
+            {
+                _method = value;
+                IsMethodSet = true;
+            }
+        }
+
+        /// <summary>True once <see cref="Method"/> has been set explicitly (a command may then not replace it).</summary>
+        public bool IsMethodSet { get; private set; }
+
+        /// <summary>Extra request header fields, sent in this order after the defaults they do not replace.</summary>
+        public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
+
+        public byte[]? Body { get; set; }
+
+        public string? ContentType { get; set; }
+
+        public string? UserAgent { get; set; }
+
+        /// <summary>Total time allowed for one attempt, from its start to the end of the response, redirect hops included.</summary>
+        public TimeSpan? Timeout { get; set; }
+
+        public TimeSpan? ConnectTimeout { get; set; }
+
+        /// <summary>Limit on the (decoded) response body kept in memory; a larger body fails with TooLarge. A body written to a file has <see cref="MaxDownloadBytes"/> instead.</summary>
+        public long? MaxResponseBytes { get; set; }
+
+        /// <summary>Read and count the body but do not keep it (the result's Body is null).</summary>
+        public bool DiscardBody { get; set; }
+
+        /// <summary>
+        /// Redirects (301, 302, 303, 307, 308) followed at most; 0 returns the 3xx response itself as the result.
+        /// One more redirect than this fails the request (FetchErrorKind.Redirect). Null: the engine's default (5).
+        /// </summary>
+        public int? MaximumRedirection
+        {
+            get => _maximumRedirection;
+            set => _maximumRedirection = NotNegative(value, nameof(MaximumRedirection));
+        }
+
+        /// <summary>Keep Authorization, Cookie and Proxy-Authorization headers when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).</summary>
+        public bool? PreserveAuthorizationOnRedirect { get; set; }
+
+        /// <summary>Follow a redirect from https to http (refused otherwise, as FetchErrorKind.Redirect). Null: the engine's default (false).</summary>
+        public bool? AllowInsecureRedirect { get; set; }
+
+        /// <summary>
+        /// Retries after a transient failure (connect failure, timeout, connection lost, DNS "try again") or a
+        /// 408/429/500/502/503/504 response; idempotent methods only, other methods only when nothing of the
+        /// request was sent. Null: the engine's default (0, no retries).
+        /// </summary>
+        public int? MaximumRetryCount
+        {
+            get => _maximumRetryCount;
+            set => _maximumRetryCount = NotNegative(value, nameof(MaximumRetryCount));
+        }
+
+        /// <summary>
+        /// The first retry's delay (Invoke-WebRequest's -RetryIntervalSec); each further retry doubles it, with
+        /// ±20 % jitter, capped at the engine's MaxRetryDelay. A Retry-After header on 429/503 replaces it.
+        /// Null: the engine's default (5 s).
+        /// </summary>
+        public TimeSpan? RetryInterval
+        {
+            get => _retryInterval;
+            set => _retryInterval = value < TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(RetryInterval), "RetryInterval must not be negative.") : value;
+        }
+
+        private int? _maximumRedirection;
+        private int? _maximumRetryCount;
+        private TimeSpan? _retryInterval;
+
+        private static int? NotNegative(int? value, string name) =>
+            value < 0 ? throw new ArgumentOutOfRangeException(name, name + " must not be negative.") : value;
+        /// Write a successful (2xx) response body to a file in this directory instead of memory; the name comes from
+        /// Content-Disposition or the URL path, sanitized, with " (1)", " (2)" ... added when the name is taken (see
+        /// <see cref="Force"/>). The directory is created when missing. Use a full path: a relative one is resolved
+        /// against the process's current directory. Ignored when <see cref="OutFile"/> is set. Null: no file.
+        /// </summary>
+        public string? OutDirectory { get; set; }
+
+        /// <summary>
+        /// Write a successful (2xx) response body to exactly this file (wins over <see cref="OutDirectory"/>). Its
+        /// directory must exist; an existing file is an error (ErrorKind File) unless <see cref="Force"/> is set.
+        /// Use a full path: a relative one is resolved against the process's current directory. Null: no file.
+        /// </summary>
+        public string? OutFile { get; set; }
+
+        /// <summary>Replace an existing file instead of failing (<see cref="OutFile"/>) or adding a suffix (<see cref="OutDirectory"/>).</summary>
+        public bool Force { get; set; }
+
+        /// <summary>
+        /// Limit on the bytes written to disk for a download (the decoded size for a compressed body); a larger body
+        /// fails with TooLarge and leaves no file. Null: the engine's <see cref="FetchEngineOptions.MaxDownloadBytes"/>.
+        /// <see cref="MaxResponseBytes"/> does not apply to a body written to disk.
+        /// </summary>
+        public long? MaxDownloadBytes { get; set; }
+
+        /// <summary>True when the body of a successful response goes to a file.</summary>
+        internal bool HasOutputTarget => OutFile != null || OutDirectory != null;
+
+        /// <summary>
+        /// https: true accepts any server certificate (no chain, expiry or name check), false validates it; null
+        /// uses <see cref="FetchEngineOptions.SkipCertificateCheck"/>. Connections made without the check are
+        /// pooled apart and never carry a request that wants it.
+        /// </summary>
+        public bool? SkipCertificateCheck { get; set; }
+
+        /// <summary>
+        /// https: client certificates to offer when the server asks for one (see
+        /// <see cref="FetchEngineOptions.ClientCertificates"/>); null uses the engine's. Connections are pooled per
+        /// set of certificates (by thumbprint).
+        /// </summary>
+        public X509CertificateCollection? ClientCertificates { get; set; }
+
+        /// <summary>
+        /// The proxy for this request (and its redirect hops, each routed by its own target); null uses
+        /// <see cref="FetchEngineOptions.Proxy"/>, and <see cref="FetchProxy.Direct"/> goes direct even when the
+        /// engine has a proxy.
+        /// </summary>
+        public FetchProxy? Proxy { get; set; }
+
+        /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
+        public object? Tag { get; set; }
+
+        /// <summary>Adds a header field (validated when the request is sent).</summary>
+        public FetchRequest WithHeader(string name, string value)
+        {
+            Headers.Add(new KeyValuePair<string, string>(name, value));
+            return this;
+        }
+
+        /// <summary>A copy with its own header list, so defaults can be filled in without touching the caller's object.</summary>
+        public FetchRequest Clone()
+        {
+            FetchRequest copy = RawUri != null ? new FetchRequest(RawUri) : new FetchRequest(Uri!);
+            copy._method = _method;
+            copy.IsMethodSet = IsMethodSet;
+            copy.Body = Body;
+            copy.ContentType = ContentType;
+            copy.UserAgent = UserAgent;
+            copy.Timeout = Timeout;
+            copy.ConnectTimeout = ConnectTimeout;
+            copy.MaxResponseBytes = MaxResponseBytes;
+            copy.DiscardBody = DiscardBody;
+            copy.SkipCertificateCheck = SkipCertificateCheck;
+            copy.ClientCertificates = ClientCertificates;
+            copy.Proxy = Proxy;
+            copy.Tag = Tag;
+            copy._maximumRedirection = _maximumRedirection;
+            copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;
+            copy.AllowInsecureRedirect = AllowInsecureRedirect;
+            copy._maximumRetryCount = _maximumRetryCount;
+            copy._retryInterval = _retryInterval;
+            copy.OutDirectory = OutDirectory;
+            copy.OutFile = OutFile;
+            copy.Force = Force;
+            copy.MaxDownloadBytes = MaxDownloadBytes;
+            foreach (KeyValuePair<string, string> h in Headers)
+            {
+                copy.Headers.Add(h);
+            }
+
+            return copy;
+        }
+
+        /// <summary>
+        /// The request for the next hop of a redirect: a <see cref="Clone"/> aimed at <paramref name="target"/>,
+        /// turned into a bodiless GET (its Content-* headers dropped) when <paramref name="becomeGet"/>, without
+        /// Authorization, Cookie and Proxy-Authorization when <paramref name="dropCredentials"/>, and without a caller-set Host header
+        /// when the origin changes (it named the old one).
+        /// </summary>
+        internal FetchRequest ForRedirect(Uri target, bool becomeGet, bool dropCredentials, bool originChanged)
+        {
+            FetchRequest next = Clone();
+            next.Uri = target;
+            next.RawUri = null;
+            if (becomeGet)
+            {
+                next._method = "GET";
+                next.Body = null;
+                next.ContentType = null;
+            }
+
+            for (int i = next.Headers.Count - 1; i >= 0; i--)
+            {
+                string name = next.Headers[i].Key;
+                if ((becomeGet && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                    || (becomeGet && string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                    || (dropCredentials && IsCredentialHeader(name))
+                    || (originChanged && string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)))
+                {
+                    next.Headers.RemoveAt(i);
+                }
+            }
+
+            return next;
+        }
+
+        /// <summary>
+        /// Headers that carry credentials, dropped when a redirect leaves the origin. Proxy-Authorization is among them:
+        /// a caller who set it by hand (instead of <see cref="FetchProxy.Credential"/>, which the connection adds only
+        /// on its way to a proxy) would otherwise send it to a new origin that is reached directly (NO_PROXY).
+        /// </summary>
+        private static bool IsCredentialHeader(string name) =>
+            string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
+
+        public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
+    }
+}

@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using AsyncFetch.Engine.Http;
+using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Connections;
+using AsyncFetch.Engine.Downloads;
+using AsyncFetch.Engine.Limits;
+using AsyncFetch.Engine.Proxy;
+using AsyncFetch.Engine.Tls;
+
+namespace AsyncFetch.Engine.Requests
+{
+    /// <summary>
+    /// A <see cref="FetchRequest"/> on its way to the wire: checked before anything is sent (what the engine accepts,
+    /// then the HTTP rules of <see cref="HttpRequestWriter"/>), and turned into the plain values its head is written from.
+    /// </summary>
+    internal static class FetchRequestHead
+    {
+        /// <summary>
+        /// Returns an error message, or null when the request can be sent; <paramref name="uri"/> is its absolute URI.
+        /// The engine takes absolute http and https URLs with a host; the URL, the method and every header field
+        /// (Content-Type and User-Agent included) must also be fit for a request head.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public static string? Validate(FetchRequest request, out Uri? uri)
+        {
+            uri = request.Uri;
+            string text = request.RawUri ?? request.Uri?.OriginalString ?? string.Empty;
+            if (uri == null)
+            {
+                return $"'{HttpRequestWriter.Printable(text)}' is not a valid URL.";
+            }
+
+            if (HttpRequestWriter.HasLineBreakOrNul(text) || HttpRequestWriter.HasLineBreakOrNul(uri.OriginalString))
+            {
+                return "The URL contains a CR, LF or NUL character.";
+            }
+
+            if (!uri.IsAbsoluteUri)
+            {
+                return $"'{HttpRequestWriter.Printable(text)}' is not an absolute URL; an absolute http:// or https:// URL is needed.";
+            }
+
+            if (uri.Scheme != "http" && uri.Scheme != "https")
+            {
+                return $"'{HttpRequestWriter.Printable(text)}' has the unsupported scheme '{uri.Scheme}'; use http or https.";
+            }
+
+            if (uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)
+            {
+                return $"'{HttpRequestWriter.Printable(text)}' has no valid host.";
+            }
+
+            if (!HttpRequestWriter.HasAsciiHost(uri))
+            {
+                return $"'{HttpRequestWriter.Printable(text)}' has a host name that cannot be sent (not convertible to ASCII).";
+            }
+
+            string? error = HttpRequestWriter.ValidateMethod(request.Method);
+            if (error != null)
+            {
+                return error;
+            }
+
+            foreach (KeyValuePair<string, string> header in request.Headers)
+            {
+                error = HttpRequestWriter.ValidateHeader(header.Key, header.Value);
+                if (error != null)
+                {
+                    return error;
+                }
+            }
+
+            return HttpRequestWriter.ValidateHeader("Content-Type", request.ContentType) ?? HttpRequestWriter.ValidateHeader("User-Agent", request.UserAgent);
+        }
+
+        /// <summary>
+        /// Writes the head of <paramref name="request"/> (validated, aimed at <paramref name="uri"/>) into
+        /// <paramref name="buffer"/> (grown as needed) and returns its length. With a <paramref name="proxy"/> (plain http
+        /// through it) the target is in absolute form and the proxy's credentials go along as Proxy-Authorization
+        /// (replacing a caller-set one).
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public static int Write(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null)
+        {
+            var head = new HttpRequestHead
+            {
+                Method = request.Method,
+                Target = uri,
+                Headers = request.Headers,
+                ContentType = request.ContentType,
+                UserAgent = request.UserAgent ?? defaultUserAgent,
+                BodyLength = request.Body?.Length,
+                AcceptCompressed = acceptCompressed,
+                AbsoluteForm = proxy != null,
+                ProxyAuthorization = proxy?.Authorization,
+            };
+            return HttpRequestWriter.WriteHead(ref buffer, in head);
+        }
+    }
+}
