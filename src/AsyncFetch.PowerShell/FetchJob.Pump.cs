@@ -4,6 +4,8 @@ using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using AsyncFetch.PowerShell.Internal;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell
 {

@@ -2,6 +2,8 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell
 {

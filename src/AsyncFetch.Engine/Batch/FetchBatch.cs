@@ -7,7 +7,7 @@ using System.Threading;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Limits;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Batch
 {
     /// <summary>
     /// Coordinates one batch of requests between a producer/consumer thread (the cmdlet's pipeline thread)

@@ -1,6 +1,6 @@
 using System;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Batch
 {
     /// <summary>Limits and ordering of one batch (one cmdlet call, one job).</summary>
     public sealed class FetchBatchOptions

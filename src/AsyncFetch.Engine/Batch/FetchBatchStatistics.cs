@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Batch
 {
     /// <summary>A snapshot of a batch's progress.</summary>
     public sealed class FetchBatchStatistics

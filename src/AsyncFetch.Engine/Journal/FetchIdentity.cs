@@ -2,7 +2,7 @@ using System;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Journal
 {
     /// <summary>
     /// What makes two requests "the same" for resuming: method, absolute URI and a hash of the body. Stored as a

@@ -6,7 +6,7 @@ using System.IO;
 using System.Text;
 using AsyncFetch.Engine.Journal;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Journal
 {
     /// <summary>
     /// An append-only JSON Lines record of finished requests, for resumable runs.

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 
-namespace AsyncFetch
+namespace AsyncFetch.Engine.Journal
 {
     /// <summary>
     /// Latency percentiles in fixed memory: log-spaced buckets 1% apart from 1 µs to about 3 hours, so any

@@ -4,6 +4,8 @@ using System.Management.Automation;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.PowerShell.Internal;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell.Commands
 {

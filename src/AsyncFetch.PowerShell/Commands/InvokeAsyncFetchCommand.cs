@@ -6,6 +6,8 @@ using System.Threading;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.PowerShell.Internal;
 using AsyncFetch.PowerShell.Output;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell.Commands
 {

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell.Internal
 {

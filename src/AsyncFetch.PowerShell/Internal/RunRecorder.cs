@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Batch;
+using AsyncFetch.Engine.Journal;
 
 namespace AsyncFetch.PowerShell.Internal
 {
