@@ -390,8 +390,11 @@ namespace AsyncFetch
             }
         }
 
-        /// <summary>The value with any "user:password@" replaced, for messages.</summary>
-        internal static string Redact(string value)
+        /// <summary>
+        /// The proxy text with its user information ("user:password@") replaced by "***@", for messages, error records
+        /// and logs (a proxy password never appears in them).
+        /// </summary>
+        public static string Redact(string value)
         {
             int at = value.LastIndexOf('@');
             if (at < 0)

@@ -31,7 +31,8 @@ namespace AsyncFetch.Engine.Batch
 
         internal int EffectivePerHostLimit => PerHostLimit > 0 ? PerHostLimit : MaxConcurrency;
 
-        internal int EffectiveWindow => Window > 0 ? Window : Math.Max(64, MaxConcurrency * 4);
+        /// <summary>The window in effect: <see cref="Window"/>, or when it is 0, four times the concurrency and at least 64.</summary>
+        public int EffectiveWindow => Window > 0 ? Window : Math.Max(64, MaxConcurrency * 4);
 
         internal void Validate()
         {
