@@ -12,7 +12,7 @@ using AsyncFetch.Engine.Tls;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 
-namespace AsyncFetch.Engine.Limits
+namespace AsyncFetch
 {
     /// <summary>
     /// The budgets of a batch of requests: at most <see cref="MaxConcurrency"/> in flight, at most
