@@ -12,7 +12,7 @@ namespace AsyncFetch.Engine.Http
     /// its own. One array that grows as a List does (4, then doubling); enumerating it while it changes throws, as a
     /// List's enumerator does.
     /// </summary>
-    public sealed class HttpHeaderList : IEnumerable<KeyValuePair<string, string>>
+    internal sealed class HttpHeaderList : IEnumerable<KeyValuePair<string, string>>
     {
         private KeyValuePair<string, string>[] _fields = Array.Empty<KeyValuePair<string, string>>();
         private int _count;

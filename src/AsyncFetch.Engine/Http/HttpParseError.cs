@@ -2,7 +2,7 @@
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>Why the response parser rejected its input.</summary>
-    public enum HttpParseError
+    internal enum HttpParseError
     {
         None,
         InvalidStatusLine,
@@ -31,7 +31,7 @@ namespace AsyncFetch.Engine.Http
     }
 
     /// <summary>What a call to <see cref="HttpResponseParser.Parse"/> achieved.</summary>
-    public enum HttpParseStatus
+    internal enum HttpParseStatus
     {
         /// <summary>The input ended inside an element; feed the unconsumed rest again with more bytes.</summary>
         NeedMore,

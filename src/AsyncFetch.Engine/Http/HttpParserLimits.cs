@@ -1,7 +1,7 @@
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>Bounds every read of the response parser.</summary>
-    public sealed class HttpParserLimits
+    internal sealed class HttpParserLimits
     {
         /// <summary>The fewest bytes a field line takes: a one-character name, the colon and LF ("a:" LF).</summary>
         internal const int MinFieldLineBytes = 3;

@@ -7,7 +7,7 @@ using AsyncFetch.Engine.Internal;
 namespace AsyncFetch.Engine.Http
 {
     /// <summary>The status line and the header section: field lines, the framing fields, and the framing they decide.</summary>
-    public sealed partial class HttpResponseParser
+    internal sealed partial class HttpResponseParser
     {
         /// <summary>How much of a wrong status line start its message shows.</summary>
         private const int StartShown = 12;

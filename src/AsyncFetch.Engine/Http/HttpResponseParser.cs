@@ -24,7 +24,7 @@ namespace AsyncFetch.Engine.Http
     /// A status line must start with "HTTP/1.0" or "HTTP/1.1": a reply that does not (HTTP/2, TLS, binary junk) is
     /// refused within its first bytes, without waiting for a line feed it may never send.
     /// </summary>
-    public sealed partial class HttpResponseParser
+    internal sealed partial class HttpResponseParser
     {
         private readonly HttpParserLimits _limits;
         private State _state;

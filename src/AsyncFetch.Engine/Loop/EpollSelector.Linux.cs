@@ -15,7 +15,7 @@ namespace AsyncFetch.Engine.Loop
     /// Level-triggered epoll. Keys live in a slot table whose index is the epoll data word, so a ready event maps
     /// to its key without a lookup structure. The wakeup is an eventfd registered under a reserved data word.
     /// </summary>
-    public sealed unsafe class EpollSelector : ISelector
+    internal sealed unsafe class EpollSelector : ISelector
     {
         private const ulong WakeupData = ulong.MaxValue;
         private const int MaxEvents = 1024;

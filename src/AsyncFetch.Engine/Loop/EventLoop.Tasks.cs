@@ -11,7 +11,7 @@ namespace AsyncFetch.Engine.Loop
     /// write, a decoding on the thread pool) comes back to the loop thread when it is done, as a future of asyncio's
     /// run_in_executor comes back through call_soon_threadsafe, or libuv work through uv_async_send.
     /// </summary>
-    public sealed partial class EventLoop
+    internal sealed partial class EventLoop
     {
         /// <summary>Carriers kept for reuse (loop thread); beyond this many, a returned one is left to the GC.</summary>
         private const int MaxSpareBridges = 256;

@@ -28,7 +28,7 @@ namespace AsyncFetch.Engine.Loop
     /// and <see cref="Post(Action{object}, object)"/> returns false from then on; owners of pending work fail
     /// it from the Faulted handler.
     /// </summary>
-    public sealed partial class EventLoop : IDisposable
+    internal sealed partial class EventLoop : IDisposable
     {
         private static readonly Action<object?> RunAction = state => ((Action)state!)();
 

@@ -3,7 +3,7 @@ using System;
 namespace AsyncFetch.Engine.Loop
 {
     /// <summary>What the loop calls when a socket registered with it is ready. Called on the loop thread only.</summary>
-    public interface IIoHandler
+    internal interface IIoHandler
     {
         void OnReady(SelectorEvents events);
 

@@ -11,7 +11,7 @@ namespace AsyncFetch.Engine.Loop
     /// owner finds out by trying the operation (as Python's selectors do). A socket must be unregistered
     /// before it is closed (as with Python's selectors): the selector never touches a closed socket.
     /// </summary>
-    public interface ISelector : IDisposable
+    internal interface ISelector : IDisposable
     {
         /// <summary>A short name for diagnostics ("epoll", "select").</summary>
         string Name { get; }

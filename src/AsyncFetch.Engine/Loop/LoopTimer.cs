@@ -3,7 +3,7 @@ using System;
 namespace AsyncFetch.Engine.Loop
 {
     /// <summary>A timer scheduled on an <see cref="EventLoop"/>; cancel it with <see cref="EventLoop.CancelTimer"/>.</summary>
-    public sealed class LoopTimer
+    internal sealed class LoopTimer
     {
         internal LoopTimer(long dueTicks, long sequence, Action<object?> callback, object? state)
         {

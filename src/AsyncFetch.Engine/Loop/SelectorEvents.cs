@@ -4,7 +4,7 @@ namespace AsyncFetch.Engine.Loop
 {
     /// <summary>Readiness a selector watches for, as in Python's <c>selectors.EVENT_READ</c>/<c>EVENT_WRITE</c>.</summary>
     [Flags]
-    public enum SelectorEvents
+    internal enum SelectorEvents
     {
         None = 0,
         Read = 1,

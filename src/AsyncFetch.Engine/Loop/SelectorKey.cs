@@ -7,7 +7,7 @@ namespace AsyncFetch.Engine.Loop
     /// events of interest and the caller's data. A key is valid from Register until Unregister; a new
     /// registration of the same socket gets a new key.
     /// </summary>
-    public sealed class SelectorKey
+    internal sealed class SelectorKey
     {
         internal SelectorKey(Socket socket, SelectorEvents events, object? data)
         {
@@ -34,7 +34,7 @@ namespace AsyncFetch.Engine.Loop
     }
 
     /// <summary>One entry of a <see cref="ISelector.Select"/> result: a key and the events that are ready on it.</summary>
-    public readonly struct SelectorReady
+    internal readonly struct SelectorReady
     {
         public SelectorReady(SelectorKey key, SelectorEvents events)
         {

@@ -13,7 +13,7 @@ namespace AsyncFetch.Engine.Loop
     }
 
     /// <summary>Creates selectors (Python's <c>DefaultSelector</c>).</summary>
-    public static class Selectors
+    internal static class Selectors
     {
         public static bool IsEpollAvailable => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && EpollSelector.Probe();
 

@@ -12,7 +12,7 @@ namespace AsyncFetch.Engine.Loop
     /// registered for writing are also watched for errors, because Windows reports a failed connect there.
     /// Select is O(registered sockets) per call; fine for the portable path, which is why epoll is preferred.
     /// </summary>
-    public sealed class SocketSelectSelector : ISelector
+    internal sealed class SocketSelectSelector : ISelector
     {
         private readonly Dictionary<Socket, SelectorKey> _keys = new Dictionary<Socket, SelectorKey>();
         private readonly List<Socket> _read = new List<Socket>();

@@ -11,7 +11,7 @@ namespace AsyncFetch.Engine.Tests.Loop
 
         protected override bool IsSupported => Selectors.IsEpollAvailable;
 
-        protected override ISelector CreateSelector() => new EpollSelector();
+        private protected override ISelector CreateSelector() => new EpollSelector();
 
         /// <summary>epoll: the kernel refuses the second EPOLL_CTL_ADD with EEXIST, surfaced as a Win32Exception.</summary>
         protected override void AssertRegisterTwiceFails(Action registerAgain)

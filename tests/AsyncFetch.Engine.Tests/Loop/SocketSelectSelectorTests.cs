@@ -6,7 +6,7 @@ namespace AsyncFetch.Engine.Tests.Loop
     /// <summary>The selector contract on the portable Socket.Select implementation.</summary>
     public sealed class SocketSelectSelectorTests : SelectorContractTests
     {
-        protected override ISelector CreateSelector() => new SocketSelectSelector();
+        private protected override ISelector CreateSelector() => new SocketSelectSelector();
 
         /// <summary>select: checked up front, InvalidOperationException.</summary>
         protected override void AssertRegisterTwiceFails(Action registerAgain) =>
