@@ -116,6 +116,8 @@ namespace AsyncFetch
 
         private static int? NotNegative(int? value, string name) =>
             value < 0 ? throw new ArgumentOutOfRangeException(name, name + " must not be negative.") : value;
+
+        /// <summary>
         /// Write a successful (2xx) response body to a file in this directory instead of memory; the name comes from
         /// Content-Disposition or the URL path, sanitized, with " (1)", " (2)" ... added when the name is taken (see
         /// <see cref="Force"/>). The directory is created when missing. Use a full path: a relative one is resolved
