@@ -39,6 +39,7 @@ namespace AsyncFetch
         private long _connectionsOpened;
         private long _requestsCompleted;
 
+        /// <summary>Starts an engine (its loop thread) with <paramref name="options"/>, or the defaults when null.</summary>
         public FetchEngine(FetchEngineOptions? options = null)
             : this(options, null)
         {
@@ -65,6 +66,7 @@ namespace AsyncFetch
         /// <summary>Raised (on the loop thread) when a result callback or other callback throws; the engine goes on.</summary>
         public event Action<Exception>? CallbackFailed;
 
+        /// <summary>The options the engine was created with.</summary>
         public FetchEngineOptions Options { get; }
 
         /// <summary>The limits used when a request is submitted without a limiter of its own.</summary>
@@ -85,6 +87,7 @@ namespace AsyncFetch
         /// <summary>Connections opened since the engine started (reuse shows as requests per connection).</summary>
         public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
 
+        /// <summary>Requests that have finished on this engine, any outcome.</summary>
         public long RequestsCompleted => Interlocked.Read(ref _requestsCompleted);
 
         internal EventLoop Loop { get; }

@@ -51,6 +51,7 @@ namespace AsyncFetch
         /// <summary>How long a resolved host name is reused.</summary>
         public TimeSpan DnsCacheTime { get; set; } = TimeSpan.FromSeconds(60);
 
+        /// <summary>The User-Agent sent when a request sets none ("AsyncFetch/&lt;version&gt;").</summary>
         public string UserAgent { get; set; } = "AsyncFetch/" + typeof(FetchEngineOptions).Assembly.GetName().Version?.ToString(3);
 
         /// <summary>The response's status line and header section together; more is TooLarge.</summary>
@@ -101,6 +102,7 @@ namespace AsyncFetch
         /// </summary>
         public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(120);
 
+        /// <summary>Which selector the loop uses: <see cref="SelectorKind.Default"/> (epoll on Linux, Socket.Select elsewhere), or one of them forced.</summary>
         public SelectorKind Selector { get; set; } = SelectorKind.Default;
 
         /// <summary>

@@ -23,11 +23,13 @@ namespace AsyncFetch
     {
         private readonly HttpHeaderList _fields;
 
+        /// <summary>An empty list.</summary>
         public FetchHeaders()
         {
             _fields = new HttpHeaderList();
         }
 
+        /// <summary>A list holding <paramref name="fields"/> in order.</summary>
         public FetchHeaders(IEnumerable<KeyValuePair<string, string>> fields)
         {
             _fields = new HttpHeaderList(fields);
@@ -38,19 +40,25 @@ namespace AsyncFetch
             _fields = fields;
         }
 
+        /// <summary>The number of fields (a repeated name counts once per field).</summary>
         public int Count => _fields.Count;
 
         /// <summary>The field's value, repeated fields joined with ", "; null when absent.</summary>
         public string? this[string name] => _fields[name];
 
+        /// <summary>Adds a field at the end; a name may repeat.</summary>
         public void Add(string name, string value) => _fields.Add(name, value);
 
+        /// <summary>True when a field of that name (case-insensitive) is present.</summary>
         public bool Contains(string name) => _fields.Contains(name);
 
+        /// <summary>The values of every field of that name (case-insensitive), in order.</summary>
         public IEnumerable<string> GetValues(string name) => _fields.GetValues(name);
 
+        /// <summary>Removes every field.</summary>
         public void Clear() => _fields.Clear();
 
+        /// <inheritdoc/>
         public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _fields.GetEnumerator();
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

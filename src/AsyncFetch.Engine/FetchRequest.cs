@@ -13,6 +13,7 @@ namespace AsyncFetch
     /// <summary>One HTTP request. Values left null fall back to the engine's <see cref="FetchEngineOptions"/>.</summary>
     public sealed class FetchRequest
     {
+        /// <summary>A GET request for <paramref name="uri"/>.</summary>
         public FetchRequest(Uri uri)
         {
             Uri = uri ?? throw new ArgumentNullException(nameof(uri));
@@ -55,15 +56,19 @@ namespace AsyncFetch
         /// <summary>Extra request header fields, sent in this order after the defaults they do not replace.</summary>
         public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
 
+        /// <summary>The request body, sent with a Content-Length; null: no body.</summary>
         public byte[]? Body { get; set; }
 
+        /// <summary>The Content-Type of <see cref="Body"/>; null: none sent.</summary>
         public string? ContentType { get; set; }
 
+        /// <summary>The User-Agent of this request; null: the engine's <see cref="FetchEngineOptions.UserAgent"/>.</summary>
         public string? UserAgent { get; set; }
 
         /// <summary>Total time allowed for one attempt, from its start to the end of the response, redirect hops included.</summary>
         public TimeSpan? Timeout { get; set; }
 
+        /// <summary>Time allowed to connect (DNS, TCP, proxy tunnel and TLS handshake); null: the engine's default.</summary>
         public TimeSpan? ConnectTimeout { get; set; }
 
         /// <summary>Limit on the (decoded) response body kept in memory; a larger body fails with TooLarge. A body written to a file has <see cref="MaxDownloadBytes"/> instead.</summary>
@@ -253,6 +258,7 @@ namespace AsyncFetch
             || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
+        /// <inheritdoc/>
         public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
     }
 }

@@ -65,18 +65,22 @@ namespace AsyncFetch
 
         internal System.Collections.Generic.List<FetchRedirect>? Redirects { get; set; }
 
+        /// <summary>The HTTP method of the request that answered (it may differ from the one sent first after a 303 redirect).</summary>
         public string Method { get; }
 
         /// <summary>The HTTP status code; 0 when no response arrived.</summary>
         public int StatusCode { get; internal set; }
 
+        /// <summary>The reason phrase of the status line; empty when no response arrived.</summary>
         public string ReasonPhrase { get; internal set; } = string.Empty;
 
         /// <summary>"1.1" or "1.0"; empty when no response arrived.</summary>
         public string HttpVersion { get; internal set; } = string.Empty;
 
+        /// <summary>The response header fields, in the order received.</summary>
         public FetchHeaders Headers { get; internal set; } = new FetchHeaders();
 
+        /// <summary>The Content-Type header of the response, or null.</summary>
         public string? ContentType => Headers["Content-Type"];
 
         /// <summary>The (decoded) body bytes: empty for a response without one (HEAD, 204, 304); null for a failure or a discarded body.</summary>
@@ -120,6 +124,7 @@ namespace AsyncFetch
         /// </summary>
         public string? OutFile { get; internal set; }
 
+        /// <summary>Where the time went: queued, DNS, connect, TLS, first byte, total.</summary>
         public FetchTimings Timings { get; } = new FetchTimings();
 
         /// <summary>
@@ -157,8 +162,10 @@ namespace AsyncFetch
         /// </summary>
         public int Attempts { get; internal set; }
 
+        /// <summary>None for a response (any status), else why no response could be had.</summary>
         public FetchErrorKind ErrorKind { get; internal set; }
 
+        /// <summary>What went wrong, for a failure; null for a response.</summary>
         public string? ErrorMessage { get; internal set; }
 
         /// <summary>The exception behind a failure, when there was one.</summary>
@@ -172,6 +179,7 @@ namespace AsyncFetch
         /// <summary>True when a response arrived and its status is below 400.</summary>
         public bool Succeeded => ErrorKind == FetchErrorKind.None && StatusCode < 400;
 
+        /// <inheritdoc/>
         public override string ToString() => ErrorKind == FetchErrorKind.None
             ? $"{StatusCode} {RequestedUri}"
             : $"{ErrorKind} {RequestedUri}: {ErrorMessage}";

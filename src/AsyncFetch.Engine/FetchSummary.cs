@@ -12,10 +12,13 @@ namespace AsyncFetch
     /// </summary>
     public sealed class FetchSummary
     {
+        /// <summary>Results in the run (skipped ones included).</summary>
         public long Total { get; internal set; }
 
+        /// <summary>Responses with a 2xx status.</summary>
         public long Succeeded { get; internal set; }
 
+        /// <summary>Failures and non-2xx responses.</summary>
         public long Failed { get; internal set; }
 
         /// <summary>Inputs skipped because the journal showed them finished successfully (-Resume).</summary>
@@ -33,12 +36,16 @@ namespace AsyncFetch
         /// <summary>Fetched (not skipped) requests per second.</summary>
         public double RequestsPerSecond => ElapsedSeconds > 0 ? Math.Round((Total - Skipped) / ElapsedSeconds, 1) : 0;
 
+        /// <summary>Median latency of the requests, in milliseconds.</summary>
         public double LatencyP50Ms { get; internal set; }
 
+        /// <summary>95th percentile latency, in milliseconds.</summary>
         public double LatencyP95Ms { get; internal set; }
 
+        /// <summary>99th percentile latency, in milliseconds.</summary>
         public double LatencyP99Ms { get; internal set; }
 
+        /// <inheritdoc/>
         public override string ToString() => $"{Total} total, {Succeeded} succeeded, {Failed} failed, {Skipped} skipped in {ElapsedSeconds:0.0} s";
     }
 }

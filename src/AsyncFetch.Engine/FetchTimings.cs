@@ -41,6 +41,7 @@ namespace AsyncFetch
             FirstByteMs = 0;
         }
 
+        /// <inheritdoc/>
         public override string ToString() =>
             $"dns {DnsMs:0.0} ms, connect {ConnectMs:0.0} ms, tls {TlsMs:0.0} ms, first byte {FirstByteMs:0.0} ms, total {TotalMs:0.0} ms";
     }

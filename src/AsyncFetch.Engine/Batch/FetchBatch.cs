@@ -50,6 +50,7 @@ namespace AsyncFetch.Engine.Batch
         private int _ready; // unordered: results queued and not yet taken
         private int _wakeAt = 1; // unordered: how many ready results wake the waiting consumer (WaitForResults)
 
+        /// <summary>Creates a batch that sends its requests on <paramref name="engine"/>, with its own limits from <paramref name="options"/> (defaults when null).</summary>
         public FetchBatch(FetchEngine engine, FetchBatchOptions? options = null)
         {
             options ??= new FetchBatchOptions();
@@ -68,11 +69,13 @@ namespace AsyncFetch.Engine.Batch
         /// </summary>
         public event Action? ResultAvailable;
 
+        /// <summary>The limiter this batch's requests go through (its concurrency, per-host and rate limits).</summary>
         public FetchLimiter Limiter => _limiter;
 
         /// <summary>Submitted and not yet taken (at most the window).</summary>
         public long Outstanding => Interlocked.Read(ref _submitted) - Interlocked.Read(ref _taken);
 
+        /// <summary>True when the window has room for another submission.</summary>
         public bool CanSubmit => Outstanding < _window;
 
         /// <summary>The submit window: at most this many requests are submitted and not yet taken.</summary>
@@ -81,6 +84,7 @@ namespace AsyncFetch.Engine.Batch
         /// <summary>True when everything submitted has been taken.</summary>
         public bool IsDrained => Outstanding == 0;
 
+        /// <summary>True once the batch was canceled: requests not yet finished end as Canceled results.</summary>
         public bool IsCanceled => _cancel.IsCancellationRequested;
 
         /// <summary>Submits the request unless the window is full (then drain first and try again).</summary>
@@ -268,6 +272,7 @@ namespace AsyncFetch.Engine.Batch
             }
         }
 
+        /// <summary>The counters so far (submitted, completed, succeeded, failed, elapsed); safe from any thread.</summary>
         public FetchBatchStatistics GetStatistics()
         {
             lock (_lock)

@@ -19,8 +19,10 @@ namespace AsyncFetch.Engine.Batch
             ByErrorKind = byErrorKind;
         }
 
+        /// <summary>Requests submitted to the batch.</summary>
         public long Submitted { get; }
 
+        /// <summary>Requests that finished (any outcome, skipped ones not counted).</summary>
         public long Completed { get; }
 
         /// <summary>Completed with a response whose status is below 400.</summary>
@@ -38,8 +40,10 @@ namespace AsyncFetch.Engine.Batch
         /// <summary>Requests submitted and waiting for a slot.</summary>
         public long Waiting => Submitted - Completed - InFlight;
 
+        /// <summary>Time since the first submission.</summary>
         public TimeSpan Elapsed { get; }
 
+        /// <summary>Completed requests per second of <see cref="Elapsed"/>.</summary>
         public double RequestsPerSecond => Elapsed.TotalSeconds > 0 ? Completed / Elapsed.TotalSeconds : 0;
 
         /// <summary>Responses by HTTP status code.</summary>

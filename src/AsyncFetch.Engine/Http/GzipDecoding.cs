@@ -29,6 +29,9 @@ namespace AsyncFetch.Engine.Http
         /// must be seekable; corrupt or truncated input throws <see cref="InvalidDataException"/> with a message that
         /// says what is wrong (to follow "the gzip body is corrupt: ").
         /// </summary>
+        /// <param name="source">The gzip body, read from its current position.</param>
+        /// <param name="length">How many bytes of <paramref name="source"/> the body has.</param>
+        /// <param name="leaveOpen">Whether disposing the decoding stream leaves <paramref name="source"/> open.</param>
         /// <param name="memberLimit">
         /// The most members to decode: the stream then ends early and <see cref="StoppedAtMemberLimit"/> says so (each
         /// member has a fixed cost, and a small body can hold thousands of them).

@@ -50,12 +50,16 @@ namespace AsyncFetch.Engine.Journal
             return true;
         }
 
+        /// <inheritdoc/>
         public bool Equals(FetchIdentity other) => _a == other._a && _b == other._b;
 
+        /// <inheritdoc/>
         public override bool Equals(object? obj) => obj is FetchIdentity other && Equals(other);
 
+        /// <inheritdoc/>
         public override int GetHashCode() => (int)(_a ^ (_a >> 32));
 
+        /// <inheritdoc/>
         public override string ToString() => _a.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + _b.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
         private static string ToHex(byte[] bytes)

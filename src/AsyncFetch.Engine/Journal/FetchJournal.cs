@@ -37,6 +37,7 @@ namespace AsyncFetch.Engine.Journal
             Path = path;
         }
 
+        /// <summary>The full path of the journal file.</summary>
         public string Path { get; }
 
         /// <summary>
@@ -167,6 +168,7 @@ namespace AsyncFetch.Engine.Journal
             _sinceSync.Restart();
         }
 
+        /// <inheritdoc/>
         public void Dispose()
         {
             try
@@ -226,6 +228,7 @@ namespace AsyncFetch.Engine.Journal
         /// <summary>Identities of requests that finished successfully at least once.</summary>
         public HashSet<FetchIdentity> Succeeded { get; } = new HashSet<FetchIdentity>();
 
+        /// <summary>Lines read that were whole entries.</summary>
         public long Entries { get; internal set; }
 
         /// <summary>Lines that were not whole entries (a torn last line from a killed run, say) and were ignored.</summary>

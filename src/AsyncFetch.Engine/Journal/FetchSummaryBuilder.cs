@@ -15,6 +15,7 @@ namespace AsyncFetch.Engine.Journal
         private readonly Dictionary<FetchErrorKind, long> _byErrorKind = new Dictionary<FetchErrorKind, long>();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+        /// <summary>Counts a finished request (latency, status, error kind).</summary>
         [MethodImpl(Hot.Path)]
         public void Add(FetchResult result)
         {
@@ -46,6 +47,7 @@ namespace AsyncFetch.Engine.Journal
             _summary.Skipped++;
         }
 
+        /// <summary>The summary of what was added so far.</summary>
         public FetchSummary Build()
         {
             // The string-keyed, sorted views (what JSON and the screen show) are made here, once.

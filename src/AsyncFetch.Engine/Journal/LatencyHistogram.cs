@@ -16,8 +16,10 @@ namespace AsyncFetch.Engine.Journal
         private readonly long[] _buckets = new long[2400];
         private long _count;
 
+        /// <summary>Values added so far.</summary>
         public long Count => _count;
 
+        /// <summary>Adds one latency, in milliseconds.</summary>
         [MethodImpl(Hot.Path)]
         public void Add(double milliseconds)
         {

@@ -8,7 +8,9 @@ namespace AsyncFetch.Engine.Loop
     {
         /// <summary>The best available: epoll on Linux, the portable one elsewhere.</summary>
         Default,
+        /// <summary>epoll (Linux only).</summary>
         Epoll,
+        /// <summary>Socket.Select: the portable selector, the one Windows uses.</summary>
         Select,
     }
 
