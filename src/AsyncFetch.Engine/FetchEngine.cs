@@ -5,14 +5,10 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
+using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch
 {

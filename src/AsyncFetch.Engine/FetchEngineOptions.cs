@@ -1,12 +1,6 @@
 using System;
 using System.Security.Cryptography.X509Certificates;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch
 {

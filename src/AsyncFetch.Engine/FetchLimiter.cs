@@ -3,14 +3,10 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 using AsyncFetch.Engine.Internal;
+using AsyncFetch.Engine.Limits;
 using AsyncFetch.Engine.Loop;
+using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch
 {

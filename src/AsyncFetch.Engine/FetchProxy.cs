@@ -3,12 +3,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Net;
 using System.Text;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
 using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch
 {

@@ -5,7 +5,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using AsyncFetch.Engine.Internal;
-using AsyncFetch.Engine.Limits;
 
 namespace AsyncFetch.Engine.Batch
 {

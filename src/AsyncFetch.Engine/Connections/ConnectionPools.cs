@@ -4,11 +4,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Connections
 {

@@ -2,11 +2,8 @@ using System;
 using System.Net.Sockets;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
 using AsyncFetch.Engine.Proxy;
 using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Connections
 {

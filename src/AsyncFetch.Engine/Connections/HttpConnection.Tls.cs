@@ -7,9 +7,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
 using AsyncFetch.Engine.Requests;
 using AsyncFetch.Engine.Tls;
 

@@ -1,11 +1,6 @@
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Connections
 {

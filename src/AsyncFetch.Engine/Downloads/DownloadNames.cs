@@ -1,11 +1,6 @@
 using System;
 using System.Globalization;
 using System.Text;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Downloads
 {

@@ -5,11 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security;
 using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
 using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Downloads
 {

@@ -1,11 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Internal;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Limits
 {

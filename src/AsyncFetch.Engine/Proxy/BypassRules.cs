@@ -3,11 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Proxy
 {

@@ -2,11 +2,6 @@ using System;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Proxy
 {

@@ -1,9 +1,4 @@
 using System;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Requests;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Proxy
 {

@@ -1,11 +1,7 @@
 using System;
 using System.Threading;
-using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Connections;
 using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Tls;
+using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Requests
 {

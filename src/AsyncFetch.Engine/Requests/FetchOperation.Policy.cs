@@ -1,12 +1,8 @@
 using System;
 using System.Collections.Generic;
+using AsyncFetch.Engine.Connections;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Requests
 {

@@ -5,12 +5,10 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using AsyncFetch.Engine.Connections;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
 using AsyncFetch.Engine.Proxy;
 using AsyncFetch.Engine.Tls;
 

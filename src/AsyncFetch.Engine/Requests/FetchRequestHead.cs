@@ -3,11 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
 using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Requests
 {

@@ -1,11 +1,6 @@
 using System;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch.Engine.Tls
 {

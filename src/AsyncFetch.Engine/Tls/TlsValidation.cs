@@ -3,11 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Limits;
-using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch.Engine.Tls
 {
