@@ -66,25 +66,15 @@ namespace AsyncFetch.Engine.Http
         [MethodImpl(Hot.Path)]
         private void ParseStatusLine(ReadOnlySpan<byte> line)
         {
-            // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated.
-            if (line.Length < 12 || !line.Slice(0, 7).SequenceEqual(HttpPrefix) || line[8] != (byte)' ')
+            // HTTP-version SP status-code [SP reason-phrase]; a missing reason (and its SP) is tolerated. The version,
+            // "HTTP/1.0" or "HTTP/1.1", was checked as the line arrived (StatusLineStartsWell).
+            if (line.Length < 12 || line[8] != (byte)' ')
             {
-                if (line.Length >= 8 && line.Slice(0, 5).SequenceEqual(HttpPrefix.Slice(0, 5)))
-                {
-                    Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, Math.Min(line.Length, 12))));
-                    return;
-                }
-
                 Fail(HttpParseError.InvalidStatusLine, "The response does not start with a valid HTTP status line: " + Describe(line));
                 return;
             }
 
             byte minor = line[7];
-            if (minor != (byte)'0' && minor != (byte)'1')
-            {
-                Fail(HttpParseError.UnsupportedVersion, "The response is not HTTP/1.0 or HTTP/1.1: " + Describe(line.Slice(0, 8)));
-                return;
-            }
 
             int code = 0;
             for (int i = 9; i < 12; i++)
@@ -529,7 +519,5 @@ namespace AsyncFetch.Engine.Http
         private const int MaxTransferCodings = 4;
 
         private static bool Is(string coding, string name) => string.Equals(coding, name, StringComparison.OrdinalIgnoreCase);
-
-        private static ReadOnlySpan<byte> HttpPrefix => new byte[] { (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'1', (byte)'.' };
     }
 }
