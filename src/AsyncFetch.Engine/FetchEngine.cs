@@ -261,7 +261,7 @@ namespace AsyncFetch
                 connection.Close();
             }
 
-            Pools.CloseAll();
+            Pools.Clear();
         }
 
         private void OnLoopFaulted(Exception fault)

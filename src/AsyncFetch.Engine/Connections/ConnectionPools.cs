@@ -58,14 +58,9 @@ namespace AsyncFetch.Engine.Connections
             }
         }
 
-        /// <summary>Shutdown: closes the idle connections still open, forgets every pool and stops the sweep.</summary>
-        public void CloseAll()
+        /// <summary>Shutdown, after the engine has closed every connection (idle ones included): forgets every pool and stops the sweep.</summary>
+        public void Clear()
         {
-            foreach (OriginPool pool in _pools.Values)
-            {
-                pool.CloseAll();
-            }
-
             _pools.Clear();
             _loop.CancelTimer(_sweep);
             _sweep = null;

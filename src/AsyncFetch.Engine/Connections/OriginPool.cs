@@ -65,16 +65,5 @@ namespace AsyncFetch.Engine.Connections
 
             _idle.RemoveRange(0, expired);
         }
-
-        /// <summary>Closes every idle connection (shutdown).</summary>
-        public void CloseAll()
-        {
-            foreach (HttpConnection connection in _idle)
-            {
-                connection.Close();
-            }
-
-            _idle.Clear();
-        }
     }
 }
