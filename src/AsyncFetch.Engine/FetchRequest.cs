@@ -247,12 +247,12 @@ namespace AsyncFetch
         /// a caller who set it by hand (instead of <see cref="FetchProxy.Credential"/>, which the connection adds only
         /// on its way to a proxy) would otherwise send it to a new origin that is reached directly (NO_PROXY).
         /// </summary>
-        private static bool IsCredentialHeader(string name) =>
+        internal static bool IsCredentialHeader(string? name) =>
             string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
-        /// <inheritdoc/>
-        public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
+        /// <summary>The method and URL, without a password in the URL (<see cref="FetchRedaction.Text"/>).</summary>
+        public override string ToString() => Method + " " + FetchRedaction.Text(Uri?.OriginalString ?? RawUri);
     }
 }
