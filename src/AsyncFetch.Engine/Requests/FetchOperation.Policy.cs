@@ -51,6 +51,7 @@ namespace AsyncFetch.Engine.Requests
             Redirect,
             RedirectRefused,
             Retry,
+            Authenticate,
         }
 
         private int MaximumRedirection => Request.MaximumRedirection ?? _engine.Options.MaximumRedirection;
@@ -87,6 +88,10 @@ namespace AsyncFetch.Engine.Requests
                     Request.AllowInsecureRedirect ?? o.AllowInsecureRedirect,
                     out _redirectNext);
                 _plan = _redirectError == null ? ResponsePlan.Redirect : ResponsePlan.RedirectRefused;
+            }
+            else if (status == 401 && (_redirectNext = Request.ForChallenge(parser.Headers.GetValues("WWW-Authenticate"))) != null)
+            {
+                _plan = ResponsePlan.Authenticate; // credentials held back until asked: the same URL again, with them
             }
             else if (RetryPolicy.IsRetryableStatus(status) && _retries < MaximumRetryCount && HttpRequestWriter.IsIdempotent(Request.Method))
             {
@@ -138,6 +143,9 @@ namespace AsyncFetch.Engine.Requests
                 case ResponsePlan.Retry:
                     ScheduleRetry(_retryDelay);
                     break;
+                case ResponsePlan.Authenticate:
+                    AnswerChallenge();
+                    break;
             }
         }
 
@@ -150,6 +158,20 @@ namespace AsyncFetch.Engine.Requests
             Request = next;
             SetTarget(target, target.IdnHost); // scheme, TLS pool key and proxy of the hop; HostKey stays: the slot is the original host's
             Result.Uri = target;
+            ForgetResponse();
+            Result.Timings.ResetPhases();
+            _requestSent = false;
+            Open(allowPooled: true);
+        }
+
+        /// <summary>
+        /// The server asked for the credentials the request holds back until asked (a 401 offering Basic): the same URL
+        /// once more, with them. Part of the attempt like a redirect hop, but not a redirect: nothing is added to the chain.
+        /// </summary>
+        private void AnswerChallenge()
+        {
+            Request = _redirectNext!;
+            _redirectNext = null;
             ForgetResponse();
             Result.Timings.ResetPhases();
             _requestSent = false;
