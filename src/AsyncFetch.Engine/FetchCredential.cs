@@ -153,18 +153,29 @@ namespace AsyncFetch
         }
 
         /// <summary>
-        /// Why <paramref name="request"/> may not go to <paramref name="uri"/>: credentials over plain http without
-        /// AllowUnencryptedAuthentication; null when it may.
+        /// True when <paramref name="request"/> would send credentials (<see cref="FetchRequest.GetCredential"/>) over
+        /// plain http without <see cref="FetchRequest.AllowUnencryptedAuthentication"/> (when that is unset:
+        /// <paramref name="allowUnencryptedByDefault"/>, the engine's default). The engine fails such a request as
+        /// InvalidRequest before anything is sent; a caller can use this to refuse it first, in its own words.
         /// </summary>
-        internal static string? RefusalFor(FetchRequest request, Uri uri, bool allowUnencryptedByDefault)
+        public static bool IsRefusedOverHttp(FetchRequest request, bool allowUnencryptedByDefault = false)
         {
-            if (uri.Scheme != "http" || (request.AllowUnencryptedAuthentication ?? allowUnencryptedByDefault) || request.GetCredential() == null)
+            if (request == null)
             {
-                return null;
+                throw new ArgumentNullException(nameof(request));
             }
 
-            return $"Refused to send credentials over plain http to '{FetchRedaction.Text(uri.AbsoluteUri)}': they would travel unencrypted. Use https, or allow it with AllowUnencryptedAuthentication.";
+            Uri? uri = request.Uri;
+            return uri != null && uri.IsAbsoluteUri && uri.Scheme == "http"
+                && !(request.AllowUnencryptedAuthentication ?? allowUnencryptedByDefault)
+                && request.GetCredential() != null;
         }
+
+        /// <summary>The engine's message for a request <see cref="IsRefusedOverHttp"/> refuses; null when it may go.</summary>
+        internal static string? RefusalFor(FetchRequest request, bool allowUnencryptedByDefault) =>
+            IsRefusedOverHttp(request, allowUnencryptedByDefault)
+                ? $"Refused to send credentials over plain http to '{FetchRedaction.Text(request.Uri!.AbsoluteUri)}': they would travel unencrypted. Use https, or allow it with AllowUnencryptedAuthentication."
+                : null;
 
         /// <summary>The user name Basic sends for <paramref name="credential"/>: "DOMAIN\\user" when it has a domain.</summary>
         internal static string UserNameOf(NetworkCredential credential) =>

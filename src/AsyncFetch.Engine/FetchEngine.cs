@@ -133,7 +133,7 @@ namespace AsyncFetch
 
             var op = new FetchOperation(this, request, limiter ?? DefaultLimiter, onComplete);
             string? invalid = FetchRequestHead.Validate(request, out Uri? uri)
-                ?? FetchCredential.RefusalFor(request, uri!, Options.AllowUnencryptedAuthentication);
+                ?? FetchCredential.RefusalFor(request, Options.AllowUnencryptedAuthentication);
             if (invalid != null)
             {
                 op.CompleteDetached(FetchErrorKind.InvalidRequest, invalid);

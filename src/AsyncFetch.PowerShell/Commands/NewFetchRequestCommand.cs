@@ -79,6 +79,28 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateRange(1, int.MaxValue)]
         public int RetryIntervalSec { get; set; }
 
+        /// <summary>
+        /// The user name and password for this request's server (not set: the fetching command's -Credential). With
+        /// -Authentication Basic they go with the request; without it only when the server asks (a 401 offering Basic).
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>How this request's credentials are sent: None (default), Basic (-Credential), Bearer or OAuth (-Token).</summary>
+        [Parameter]
+        public FetchAuthentication Authentication { get; set; }
+
+        /// <summary>The token of this request, sent as "Authorization: Bearer token" with -Authentication Bearer or OAuth.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public System.Security.SecureString? Token { get; set; }
+
+        /// <summary>Send this request's credentials over plain http too (not set: the fetching command's -AllowUnencryptedAuthentication).</summary>
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
         /// <summary>Anything to carry to the result (as its Input); by default the pipeline input object.</summary>
         [Parameter]
         public object? Tag { get; set; }
@@ -88,6 +110,8 @@ namespace AsyncFetch.PowerShell.Commands
         public PSObject? InputObject { get; set; }
 
         private string? _outFile;
+        private FetchCredential? _credential;
+        private bool _credentialBuilt;
 
         private bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
@@ -148,6 +172,18 @@ namespace AsyncFetch.PowerShell.Commands
             if (IsBound(nameof(RetryIntervalSec)))
             {
                 request.RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec);
+            }
+
+            if (!_credentialBuilt)
+            {
+                _credential = CredentialBuilder.Build(this, Credential, Authentication, Token); // once: the same for every input
+                _credentialBuilt = true;
+            }
+
+            request.Credential = _credential;
+            if (IsBound(nameof(AllowUnencryptedAuthentication)))
+            {
+                request.AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent;
             }
 
             foreach (var header in RequestBuilder.HeaderList(Headers))

@@ -21,6 +21,11 @@ namespace AsyncFetch.PowerShell.Internal
         public const string JournalFailed = Prefix + "JournalFailed";
         public const string InvalidOutputPath = Prefix + "InvalidOutputPath";
         public const string InvalidProxy = Prefix + "InvalidProxy";
+        public const string AuthenticationTokenConflict = Prefix + "AuthenticationTokenConflict";
+        public const string AuthenticationCredentialNotSupplied = Prefix + "AuthenticationCredentialNotSupplied";
+        public const string AuthenticationTokenNotSupplied = Prefix + "AuthenticationTokenNotSupplied";
+        public const string InvalidToken = Prefix + "InvalidToken";
+        public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 

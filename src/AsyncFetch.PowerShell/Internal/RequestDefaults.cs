@@ -48,6 +48,11 @@ namespace AsyncFetch.PowerShell.Internal
 
         public bool Force { get; set; }
 
+        /// <summary>The command's server credentials (-Credential, -Authentication, -Token); null: none.</summary>
+        public FetchCredential? Credential { get; set; }
+
+        public bool? AllowUnencryptedAuthentication { get; set; }
+
         /// <summary>
         /// The caller's file-system location when the command started: a FetchRequest built by hand with a relative
         /// OutFile or OutDirectory is taken relative to it, as New-FetchRequest's paths are (the engine would use the
@@ -96,6 +101,12 @@ namespace AsyncFetch.PowerShell.Internal
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
             request.Force |= Force;
             request.Proxy ??= Proxy;
+            request.AllowUnencryptedAuthentication ??= AllowUnencryptedAuthentication;
+            if (Credential != null && request.GetCredential() == null)
+            {
+                request.Credential = Credential; // a New-FetchRequest credential, or a user name and password in the URL, wins
+            }
+
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 if (!HasHeader(request, h.Key))
