@@ -13,7 +13,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// The request parameters shared by Invoke-AsyncFetch and Start-FetchJob: one definition, so the two
     /// commands cannot drift apart. Names follow Invoke-WebRequest where it has the same thing.
     /// </summary>
-    public abstract class FetchCommandBase : PSCmdlet
+    public abstract partial class FetchCommandBase : PSCmdlet
     {
         public const int DefaultThrottleLimit = 32;
         public const int DefaultTimeoutSec = 100;

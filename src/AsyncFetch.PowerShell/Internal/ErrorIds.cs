@@ -22,6 +22,9 @@ namespace AsyncFetch.PowerShell.Internal
         public const string InvalidOutputPath = Prefix + "InvalidOutputPath";
         public const string InvalidProxy = Prefix + "InvalidProxy";
 
+        /// <summary>A response with a 4xx or 5xx status (not a failure: its ErrorKind is None), unless -SkipHttpErrorCheck.</summary>
+        public const string HttpError = Prefix + "HttpError";
+
         public static string For(FetchErrorKind kind) => Prefix + kind;
 
         public static ErrorCategory CategoryOf(FetchErrorKind kind)
