@@ -1,0 +1,70 @@
+# Invoke-WebRequest 7.4's names and meanings: a URL without a scheme gets http://.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
+    Import-Module (Get-AsyncFetchModulePath) -Force
+    $script:server = Start-TestServer -NoHostile
+    $script:base = $server.BaseUri
+    $script:hostPort = $base -replace '^http://', ''   # 127.0.0.1:port
+
+    function New-ScratchDirectory {
+        (New-Item -ItemType Directory -Path (Join-Path TestDrive: ([guid]::NewGuid().ToString('n')))).FullName
+    }
+}
+
+AfterAll {
+    Remove-FetchJobs
+    Stop-TestServer $server
+}
+
+Describe 'A URL without a scheme' {
+    AfterEach { Remove-FetchJobs }
+
+    It 'is fetched over http:// when given as <Case>' -ForEach @(
+        @{ Case = 'a string'; Make = { param($u) $u } }
+        @{ Case = 'a [uri]'; Make = { param($u) [uri]$u } }
+        @{ Case = 'the Url property of a CSV row'; Make = { param($u) [pscustomobject]@{ Name = 'row'; Url = $u } } }
+        @{ Case = 'a New-FetchRequest'; Make = { param($u) New-FetchRequest $u } }
+    ) {
+        $inputObject = & $Make "$hostPort/bytes/7"
+        $r = $inputObject | Invoke-AsyncFetch
+        $r.StatusCode | Should -Be 200
+        $r.ContentLength | Should -Be 7
+        $r.Uri.AbsoluteUri | Should -Be "$base/bytes/7"
+    }
+
+    It 'keeps the text given as the result''s Input' {
+        $r = Invoke-AsyncFetch "$hostPort/bytes/1"
+        $r.Input | Should -BeExactly "$hostPort/bytes/1"
+        $r.RequestedUri | Should -BeExactly "http://$hostPort/bytes/1"
+    }
+
+    It 'is fetched by a job too' {
+        $job = "$hostPort/bytes/3" | Start-FetchJob
+        $r = Receive-FetchJob $job -Wait
+        $r.StatusCode | Should -Be 200
+    }
+
+    It 'New-FetchRequest ''<Text>'' aims at <Expected>, as Invoke-WebRequest would' -ForEach @(
+        @{ Text = 'example.com'; Expected = 'http://example.com/' }
+        @{ Text = 'localhost/x'; Expected = 'http://localhost/x' }
+        @{ Text = '127.0.0.1:8090/get'; Expected = 'http://127.0.0.1:8090/get' }
+        @{ Text = 'example.com/a?b=c'; Expected = 'http://example.com/a?b=c' }
+        @{ Text = 'https://example.com/'; Expected = 'https://example.com/' }
+    ) {
+        (New-FetchRequest $Text).Uri.AbsoluteUri | Should -BeExactly $Expected
+    }
+
+    It 'stays as it is and fails as InvalidRequest where Invoke-WebRequest fails too: <Text>' -ForEach @(
+        @{ Text = 'localhost:8090/x'; Because = 'it parses as a URI with the scheme "localhost"' }
+        @{ Text = '/x'; Because = 'http:///x has no host' }
+        @{ Text = '//127.0.0.1/x'; Because = 'http:////127.0.0.1/x has no host' }
+        @{ Text = 'not a url'; Because = 'a host has no spaces' }
+        @{ Text = 'ftp://x/'; Because = 'it has a scheme, and not http or https' }
+    ) {
+        $r = Invoke-AsyncFetch $Text -ErrorVariable e -ErrorAction SilentlyContinue
+        $r.ErrorKind | Should -Be 'InvalidRequest' -Because $Because
+        $r.RequestedUri | Should -BeExactly $Text
+        Get-ErrorId $e[0] | Should -Be 'AsyncFetch.InvalidRequest'
+    }
+}
