@@ -1,4 +1,5 @@
-# Invoke-WebRequest 7.4's names and meanings: a URL without a scheme gets http://.
+# Invoke-WebRequest 7.4's names and meanings: a URL without a scheme gets http://, and -ConnectionTimeoutSeconds
+# (with the old -ConnectTimeoutSec as its alias).
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
@@ -66,5 +67,31 @@ Describe 'A URL without a scheme' {
         $r.ErrorKind | Should -Be 'InvalidRequest' -Because $Because
         $r.RequestedUri | Should -BeExactly $Text
         Get-ErrorId $e[0] | Should -Be 'AsyncFetch.InvalidRequest'
+    }
+}
+
+Describe '-ConnectionTimeoutSeconds' {
+    It '<Command> has it, with -ConnectTimeoutSec as its alias' -ForEach @(
+        @{ Command = 'Invoke-AsyncFetch' }
+        @{ Command = 'Start-FetchJob' }
+    ) {
+        $p = (Get-Command $Command).Parameters['ConnectionTimeoutSeconds']
+        $p | Should -Not -BeNullOrEmpty
+        $p.Aliases | Should -Contain 'ConnectTimeoutSec'
+    }
+
+    It 'sets the connect timeout of the requests: <Arguments>' -ForEach @(
+        @{ Arguments = '(none)'; Splat = @{}; Seconds = 15 }
+        @{ Arguments = '-ConnectionTimeoutSeconds 7'; Splat = @{ ConnectionTimeoutSeconds = 7 }; Seconds = 7 }
+        @{ Arguments = '-ConnectTimeoutSec 3'; Splat = @{ ConnectTimeoutSec = 3 }; Seconds = 3 }
+        @{ Arguments = '-ConnectionTimeoutSeconds 0 -TimeoutSec 40 (no limit of its own)'; Splat = @{ ConnectionTimeoutSeconds = 0; TimeoutSec = 40 }; Seconds = 40 }
+    ) {
+        $r = Invoke-AsyncFetch "$base/bytes/1" @Splat
+        $r.StatusCode | Should -Be 200
+        $r.GetRequest().ConnectTimeout.TotalSeconds | Should -Be $Seconds
+    }
+
+    It 'refuses a negative value' {
+        { Invoke-AsyncFetch "$base/bytes/1" -ConnectionTimeoutSeconds -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
     }
 }

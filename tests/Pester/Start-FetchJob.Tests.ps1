@@ -28,7 +28,7 @@ Describe 'Start-FetchJob parameters' {
     AfterEach { Remove-FetchJobs }
 
     It 'takes every request parameter of Invoke-AsyncFetch, plus -Name' {
-        $request = 'Uri', 'Method', 'Headers', 'Body', 'ContentType', 'UserAgent', 'TimeoutSec', 'ConnectTimeoutSec', 'ThrottleLimit', 'PerHostLimit', 'NoContent', 'SkipHttpErrorCheck'
+        $request = 'Uri', 'Method', 'Headers', 'Body', 'ContentType', 'UserAgent', 'TimeoutSec', 'ConnectionTimeoutSeconds', 'ThrottleLimit', 'PerHostLimit', 'NoContent', 'SkipHttpErrorCheck'
         $invoke = (Get-Command Invoke-AsyncFetch).Parameters
         $start = (Get-Command Start-FetchJob).Parameters
         foreach ($p in $request) {
