@@ -1,5 +1,5 @@
-# Invoke-WebRequest 7.4's names and meanings: a URL without a scheme gets http://, and -ConnectionTimeoutSeconds
-# (with the old -ConnectTimeoutSec as its alias).
+# Invoke-WebRequest 7.4's names and meanings: a URL without a scheme gets http://, -ConnectionTimeoutSeconds (with
+# the old -ConnectTimeoutSec as its alias), and -OutFile / -PassThru on Invoke-AsyncFetch for one URL.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Support/TestHelpers.psm1') -Force
@@ -93,5 +93,100 @@ Describe '-ConnectionTimeoutSeconds' {
 
     It 'refuses a negative value' {
         { Invoke-AsyncFetch "$base/bytes/1" -ConnectionTimeoutSeconds -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+    }
+}
+
+Describe 'Invoke-AsyncFetch -OutFile' {
+    BeforeEach {
+        Reset-IdleServer $server
+    }
+
+    It 'writes the body to the file, relative to the current location, and outputs nothing' {
+        $dir = New-ScratchDirectory
+        Push-Location $dir
+        try {
+            $out = @(Invoke-AsyncFetch "$base/bytes/1000" -OutFile 'one.bin')
+        }
+        finally { Pop-Location }
+        $out.Count | Should -Be 0 -Because 'Invoke-WebRequest -OutFile writes nothing to the pipeline without -PassThru'
+        (Get-Item (Join-Path $dir 'one.bin')).Length | Should -Be 1000
+    }
+
+    It 'replaces an existing file, as Invoke-WebRequest does' {
+        $file = Join-Path (New-ScratchDirectory) 'page.bin'
+        Set-Content $file 'old content that is longer than ten bytes'
+        Invoke-AsyncFetch "$base/bytes/10" -OutFile $file
+        (Get-Item $file).Length | Should -Be 10
+    }
+
+    It '-PassThru writes the result out too, with OutFile set' {
+        $file = Join-Path (New-ScratchDirectory) 'p.bin'
+        $r = Invoke-AsyncFetch "$base/bytes/20" -OutFile $file -PassThru
+        $r.StatusCode | Should -Be 200
+        $r.OutFile | Should -Be $file
+        $r.ContentLength | Should -Be 20
+    }
+
+    It 'puts the file into a folder that exists, named from the URL' {
+        $dir = New-ScratchDirectory
+        $r = Invoke-AsyncFetch "$base/bytes/30" -OutFile $dir -PassThru
+        $r.OutFile | Should -Be (Join-Path $dir '30')
+        (Get-Item $r.OutFile).Length | Should -Be 30
+    }
+
+    It 'writes no file for an HTTP error status, which is an AsyncFetch.HttpError' {
+        $file = Join-Path (New-ScratchDirectory) 'missing.bin'
+        Invoke-AsyncFetch "$base/status/404" -OutFile $file -ErrorVariable e -ErrorAction SilentlyContinue
+        $file | Should -Not -Exist
+        Get-ErrorId $e[0] | Should -Be 'AsyncFetch.HttpError'
+    }
+
+    It 'still runs -OnComplete, whose output is the output' {
+        $file = Join-Path (New-ScratchDirectory) 'c.bin'
+        $out = Invoke-AsyncFetch "$base/bytes/5" -OutFile $file -OnComplete { "saved $($_.ContentLength)" }
+        $out | Should -Be 'saved 5'
+    }
+
+    It 'takes one URL among blank lines and comments' {
+        $file = Join-Path (New-ScratchDirectory) 'b.bin'
+        '# the file to get', '', "$base/bytes/4" | Invoke-AsyncFetch -OutFile $file
+        (Get-Item $file).Length | Should -Be 4
+    }
+
+    It 'refuses two URLs given with -Uri, before sending anything (AsyncFetch.OutFileNeedsOneUrl)' {
+        $file = Join-Path (New-ScratchDirectory) 'two.bin'
+        { Invoke-AsyncFetch -Uri "$base/bytes/1", "$base/bytes/2" -OutFile $file } |
+            Should -Throw -ErrorId 'AsyncFetch.OutFileNeedsOneUrl,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        (Get-ServerStats $server).total | Should -Be 0
+        $file | Should -Not -Exist
+    }
+
+    It 'stops at the second URL from the pipeline (AsyncFetch.OutFileNeedsOneUrl)' {
+        $file = Join-Path (New-ScratchDirectory) 'two.bin'
+        $after = $false
+        $caught = $null
+        try {
+            "$base/delay/2000", "$base/bytes/2" | Invoke-AsyncFetch -OutFile $file
+            $after = $true
+        }
+        catch {
+            $caught = $_
+        }
+        $after | Should -BeFalse
+        Get-ErrorId $caught | Should -Be 'AsyncFetch.OutFileNeedsOneUrl'
+        $caught.Exception.Message | Should -Match 'bytes/2'
+        $file | Should -Not -Exist -Because 'the first request was canceled'
+    }
+
+    It 'refuses <Case> with <ErrorId>' -ForEach @(
+        @{ Case = '-PassThru without -OutFile'; Splat = @{ PassThru = $true }; ErrorId = 'AsyncFetch.OutFileMissing' }
+        @{ Case = '-OutFile with -OutDirectory'; Splat = @{ OutFile = 'x.bin'; OutDirectory = 'dir' }; ErrorId = 'AsyncFetch.OutFileConflict' }
+    ) {
+        Push-Location (New-ScratchDirectory)
+        try {
+            { Invoke-AsyncFetch "$base/bytes/1" @Splat } | Should -Throw -ErrorId "$ErrorId,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand"
+        }
+        finally { Pop-Location }
+        (Get-ServerStats $server).total | Should -Be 0
     }
 }

@@ -46,7 +46,7 @@ namespace AsyncFetch.PowerShell.Internal
                     return Outcome.Request;
                 case string text:
                     string trimmed = text.Trim();
-                    if (trimmed.Length == 0 || trimmed[0] == '#')
+                    if (IsBlankOrComment(trimmed))
                     {
                         return Outcome.Skip;
                     }
@@ -101,6 +101,15 @@ namespace AsyncFetch.PowerShell.Internal
             request.Tag = input;
             return defaults.Apply(request, overrideExisting: true);
         }
+
+        /// <summary>True for the inputs <see cref="FromInput"/> skips ($null, a blank line, a '#' comment), without converting anything.</summary>
+        public static bool GivesNothing(object? input)
+        {
+            object? value = input is PSObject pso ? pso.BaseObject : input;
+            return value == null || (value is string text && IsBlankOrComment(text.Trim()));
+        }
+
+        private static bool IsBlankOrComment(string trimmed) => trimmed.Length == 0 || trimmed[0] == '#';
 
         /// <summary>
         /// A request for a URL as a user typed it. Text that is not an absolute URI, such as 127.0.0.1:8090/get,
