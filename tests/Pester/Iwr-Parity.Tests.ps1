@@ -190,3 +190,17 @@ Describe 'Invoke-AsyncFetch -OutFile' {
         (Get-ServerStats $server).total | Should -Be 0
     }
 }
+
+Describe 'Parameters whose Invoke-WebRequest namesakes mean something else' {
+    It 'the help of -<Parameter> of <Command> says how it differs from Invoke-WebRequest' -ForEach @(
+        @{ Command = 'Invoke-AsyncFetch'; Parameter = 'TimeoutSec' }
+        @{ Command = 'Invoke-AsyncFetch'; Parameter = 'Resume' }
+        @{ Command = 'Invoke-AsyncFetch'; Parameter = 'ConnectionTimeoutSeconds' }
+        @{ Command = 'Start-FetchJob'; Parameter = 'TimeoutSec' }
+        @{ Command = 'Start-FetchJob'; Parameter = 'Resume' }
+        @{ Command = 'Start-FetchJob'; Parameter = 'ConnectionTimeoutSeconds' }
+    ) {
+        $text = (Get-Help $Command -Parameter $Parameter).description.Text -join ' '
+        $text | Should -Match 'Invoke-WebRequest'
+    }
+}
