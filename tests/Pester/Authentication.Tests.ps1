@@ -18,6 +18,9 @@ BeforeAll {
     $script:otherPort = Start-TestServer -NoHostile
     $script:tlsServer = Start-TestServer -Https -NoHostile
     $script:tlsBase = $tlsServer.BaseUri
+    # Many cases here expect a 401 result and assert on it; its HTTP-error record is covered by Http-Errors.Tests.ps1.
+    $PSDefaultParameterValues['Invoke-AsyncFetch:SkipHttpErrorCheck'] = $true
+    $PSDefaultParameterValues['Start-FetchJob:SkipHttpErrorCheck'] = $true
 
     $script:alice = [pscredential]::new('alice', (ConvertTo-SecureString 'Alice-S3cret' -AsPlainText -Force))
     $script:token = ConvertTo-SecureString 'T0ken-S3cret' -AsPlainText -Force
@@ -36,6 +39,8 @@ BeforeAll {
 }
 
 AfterAll {
+    $PSDefaultParameterValues.Remove('Invoke-AsyncFetch:SkipHttpErrorCheck')
+    $PSDefaultParameterValues.Remove('Start-FetchJob:SkipHttpErrorCheck')
     Stop-TestServer $server
     Stop-TestServer $otherPort
     Stop-TestServer $tlsServer

@@ -14,7 +14,7 @@ namespace AsyncFetch.PowerShell.Commands
     [OutputType(typeof(FetchRequest))]
     public sealed class NewFetchRequestCommand : PSCmdlet
     {
-        /// <summary>The URL of the request.</summary>
+        /// <summary>The URL of the request; one without a scheme (example.com/x, 127.0.0.1:8080/x) gets http://, as with Invoke-WebRequest.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Url", "Link")]
         [ValidateNotNullOrEmpty]
@@ -129,13 +129,11 @@ namespace AsyncFetch.PowerShell.Commands
                 return;
             }
 
-            var request = new FetchRequest(Uri.Trim())
-            {
-                Body = body,
-                ContentType = contentType,
-                UserAgent = UserAgent,
-                Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri,
-            };
+            FetchRequest request = RequestBuilder.ForUrl(Uri.Trim()); // without a scheme: http://, as Invoke-WebRequest
+            request.Body = body;
+            request.ContentType = contentType;
+            request.UserAgent = UserAgent;
+            request.Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Method)))
             {
                 request.Method = Method.ToUpperInvariant(); // unset: the fetching command's -Method applies

@@ -53,6 +53,12 @@ namespace AsyncFetch.PowerShell.Internal
 
         public bool? AllowUnencryptedAuthentication { get; set; }
 
+        /// <summary>Invoke-AsyncFetch -OutFile as a full path: where its one request's body goes, replacing what is there.</summary>
+        public string? OutFile { get; set; }
+
+        /// <summary>-OutFile names an existing folder: the file in it is named as -OutDirectory names files.</summary>
+        public bool OutFileIsFolder { get; set; }
+
         /// <summary>
         /// The caller's file-system location when the command started: a FetchRequest built by hand with a relative
         /// OutFile or OutDirectory is taken relative to it, as New-FetchRequest's paths are (the engine would use the
@@ -96,6 +102,21 @@ namespace AsyncFetch.PowerShell.Internal
             {
                 request.OutFile = Rooted(request.OutFile);
                 request.OutDirectory = Rooted(request.OutDirectory);
+            }
+
+            if (OutFile != null && request.OutFile == null && request.OutDirectory == null)
+            {
+                // As Invoke-WebRequest -OutFile: an existing file is replaced, and a folder gets a file named from the response.
+                if (OutFileIsFolder)
+                {
+                    request.OutDirectory = OutFile;
+                }
+                else
+                {
+                    request.OutFile = OutFile;
+                }
+
+                request.Force = true;
             }
 
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
