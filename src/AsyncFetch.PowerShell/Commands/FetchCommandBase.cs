@@ -216,7 +216,7 @@ namespace AsyncFetch.PowerShell.Commands
             byte[]? body = null;
             try
             {
-                body = RequestBuilder.BodyBytes(Body, ref contentType);
+                body = RequestBody.BodyBytes(Body, ref contentType);
             }
             catch (ArgumentException e)
             {

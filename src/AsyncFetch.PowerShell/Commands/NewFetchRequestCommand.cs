@@ -121,7 +121,7 @@ namespace AsyncFetch.PowerShell.Commands
             byte[]? body;
             try
             {
-                body = RequestBuilder.BodyBytes(Body, ref contentType);
+                body = RequestBody.BodyBytes(Body, ref contentType);
             }
             catch (ArgumentException e)
             {
