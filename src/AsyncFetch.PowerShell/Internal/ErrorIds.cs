@@ -27,6 +27,9 @@ namespace AsyncFetch.PowerShell.Internal
         public const string InvalidToken = Prefix + "InvalidToken";
         public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
 
+        /// <summary>-ParseContent: a body that is not the JSON or XML its Content-Type declares (the result is still written).</summary>
+        public const string ParseError = Prefix + "ParseError";
+
         public static string For(FetchErrorKind kind) => Prefix + kind;
 
         public static ErrorCategory CategoryOf(FetchErrorKind kind)
