@@ -7,19 +7,26 @@ namespace AsyncFetch.PowerShell.Internal
 {
     /// <summary>
     /// JSON converted the way the running PowerShell converts it, so Windows PowerShell 5.1 and PowerShell 7 each give
-    /// what their own Invoke-RestMethod gives (5.1 reads with JavaScriptSerializer, 7 with
+    /// what their own Invoke-RestMethod and ConvertTo-Json give (5.1 reads with JavaScriptSerializer, 7 with
     /// Newtonsoft.Json; dates, numbers and duplicate keys differ between them, and that difference is kept).
     ///
     /// Reading uses Microsoft.PowerShell.Commands.JsonObject.ConvertFromJson(string, out ErrorRecord), the very method
     /// Invoke-RestMethod calls. It is public on 5.1 and 7 alike but not in the PowerShellStandard reference assemblies
     /// this module compiles against, so it is bound once by reflection into a delegate: about as cheap as a direct
     /// call. Should a PowerShell lack it, the ConvertFrom-Json command does the work in a runspace of its own.
+    /// Writing uses the ConvertTo-Json command in the caller's runspace (5.1 has no public method for it).
     ///
     /// Threading: <see cref="TryFromJson"/> on any thread (the delegate needs no runspace; the fallback runs one
-    /// conversion at a time).
+    /// conversion at a time). <see cref="ToJson"/> only on a cmdlet's pipeline thread.
     /// </summary>
     internal static class PowerShellJson
     {
+        /// <summary>The depth -Body objects are serialized to: ConvertTo-Json's largest, so a body is never cut short.</summary>
+        public const int BodyDepth = 100;
+
+        private const string ToJsonScript =
+            "param($InputObject, $Depth) Microsoft.PowerShell.Utility\\ConvertTo-Json -InputObject $InputObject -Depth $Depth -Compress";
+
         private static readonly ConvertFromJsonMethod? Bound = Bind();
         private static readonly object FallbackLock = new object();
         private static System.Management.Automation.PowerShell? _fallback;
@@ -60,6 +67,28 @@ namespace AsyncFetch.PowerShell.Internal
                 failure = e;
                 return false;
             }
+        }
+
+        /// <summary>
+        /// <paramref name="value"/> as compact JSON by ConvertTo-Json (-Depth <see cref="BodyDepth"/>) in the caller's
+        /// runspace. Throws ArgumentException when ConvertTo-Json fails.
+        /// </summary>
+        public static string ToJson(PSCmdlet cmdlet, object value)
+        {
+            Collection<PSObject> output;
+            try
+            {
+                // In a scope of its own, so its parameters never become variables of the caller.
+                output = cmdlet.InvokeCommand.InvokeScript(true, ScriptBlock.Create(ToJsonScript), null, value, BodyDepth);
+            }
+            catch (RuntimeException e)
+            {
+                throw new ArgumentException(e.Message, e);
+            }
+
+            return output.Count == 1 && output[0]?.BaseObject is string json
+                ? json
+                : throw new ArgumentException(Strings.JsonBodyEmpty);
         }
 
         private static ConvertFromJsonMethod? Bind()
