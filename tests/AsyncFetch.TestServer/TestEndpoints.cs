@@ -89,6 +89,14 @@ internal sealed partial class TestEndpoints
                 case "attachment": return AttachmentAsync(context); // TestEndpoints.Downloads.cs
                 case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
                 case "bearer": return BearerAsync(context); // TestEndpoints.Auth.cs
+
+                // Typed bodies for parsing (TestEndpoints.Content.cs)
+                case "json": return SampleAsync(context, SampleJson, "application/json; charset=utf-8");
+                case "json-array": return SampleAsync(context, SampleJsonArray, "application/json");
+                case "xml": return SampleAsync(context, SampleXml, "application/xml");
+                case "rss": return SampleAsync(context, SampleRss, "application/rss+xml");
+                case "atom": return SampleAsync(context, SampleAtom, "application/atom+xml");
+                case "content": return ContentAsync(context);
                 default: return NotFoundAsync(context);
             }
         }

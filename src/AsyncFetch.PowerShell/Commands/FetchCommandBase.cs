@@ -50,11 +50,15 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateNotNull]
         public IDictionary? Headers { get; set; }
 
-        /// <summary>A request body: a string (sent as UTF-8), a byte array, or a hashtable (sent as a urlencoded form).</summary>
+        /// <summary>
+        /// A request body: a string (sent as UTF-8), a byte array, an XML document, a hashtable (a urlencoded form), or
+        /// a collection (joined with $OFS, as Invoke-WebRequest does). With a JSON -ContentType, objects and
+        /// hashtables are sent as JSON (RequestBody.ToBytes).
+        /// </summary>
         [Parameter]
         public object? Body { get; set; }
 
-        /// <summary>The Content-Type of the body.</summary>
+        /// <summary>The Content-Type of the body; a POST without one is sent as application/x-www-form-urlencoded, as by Invoke-WebRequest.</summary>
         [Parameter]
         public string? ContentType { get; set; }
 
@@ -214,7 +218,7 @@ namespace AsyncFetch.PowerShell.Commands
             byte[]? body = null;
             try
             {
-                body = RequestBuilder.BodyBytes(Body, ref contentType);
+                body = RequestBody.ToBytes(this, Body, ref contentType, Headers);
             }
             catch (ArgumentException e)
             {

@@ -69,7 +69,7 @@ namespace AsyncFetch.PowerShell.Commands
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
             _progress = !Equals(GetVariableValue("ProgressPreference"), ActionPreference.SilentlyContinue);
             _progressId = Math.Abs(GetHashCode() % 100000) + 1;
-            _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete, WritesResults), _verbose, CheckHttpStatus);
+            _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete, WritesResults), _verbose, CheckHttpStatus, ParseContent.IsPresent);
             if (!MyInvocation.ExpectingInput)
             {
                 _knownTotal = Uri.Length;

@@ -30,7 +30,7 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public IDictionary? Headers { get; set; }
 
-        /// <summary>A string (UTF-8), a byte array, or a hashtable (a urlencoded form).</summary>
+        /// <summary>A string (UTF-8), a byte array, an XML document, a hashtable (a urlencoded form), or a collection (joined with $OFS); with a JSON -ContentType, objects as JSON.</summary>
         [Parameter]
         public object? Body { get; set; }
 
@@ -121,7 +121,7 @@ namespace AsyncFetch.PowerShell.Commands
             byte[]? body;
             try
             {
-                body = RequestBuilder.BodyBytes(Body, ref contentType);
+                body = RequestBody.ToBytes(this, Body, ref contentType, Headers);
             }
             catch (ArgumentException e)
             {

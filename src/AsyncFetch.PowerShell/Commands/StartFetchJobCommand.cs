@@ -48,7 +48,7 @@ namespace AsyncFetch.PowerShell.Commands
             RunRecorder recorder = OpenRecorder();
             try
             {
-                _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent, CheckHttpStatus);
+                _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent, CheckHttpStatus, ParseContent.IsPresent);
                 _job.StartJob();
             }
             catch

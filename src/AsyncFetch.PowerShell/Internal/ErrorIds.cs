@@ -39,6 +39,9 @@ namespace AsyncFetch.PowerShell.Internal
         /// <summary>-OutFile together with -OutDirectory.</summary>
         public const string OutFileConflict = Prefix + "OutFileConflict";
 
+        /// <summary>-ParseContent: a body that is not the JSON or XML its Content-Type declares (the result is still written).</summary>
+        public const string ParseError = Prefix + "ParseError";
+
         public static string For(FetchErrorKind kind) => Prefix + kind;
 
         public static ErrorCategory CategoryOf(FetchErrorKind kind)

@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
-using System.Text;
 using AsyncFetch.Engine.Internal;
 
 namespace AsyncFetch.PowerShell.Internal
@@ -133,39 +132,6 @@ namespace AsyncFetch.PowerShell.Internal
 
         private static Uri? WithHttp(string text) =>
             Uri.TryCreate("http://" + text, UriKind.Absolute, out Uri? uri) ? uri : null;
-
-        /// <summary>A -Body as bytes: string as UTF-8, byte[] as is, a dictionary as a urlencoded form.</summary>
-        public static byte[]? BodyBytes(object? body, ref string? contentType)
-        {
-            object? value = body is PSObject pso ? pso.BaseObject : body;
-            switch (value)
-            {
-                case null:
-                    return null;
-                case byte[] bytes:
-                    return bytes;
-                case string text:
-                    return new UTF8Encoding(false).GetBytes(text);
-                case IDictionary form:
-                    contentType ??= "application/x-www-form-urlencoded";
-                    var sb = new StringBuilder();
-                    foreach (DictionaryEntry e in form)
-                    {
-                        if (sb.Length > 0)
-                        {
-                            sb.Append('&');
-                        }
-
-                        sb.Append(Uri.EscapeDataString(Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty))
-                          .Append('=')
-                          .Append(Uri.EscapeDataString(Convert.ToString(e.Value is PSObject v ? v.BaseObject : e.Value, CultureInfo.InvariantCulture) ?? string.Empty));
-                    }
-
-                    return Encoding.ASCII.GetBytes(sb.ToString());
-                default:
-                    throw new ArgumentException(string.Format(CultureInfo.CurrentCulture, Strings.UnsupportedBody, value.GetType().FullName));
-            }
-        }
 
         /// <summary>Header fields from a hashtable (values joined if they are lists).</summary>
         public static List<KeyValuePair<string, string>> HeaderList(IDictionary? headers)

@@ -69,7 +69,8 @@ namespace AsyncFetch.PowerShell.Internal
         /// <summary>
         /// Fills the request. For a request built from a URL the command's values are the request's values
         /// (<paramref name="overrideExisting"/>); a FetchRequest from New-FetchRequest keeps what it set and only
-        /// takes what it left open. Headers: the request's own win over the command's of the same name.
+        /// takes what it left open. Headers: the request's own win over the command's of the same name. A POST that
+        /// ends up with no Content-Type gets Invoke-WebRequest's, application/x-www-form-urlencoded.
         /// </summary>
         [MethodImpl(Hot.Path)]
         public FetchRequest Apply(FetchRequest request, bool overrideExisting)
@@ -134,6 +135,11 @@ namespace AsyncFetch.PowerShell.Internal
                 {
                     request.Headers.Add(h);
                 }
+            }
+
+            if (request.ContentType == null && string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase) && !HasHeader(request, "Content-Type"))
+            {
+                request.ContentType = RequestBody.FormContentType; // Invoke-WebRequest's Content-Type for a POST given none
             }
 
             return request;

@@ -8,8 +8,9 @@ namespace AsyncFetch.PowerShell.Output
     /// <summary>
     /// The steps every completed request goes through, the same for Invoke-AsyncFetch and FetchJob: recorded
     /// (journal and summary), a verbose line with -Verbose, a non-terminating error for a failure or an HTTP error
-    /// status, then its output or -OnComplete. Used on the one thread that takes results from the batch; the
-    /// <see cref="IResultSink"/> says where the records go. Nothing here allocates beyond the records themselves.
+    /// status, its parsed body with -ParseContent (<see cref="ContentParser"/>), then its output or -OnComplete. Used
+    /// on the one thread that takes results from the batch; the <see cref="IResultSink"/> says where the records go.
+    /// Nothing here allocates beyond the records themselves (and the parsed bodies asked for).
     ///
     /// The order is what -ErrorAction Stop relies on: the result is in the journal and the summary before its error
     /// is written, so when that error stops the command, the journal holds exactly the results that were written out
@@ -21,14 +22,20 @@ namespace AsyncFetch.PowerShell.Output
         private readonly IResultSink _sink;
         private readonly bool _verbose;
         private readonly bool _checkHttpStatus;
+        private readonly bool _parseContent;
 
+        /// <param name="recorder">Journal and summary.</param>
+        /// <param name="sink">Where the records go.</param>
+        /// <param name="verbose">Write a verbose line per result.</param>
         /// <param name="checkHttpStatus">Write an AsyncFetch.HttpError for a 4xx or 5xx response (not with -SkipHttpErrorCheck).</param>
-        public ResultWriter(RunRecorder recorder, IResultSink sink, bool verbose, bool checkHttpStatus)
+        /// <param name="parseContent">Attach ParsedContent (-ParseContent).</param>
+        public ResultWriter(RunRecorder recorder, IResultSink sink, bool verbose, bool checkHttpStatus, bool parseContent)
         {
             _recorder = recorder;
             _sink = sink;
             _verbose = verbose;
             _checkHttpStatus = checkHttpStatus;
+            _parseContent = parseContent;
         }
 
         /// <summary>Writes one completed request.</summary>
@@ -57,6 +64,11 @@ namespace AsyncFetch.PowerShell.Output
             if (_checkHttpStatus && result.ErrorKind == FetchErrorKind.None && !result.Succeeded)
             {
                 _sink.WriteError(ResultRecords.HttpErrorFor(result));
+            }
+
+            if (_parseContent)
+            {
+                WriteError(ContentParser.Attach(result)); // before the output, so -OnComplete sees ParsedContent
             }
 
             _sink.WriteResult(result);
