@@ -95,8 +95,8 @@ namespace AsyncFetch
 
         internal HttpParserLimits ParserLimits { get; }
 
-        /// <summary>The loop's scratch buffer for writing request heads (loop thread only).</summary>
-        internal byte[] SendBuffer = new byte[4096];
+        /// <summary>The buffer request heads are written into before their connection sends them (loop thread only).</summary>
+        internal SendBuffer SendBuffer { get; } = new SendBuffer();
 
         /// <summary>The loop's scratch buffer every connection reads into (loop thread only).</summary>
         internal byte[] ReceiveBuffer { get; }

@@ -30,8 +30,8 @@ namespace AsyncFetch.Engine.Connections
             _state = ConnectionState.Tunneling;
             _pendingLength = 0;
             _parser.ResetForConnect();
-            _sendHeadEnd = HttpRequestWriter.WriteConnect(ref _engine.SendBuffer, op.Target, op.Proxy!.Authorization, op.UserAgent);
-            _sendHead = _engine.SendBuffer;
+            _sendHeadEnd = _engine.SendBuffer.WriteConnect(op.Target, op.Proxy!.Authorization, op.UserAgent);
+            _sendHead = _engine.SendBuffer.Bytes;
             _sendHeadShared = true;
             _sendHeadOffset = 0;
             _sendBody = null;

@@ -118,8 +118,8 @@ namespace AsyncFetch.Engine.Connections
             _pendingLength = 0;
             _parser.Reset(string.Equals(op.Request.Method, "HEAD", StringComparison.Ordinal));
 
-            _sendHeadEnd = op.WriteRequestHead(ref _engine.SendBuffer, out _sendBody);
-            _sendHead = _engine.SendBuffer;
+            _sendHeadEnd = op.WriteRequestHead(_engine.SendBuffer, out _sendBody);
+            _sendHead = _engine.SendBuffer.Bytes;
             _sendHeadShared = true;
             _sendHeadOffset = 0;
             _sendBodyOffset = 0;

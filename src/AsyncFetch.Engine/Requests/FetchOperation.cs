@@ -210,27 +210,21 @@ namespace AsyncFetch.Engine.Requests
             StartAttempt(allowPooled: true);
         }
 
-        /// <summary>Writes the request head into the loop's send buffer; small bodies go along in the same buffer.</summary>
+        /// <summary>Writes the request head into the engine's send buffer; small bodies go along in the same buffer.</summary>
         [MethodImpl(Hot.Path)]
-        public int WriteRequestHead(ref byte[] buffer, out byte[]? separateBody)
+        public int WriteRequestHead(SendBuffer buffer, out byte[]? separateBody)
         {
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
-            int length = FetchRequestHead.Write(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
+            int length = buffer.WriteHead(FetchRequestHead.Describe(Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy));
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)
             {
                 if (body.Length <= 16 * 1024)
                 {
-                    if (buffer.Length < length + body.Length)
-                    {
-                        Array.Resize(ref buffer, length + body.Length);
-                    }
-
-                    Buffer.BlockCopy(body, 0, buffer, length, body.Length);
-                    length += body.Length;
+                    length = buffer.Append(length, body);
                 }
                 else
                 {
