@@ -30,7 +30,7 @@ namespace AsyncFetch.Engine.Tests.Connections
         public async Task A_paused_connection_reads_nothing_until_resumed_and_the_response_arrives_whole(bool tls, bool beforeResponse)
         {
             using FetchEngine engine = NewEngine();
-            using TransportHarness harness = tls ? await TransportHarness.TlsAsync(engine.Loop) : await TransportHarness.PlainAsync(engine.Loop, engine.ReceiveBuffer);
+            using TransportHarness harness = await TransportHarness.CreateAsync(engine.Loop, tls, engine.ReceiveBuffer);
             var uri = new Uri($"{(tls ? "https://localhost" : "http://127.0.0.1")}:{harness.Port}/big");
             TaskCompletionSource<FetchResult> done = NewTcs<FetchResult>();
             HttpConnection connection = await OnLoop(engine.Loop, () =>

@@ -25,13 +25,9 @@ namespace AsyncFetch.Engine.Tests.Connections
         public async Task Pausing_stops_reading_and_resuming_delivers_every_byte_in_order(bool tls, bool pauseInsideDelivery)
         {
             using var loop = new EventLoop();
-            using TransportHarness harness = tls ? await TransportHarness.TlsAsync(loop) : await TransportHarness.PlainAsync(loop);
+            using TransportHarness harness = await TransportHarness.CreateAsync(loop, tls);
             var owner = new RecordingOwner(harness.Transport) { PauseAfter = pauseInsideDelivery ? 256 * 1024 : -1 };
-            await OnLoop(loop, () =>
-            {
-                harness.Transport.Attach(owner);
-                harness.Transport.BeginReceive();
-            });
+            await harness.ReceiveInto(loop, owner);
             byte[] data = Pattern(Size);
             StreamFeeder feeder = StreamFeeder.Start(harness.Far, data, harness.EndSending);
 
@@ -78,13 +74,9 @@ namespace AsyncFetch.Engine.Tests.Connections
         public async Task Resuming_hands_over_the_kept_rest_at_once_without_waiting_for_new_bytes(bool tls)
         {
             using var loop = new EventLoop();
-            using TransportHarness harness = tls ? await TransportHarness.TlsAsync(loop) : await TransportHarness.PlainAsync(loop);
+            using TransportHarness harness = await TransportHarness.CreateAsync(loop, tls);
             var owner = new RecordingOwner(harness.Transport) { PauseAfter = 0 };
-            await OnLoop(loop, () =>
-            {
-                harness.Transport.Attach(owner);
-                harness.Transport.BeginReceive();
-            });
+            await harness.ReceiveInto(loop, owner);
             byte[] data = Pattern(1000);
             await StreamFeeder.Start(harness.Far, data).Done.WaitAsync(Patience); // and nothing after it: the connection stays open
             await Until(() => owner.KeptAtPause > 0, "the owner to pause");
@@ -105,13 +97,9 @@ namespace AsyncFetch.Engine.Tests.Connections
         public async Task A_transport_closed_while_paused_delivers_nothing_more(bool tls)
         {
             using var loop = new EventLoop();
-            using TransportHarness harness = tls ? await TransportHarness.TlsAsync(loop) : await TransportHarness.PlainAsync(loop);
+            using TransportHarness harness = await TransportHarness.CreateAsync(loop, tls);
             var owner = new RecordingOwner(harness.Transport) { PauseAfter = 64 * 1024 };
-            await OnLoop(loop, () =>
-            {
-                harness.Transport.Attach(owner);
-                harness.Transport.BeginReceive();
-            });
+            await harness.ReceiveInto(loop, owner);
             StreamFeeder feeder = StreamFeeder.Start(harness.Far, Pattern(Size));
             await Until(() => owner.KeptAtPause > 0, "the owner to pause");
             long atPause = await OnLoop(loop, () => owner.Received);

@@ -39,6 +39,10 @@ namespace AsyncFetch.Engine.Tests.Support
         /// <summary>The port the client end is connected to (for a request's URL; nothing listens there).</summary>
         public int Port => ((IPEndPoint)_pair.Server.LocalEndPoint!).Port;
 
+        /// <summary>A TLS (<paramref name="tls"/>) or plain transport on <paramref name="loop"/>; see <see cref="PlainAsync"/> and <see cref="TlsAsync"/>.</summary>
+        public static Task<TransportHarness> CreateAsync(EventLoop loop, bool tls, byte[]? receiveBuffer = null) =>
+            tls ? TlsAsync(loop) : PlainAsync(loop, receiveBuffer);
+
         /// <summary>A plain transport on <paramref name="loop"/>, reading into <paramref name="receiveBuffer"/> (16 KiB when null).</summary>
         public static async Task<TransportHarness> PlainAsync(EventLoop loop, byte[]? receiveBuffer = null)
         {
@@ -63,6 +67,13 @@ namespace AsyncFetch.Engine.Tests.Support
             await Task.WhenAll(serverSide, clientSide).WaitAsync(LoopWait.Timeout);
             return new TransportHarness(pair, tls!, server);
         }
+
+        /// <summary>Makes <paramref name="owner"/> the transport's owner and starts receiving, on <paramref name="loop"/>.</summary>
+        public Task ReceiveInto(EventLoop loop, ITransportOwner owner) => LoopWait.OnLoop(loop, () =>
+        {
+            Transport.Attach(owner);
+            Transport.BeginReceive();
+        });
 
         /// <summary>The far end is done sending: a TLS close_notify, then the socket's FIN.</summary>
         public void EndSending()
