@@ -28,6 +28,7 @@ namespace AsyncFetch
         // submitting thread adds and the loop removes, once per request each, and a lock here was the hottest
         // contention between a cmdlet's pipeline thread and the loop.
         private readonly ConcurrentDictionary<FetchOperation, byte> _pending = new ConcurrentDictionary<FetchOperation, byte>();
+        private readonly HashSet<ConnectionEstablishment> _establishing = new HashSet<ConnectionEstablishment>();
         private readonly HashSet<HttpConnection> _connections = new HashSet<HttpConnection>();
         private volatile bool _disposed;
         private readonly object _disposeLock = new object();
@@ -95,8 +96,8 @@ namespace AsyncFetch
 
         internal HttpParserLimits ParserLimits { get; }
 
-        /// <summary>The loop's scratch buffer for writing request heads (loop thread only).</summary>
-        internal byte[] SendBuffer = new byte[4096];
+        /// <summary>The buffer request heads are written into before their connection sends them (loop thread only).</summary>
+        internal SendBuffer SendBuffer { get; } = new SendBuffer();
 
         /// <summary>The loop's scratch buffer every connection reads into (loop thread only).</summary>
         internal byte[] ReceiveBuffer { get; }
@@ -229,14 +230,27 @@ namespace AsyncFetch
             Interlocked.Increment(ref _requestsCompleted);
         }
 
-        internal HttpConnection NewConnection(string originKey) => new HttpConnection(this, originKey);
-
-        internal void OnConnectionOpened(HttpConnection connection)
+        /// <summary>A connection is being established (its TCP connect starts): it counts as open from now on.</summary>
+        internal void OnConnectionOpening(ConnectionEstablishment establishment)
         {
-            _connections.Add(connection);
+            _establishing.Add(establishment);
             Interlocked.Increment(ref _openConnections);
             Interlocked.Increment(ref _connectionsOpened);
         }
+
+        /// <summary>The establishment handed its transport on: the connection made from it keeps the count.</summary>
+        internal void OnConnectionEstablished(ConnectionEstablishment establishment) => _establishing.Remove(establishment);
+
+        /// <summary>An establishment failed or was abandoned: what it had opened is closed.</summary>
+        internal void OnConnectionClosing(ConnectionEstablishment establishment)
+        {
+            if (_establishing.Remove(establishment))
+            {
+                Interlocked.Decrement(ref _openConnections);
+            }
+        }
+
+        internal void OnConnectionStarted(HttpConnection connection) => _connections.Add(connection);
 
         internal void OnConnectionClosed(HttpConnection connection)
         {
@@ -257,6 +271,11 @@ namespace AsyncFetch
                 op.Fail(FetchErrorKind.Canceled, "The engine was disposed.", null);
             }
 
+            foreach (ConnectionEstablishment establishment in new List<ConnectionEstablishment>(_establishing))
+            {
+                establishment.Abort(); // none should be left: each belonged to a request failed above
+            }
+
             foreach (HttpConnection connection in new List<HttpConnection>(_connections))
             {
                 connection.Close();
@@ -271,6 +290,18 @@ namespace AsyncFetch
             foreach (FetchOperation op in SnapshotPending())
             {
                 op.CompleteDetached(FetchErrorKind.Internal, message);
+            }
+
+            foreach (ConnectionEstablishment establishment in new List<ConnectionEstablishment>(_establishing))
+            {
+                try
+                {
+                    establishment.Abort();
+                }
+                catch (Exception)
+                {
+                    // The selector is what failed; the sockets still get closed below it.
+                }
             }
 
             foreach (HttpConnection connection in new List<HttpConnection>(_connections))

@@ -22,7 +22,7 @@ namespace AsyncFetch.Engine.Connections
     ///    attempt still open.
     ///
     /// Only hosts with several addresses use a connector: a single address (an IP literal, the common case) is
-    /// connected by <see cref="HttpConnection"/> itself with the static helpers below, with no timer and no
+    /// connected by <see cref="ConnectionEstablishment"/> itself with the static helpers below, with no timer and no
     /// allocation of its own. Loop thread only.
     /// </summary>
     internal sealed class Connector

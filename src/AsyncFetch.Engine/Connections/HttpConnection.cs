@@ -10,64 +10,48 @@ using AsyncFetch.Engine.Requests;
 namespace AsyncFetch.Engine.Connections
 {
     /// <summary>
-    /// One HTTP/1.1 connection driven by the loop: connect, send a request, parse its response, then idle in
-    /// its origin's pool or close.
-    ///
-    /// I/O discipline (try first, register second):
-    /// - Connect is issued non-blocking; "in progress" registers write interest, and writability completes it,
-    ///   checked with SO_ERROR. A host with several addresses is raced by a <see cref="Connector"/> (Happy
-    ///   Eyeballs), whose winning socket this connection then takes over.
-    /// - Sends are tried at once; only a send that would block registers write interest, and the unsent rest
-    ///   is copied out of the loop's shared send buffer.
-    /// - Read interest stays registered for the connection's life, so no syscall is spent re-arming it per
-    ///   request; a read that filled the buffer is retried at once, a short read waits for the next event.
-    ///   Readiness while idle means the server closed (or misbehaved): the connection is dropped from the pool, and
-    ///   what arrived after the loop's last poll is checked when the pool hands it out (HttpConnection.Reuse.cs).
-    /// - Reads go into the loop's shared receive buffer; only an incomplete element the parser left
-    ///   unconsumed (part of a header line, say) is copied aside, so an idle or waiting connection holds no
-    ///   buffer of its own and ten thousand of them stay cheap.
-    /// Through a proxy, a connection goes to the proxy: plain http requests are written in absolute form, and an
-    /// https connection first asks the proxy for a tunnel (CONNECT, HttpConnection.Proxy.cs) and runs TLS through it.
-    /// An https connection runs the same way up to the TCP connect, then switches to completion mode for its
-    /// life (HttpConnection.Tls.cs): an SslStream over a loop-driven stream, the response read through it.
-    /// Loop thread only.
+    /// One HTTP/1.1 connection over a ready <see cref="Transport"/> (established before this exists, by a
+    /// <see cref="ConnectionEstablishment"/>: TCP, a proxy's tunnel, TLS): send a request, parse its response, then idle
+    /// in its origin's pool or close. One send path and one receive path, the same whether the transport is a plain
+    /// socket or TLS:
+    /// - The request head is written into the engine's <see cref="SendBuffer"/> and handed to the transport, which
+    ///   copies what it cannot send at once; the response is read as soon as the request starts going out, so an early
+    ///   answer (a 413 mid-upload) is seen.
+    /// - Received bytes are parsed as they come (the request is the parser's sink); what the parser leaves unconsumed
+    ///   (part of a header line) is kept by the transport and offered again ahead of the next bytes.
+    /// - A response ends the request's use of the connection: it goes idle in its pool when the server allows it,
+    ///   nothing followed the response and the request went out whole (after an early answer the rest of the body would
+    ///   precede the next request), and the transport agrees (<see cref="Transport.GoIdle"/>); otherwise it closes.
+    /// - Reading can be paused (<see cref="PauseReading"/>), by a body sink that cannot keep up (a download whose disk
+    ///   falls behind): the parse stops after the body bytes being handed over, the rest waits in the transport, and no
+    ///   read starts until <see cref="ResumeReading"/>. The request's timers keep running.
+    /// Through a proxy, plain http requests go to the proxy in absolute form (written by the request); https went through
+    /// a tunnel and is origin-form. Loop thread only.
     /// </summary>
-    internal sealed partial class HttpConnection : IIoHandler, IConnectorOwner
+    internal sealed class HttpConnection : ITransportOwner
     {
         private readonly FetchEngine _engine;
         private readonly string _originKey;
         private readonly HttpResponseParser _parser;
-        private Socket? _socket;
-        private SelectorKey? _key;
+        private readonly Transport _transport;
         private ConnectionState _state;
-        private Connector? _connector;
-        private IPAddress? _remoteAddress;
-        private int _port;
         private FetchOperation? _op;
-        private byte[]? _pending;
-        private int _pendingLength;
-        private byte[]? _sendHead;
-        private int _sendHeadOffset;
-        private int _sendHeadEnd;
-        private bool _sendHeadShared;
-        private byte[]? _sendBody;
-        private int _sendBodyOffset;
-        private bool _writeInterest;
+        private bool _sending;
         private bool _receivedAny;
 
-        public HttpConnection(FetchEngine engine, string originKey)
+        /// <summary>A connection to the origin <paramref name="originKey"/> over <paramref name="transport"/>, which it owns from now on.</summary>
+        public HttpConnection(FetchEngine engine, string originKey, Transport transport)
         {
             _engine = engine;
             _originKey = originKey;
             _parser = new HttpResponseParser(engine.ParserLimits);
+            _transport = transport;
+            transport.Attach(this);
+            engine.OnConnectionStarted(this);
         }
 
         private enum ConnectionState
         {
-            New,
-            Connecting,
-            Tunneling,
-            Handshaking,
             Active,
             Idle,
             Closed,
@@ -80,34 +64,13 @@ namespace AsyncFetch.Engine.Connections
 
         public long IdleSinceTicks { get; private set; }
 
-        /// <summary>The address connected to (the one being connected to, while connecting to a single address).</summary>
-        public IPAddress? RemoteAddress => _remoteAddress;
+        /// <summary>The address connected to.</summary>
+        public IPAddress RemoteAddress => _transport.RemoteAddress;
 
         /// <summary>The port connected to.</summary>
-        public int RemotePort => _port;
+        public int RemotePort => _transport.RemotePort;
 
-        /// <summary>
-        /// Opens a connection for <paramref name="op"/>: one address is connected directly, several are raced
-        /// (IPv6 and IPv4 interleaved, the next started after the engine's connection attempt delay).
-        /// </summary>
-        public void Connect(FetchOperation op, IPAddress[] addresses, int port)
-        {
-            _op = op;
-            op.Connection = this;
-            _port = port;
-            _state = ConnectionState.Connecting;
-            _engine.OnConnectionOpened(this);
-            if (addresses.Length == 1)
-            {
-                ConnectDirect(addresses[0]);
-                return;
-            }
-
-            _connector = new Connector(_engine.Loop, this, addresses, port, _engine.Options.ConnectionAttemptDelay);
-            _connector.Start();
-        }
-
-        /// <summary>Sends <paramref name="op"/>'s request on this connected (new or idle) connection.</summary>
+        /// <summary>Sends <paramref name="op"/>'s request on this connection (new, or idle and checked by the pool) and reads its response.</summary>
         [MethodImpl(Hot.Path)]
         public void StartRequest(FetchOperation op)
         {
@@ -115,320 +78,62 @@ namespace AsyncFetch.Engine.Connections
             op.Connection = this;
             _state = ConnectionState.Active;
             _receivedAny = false;
-            _pendingLength = 0;
             _parser.Reset(string.Equals(op.Request.Method, "HEAD", StringComparison.Ordinal));
 
-            _sendHeadEnd = op.WriteRequestHead(ref _engine.SendBuffer, out _sendBody);
-            _sendHead = _engine.SendBuffer;
-            _sendHeadShared = true;
-            _sendHeadOffset = 0;
-            _sendBodyOffset = 0;
-            if (_tlsStream != null)
+            SendBuffer buffer = _engine.SendBuffer;
+            int length = op.WriteRequestHead(buffer, out byte[]? body);
+            _sending = true;
+            _transport.Send(buffer.Bytes, length, body);
+            if (_state == ConnectionState.Active && ReferenceEquals(_op, op))
             {
-                TlsStartRequest(op);
-                return;
+                _transport.BeginReceive();
             }
-
-            ContinueSend();
-        }
-
-        [MethodImpl(Hot.Path)]
-        public void OnReady(SelectorEvents events)
-        {
-            switch (_state)
-            {
-                case ConnectionState.Connecting:
-                    CompleteConnect();
-                    break;
-                case ConnectionState.Active:
-                    if (_tlsStream != null)
-                    {
-                        _tlsStream.OnReady(events);
-                        break;
-                    }
-
-                    if ((events & SelectorEvents.Write) != 0 && _sendHead != null)
-                    {
-                        ContinueSend();
-                    }
-
-                    if ((events & SelectorEvents.Read) != 0 && _state == ConnectionState.Active)
-                    {
-                        Receive();
-                    }
-
-                    break;
-                case ConnectionState.Tunneling:
-                    OnTunnelReady(events);
-                    break;
-                case ConnectionState.Handshaking:
-                    _tlsStream!.OnReady(events);
-                    break;
-                case ConnectionState.Idle:
-                    // An idle connection has nothing to read: this is the server closing it (or talking out of turn).
-                    _engine.Pools.RemoveIdle(_originKey, this);
-                    Close();
-                    break;
-            }
-        }
-
-        public void OnFault(Exception exception)
-        {
-            FetchOperation? op = Detach();
-            Close();
-            if (exception is FetchFailure failure)
-            {
-                op?.Fail(failure.Kind, failure.Message, null); // a limit the request's sink enforces
-            }
-            else
-            {
-                op?.Fail(FetchErrorKind.Internal, "Unexpected failure while handling the connection: " + exception.Message, exception);
-            }
-        }
-
-        /// <summary>Closes the socket at once (the current request, if any, must already have been detached).</summary>
-        public void Close()
-        {
-            if (_state == ConnectionState.Closed)
-            {
-                return;
-            }
-
-            _state = ConnectionState.Closed;
-            _op = null;
-            CloseSocket();
-            _pending = null;
-            _engine.OnConnectionClosed(this);
-        }
-
-        /// <summary>Aborts the request in progress: the connection is closed and never reused.</summary>
-        public void Abort()
-        {
-            _op = null;
-            Close();
-        }
-
-        /// <summary>The single-address path: no connector, no timer.</summary>
-        private void ConnectDirect(IPAddress address)
-        {
-            _remoteAddress = address;
-            Connector.ConnectStatus status = Connector.BeginConnect(address, _port, out Socket? socket, out string? error);
-            if (status == Connector.ConnectStatus.Failed)
-            {
-                FailConnect(error!);
-                return;
-            }
-
-            _socket = socket;
-            if (status == Connector.ConnectStatus.Connected)
-            {
-                _key = _engine.Loop.Register(socket!, SelectorEvents.Read, this);
-                ConnectedTo(address);
-                return;
-            }
-
-            _key = _engine.Loop.Register(socket!, SelectorEvents.Write, this);
-        }
-
-        private void CompleteConnect()
-        {
-            string? reason = Connector.GetConnectError(_socket!);
-            if (reason == null)
-            {
-                _engine.Loop.Modify(_key!, SelectorEvents.Read);
-                ConnectedTo(_remoteAddress!);
-                return;
-            }
-
-            FailConnect(Connector.Describe(_remoteAddress!, _port) + ": " + reason);
-        }
-
-        void IConnectorOwner.OnConnectWon(Socket socket, SelectorKey? key, IPAddress address)
-        {
-            _connector = null;
-            _socket = socket; // ours from here on: Close disposes it whatever happens next
-            _key = key;
-            _remoteAddress = address;
-            if (key == null)
-            {
-                _key = _engine.Loop.Register(socket, SelectorEvents.Read, this);
-            }
-            else
-            {
-                _engine.Loop.SetHandler(key, this);
-                _engine.Loop.Modify(key, SelectorEvents.Read);
-            }
-
-            ConnectedTo(address);
-        }
-
-        void IConnectorOwner.OnConnectFailed(string reasons)
-        {
-            _connector = null;
-            FailConnect(reasons);
-        }
-
-        void IConnectorOwner.OnConnectFault(Exception exception) => OnFault(exception);
-
-        private void FailConnect(string reasons)
-        {
-            FetchOperation? op = Detach();
-            Close();
-            op?.Fail(FetchErrorKind.Connect, op.DescribeConnectFailure(reasons), null);
-        }
-
-        private void ConnectedTo(IPAddress address)
-        {
-            _op!.Result.SetRemoteEndPoint(address, _port);
-            Connected();
-        }
-
-        private void Connected()
-        {
-            FetchOperation op = _op!;
-            op.OnConnected();
-            if (!op.IsCompleted && ReferenceEquals(_op, op))
-            {
-                if (op.IsHttps)
-                {
-                    if (op.Proxy != null)
-                    {
-                        StartTunnel(op); // HttpConnection.Proxy.cs; TLS follows the proxy's 2xx
-                    }
-                    else
-                    {
-                        StartTls(op);
-                    }
-                }
-                else
-                {
-                    StartRequest(op);
-                }
-            }
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void ContinueSend()
-        {
-            Socket socket = _socket!;
-            SocketError error = SocketError.Success;
-            while (_sendHeadOffset < _sendHeadEnd)
-            {
-                int n = socket.Send(_sendHead!, _sendHeadOffset, _sendHeadEnd - _sendHeadOffset, SocketFlags.None, out error);
-                if (error != SocketError.Success)
-                {
-                    break;
-                }
-
-                _sendHeadOffset += n;
-            }
-
-            if (error == SocketError.Success && _sendBody != null)
-            {
-                while (_sendBodyOffset < _sendBody.Length)
-                {
-                    int n = socket.Send(_sendBody, _sendBodyOffset, _sendBody.Length - _sendBodyOffset, SocketFlags.None, out error);
-                    if (error != SocketError.Success)
-                    {
-                        break;
-                    }
-
-                    _sendBodyOffset += n;
-                }
-            }
-
-            if (error == SocketError.WouldBlock)
-            {
-                if (_sendHeadShared && _sendHeadOffset < _sendHeadEnd)
-                {
-                    // The shared buffer is about to serve other connections: keep our unsent rest.
-                    int rest = _sendHeadEnd - _sendHeadOffset;
-                    var copy = new byte[rest];
-                    Buffer.BlockCopy(_sendHead!, _sendHeadOffset, copy, 0, rest);
-                    _sendHead = copy;
-                    _sendHeadOffset = 0;
-                    _sendHeadEnd = rest;
-                }
-
-                _sendHeadShared = false;
-                SetWriteInterest(true);
-                return;
-            }
-
-            if (error != SocketError.Success)
-            {
-                LostConnection("Sending the request failed: " + new SocketException((int)error).Message);
-                return;
-            }
-
-            _sendHead = null;
-            _sendBody = null;
-            SetWriteInterest(false);
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void Receive()
-        {
-            byte[] buffer = _engine.ReceiveBuffer;
-            for (int reads = 0; reads < MaxReadsPerEvent; reads++)
-            {
-                int n = ReceiveAfterPending(buffer, out int start, out int room, out SocketError error);
-                if (error == SocketError.WouldBlock)
-                {
-                    SavePending(buffer, 0, start);
-                    return;
-                }
-
-                if (error != SocketError.Success)
-                {
-                    LostConnection("The connection was reset while receiving the response: " + new SocketException((int)error).Message);
-                    return;
-                }
-
-                if (n == 0)
-                {
-                    EndOfStream();
-                    return;
-                }
-
-                if (!Consume(buffer, start + n) || n < room || _state != ConnectionState.Active)
-                {
-                    return; // the response is done (or failed), or a short read: the kernel had no more for now
-                }
-            }
-
-            // Still more to read: the selector is level-triggered, so the socket is reported again on the next pass,
-            // after the other ready sockets have had their turn (a fast sender must not monopolise the loop).
         }
 
         /// <summary>
-        /// Puts the unconsumed rest of the last read (if any) at the front of the shared <paramref name="buffer"/> and
-        /// receives after it: <paramref name="start"/> is where the new bytes begin, <paramref name="room"/> how many fitted.
+        /// Loop thread, idempotent: stops reading the response. Called from the body sink (the request's OnBody), the
+        /// parse stops after the bytes being handed over and the rest is kept; called between reads, no new read starts.
+        /// Does nothing unless a response is being read.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private int ReceiveAfterPending(byte[] buffer, out int start, out int room, out SocketError error)
+        public void PauseReading()
         {
-            start = _pendingLength;
-            if (start > 0)
+            if (_state != ConnectionState.Active)
             {
-                Buffer.BlockCopy(_pending!, 0, buffer, 0, start);
-                _pendingLength = 0;
+                return;
             }
 
-            room = buffer.Length - start;
-            return _socket!.Receive(buffer, start, room, SocketFlags.None, out error);
+            _parser.PauseAfterBody = true;
+            _transport.PauseReading();
         }
 
-        /// <summary>Full-buffer reads one readiness event may do on one connection (about 1 MiB) before the others get a turn.</summary>
-        private const int MaxReadsPerEvent = 8;
+        /// <summary>
+        /// Loop thread, idempotent: reads again. What was kept when the parse paused is parsed first, at once, in order;
+        /// then the transport reads on.
+        /// </summary>
+        public void ResumeReading()
+        {
+            if (_state != ConnectionState.Active)
+            {
+                return;
+            }
+
+            _parser.PauseAfterBody = false;
+            _transport.ResumeReading();
+        }
 
         /// <summary>
-        /// Bytes arrived (both modes): <paramref name="buffer"/>[0, total) is the unconsumed rest of the last read
-        /// followed by the new bytes. Parses them, then finishes the response or keeps the unconsumed rest.
-        /// Returns true when the response needs more bytes.
+        /// Loop thread, as the pool hands out this idle connection: false when anything arrived while it was idle (data,
+        /// the server's close, an error), and the connection must be closed instead (see <see cref="Transport.IsReusable"/>).
         /// </summary>
         [MethodImpl(Hot.Path)]
-        private bool Consume(byte[] buffer, int total)
+        public bool PrepareForReuse() => _state == ConnectionState.Idle && _transport.IsReusable();
+
+        /// <summary>
+        /// Bytes arrived: <paramref name="buffer"/>[0, count) is the unconsumed rest of the last read followed by the new
+        /// bytes. Parses them; finishes the response when it is complete. Returns true when the response needs more.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public bool OnReceived(byte[] buffer, int count, out int consumed)
         {
             FetchOperation op = _op!;
             if (!_receivedAny)
@@ -438,13 +143,12 @@ namespace AsyncFetch.Engine.Connections
             }
 
             op.ReceiveArray = buffer;
-            HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, total), op, out int consumed);
+            HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, count), op, out consumed);
             if (status == HttpParseStatus.Complete)
             {
                 // Reusable only if the server allows it, nothing follows the response, and our request went out
                 // whole: after an early answer (a 413 mid-upload) the rest of the body would precede the next request.
-                bool sentAll = _sendHead == null && _sendBody == null;
-                FinishResponse(_parser.KeepAlive && consumed == total && sentAll && !op.RequestAsksToClose);
+                FinishResponse(_parser.KeepAlive && consumed == count && !_sending && !op.RequestAsksToClose);
                 return false;
             }
 
@@ -454,11 +158,10 @@ namespace AsyncFetch.Engine.Connections
                 return false;
             }
 
-            SavePending(buffer, consumed, total - consumed);
-            return true;
+            return true; // more to come, or paused by the sink: the transport keeps the rest
         }
 
-        private void EndOfStream()
+        public void OnEndOfStream()
         {
             HttpParseStatus status = _parser.FinishAtEndOfStream();
             if (status == HttpParseStatus.Complete)
@@ -476,6 +179,66 @@ namespace AsyncFetch.Engine.Connections
             LostConnection(_parser.ErrorMessage ?? "The server closed the connection.");
         }
 
+        public void OnReceiveFailed(Exception? error) =>
+            LostConnection(error is SocketException reset
+                ? "The connection was reset while receiving the response: " + reset.Message
+                : "The connection was lost while receiving the response: " + Transport.Describe(error));
+
+        [MethodImpl(Hot.Path)]
+        public void OnSent() => _sending = false;
+
+        public void OnSendFailed(Exception? error) => LostConnection("Sending the request failed: " + Transport.Describe(error));
+
+        public void OnActivityWhileIdle()
+        {
+            if (_state == ConnectionState.Idle)
+            {
+                _engine.Pools.RemoveIdle(_originKey, this);
+                Close();
+            }
+        }
+
+        public void OnFault(Exception exception)
+        {
+            FetchOperation? op = Detach();
+            Close();
+            if (exception is FetchFailure failure)
+            {
+                op?.Fail(failure.Kind, failure.Message, null); // a limit the request's sink enforces
+            }
+            else
+            {
+                op?.Fail(FetchErrorKind.Internal, "Unexpected failure while handling the connection: " + exception.Message, exception);
+            }
+        }
+
+        /// <summary>Closes the transport at once (the current request, if any, must already have been detached).</summary>
+        public void Close()
+        {
+            if (_state == ConnectionState.Closed)
+            {
+                return;
+            }
+
+            _state = ConnectionState.Closed;
+            _op = null;
+            try
+            {
+                _transport.Close();
+            }
+            finally
+            {
+                _engine.OnConnectionClosed(this);
+            }
+        }
+
+        /// <summary>Aborts the request in progress: the connection is closed and never reused.</summary>
+        public void Abort()
+        {
+            _op = null;
+            Close();
+        }
+
         [MethodImpl(Hot.Path)]
         private void FinishResponse(bool reusable)
         {
@@ -485,7 +248,7 @@ namespace AsyncFetch.Engine.Connections
             {
                 _state = ConnectionState.Idle;
                 IdleSinceTicks = EventLoop.Now;
-                reusable = _tlsStream == null || TlsIdle(); // TLS: nothing may wait inside SslStream (HttpConnection.Tls.cs)
+                reusable = _transport.GoIdle(); // TLS: nothing may wait inside SslStream
             }
 
             if (reusable)
@@ -528,59 +291,6 @@ namespace AsyncFetch.Engine.Connections
             }
 
             return op;
-        }
-
-        [MethodImpl(Hot.Path)]
-        private void SavePending(byte[] buffer, int offset, int count)
-        {
-            if (count == 0)
-            {
-                _pendingLength = 0;
-                return;
-            }
-
-            if (_pending == null || _pending.Length < count)
-            {
-                _pending = new byte[Math.Max(count, 1024)];
-            }
-
-            Buffer.BlockCopy(buffer, offset, _pending, 0, count);
-            _pendingLength = count;
-        }
-
-        private void SetWriteInterest(bool on)
-        {
-            if (_writeInterest != on && _key != null)
-            {
-                _writeInterest = on;
-                _engine.Loop.Modify(_key, on ? SelectorEvents.ReadWrite : SelectorEvents.Read);
-            }
-        }
-
-        private void CloseSocket()
-        {
-            if (_connector != null)
-            {
-                Connector racing = _connector;
-                _connector = null;
-                racing.Cancel(); // closes every attempt of an undecided race
-            }
-
-            try
-            {
-                CloseTls(); // first: its pending operations must fail before the socket goes
-                if (_key != null)
-                {
-                    _engine.Loop.Unregister(_key); // before closing: the selector must never see a closed socket
-                }
-            }
-            finally
-            {
-                _key = null;
-                _writeInterest = false;
-                _socket?.Dispose();
-                _socket = null;
-            }
         }
     }
 }

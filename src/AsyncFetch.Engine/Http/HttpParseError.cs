@@ -41,5 +41,11 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>The input is not a valid response; see <see cref="HttpResponseParser.Error"/>.</summary>
         Error,
+
+        /// <summary>
+        /// The parse stopped after handing body bytes to the sink because <see cref="HttpResponseParser.PauseAfterBody"/>
+        /// was set; feed the unconsumed rest again to go on.
+        /// </summary>
+        Paused,
     }
 }

@@ -11,7 +11,8 @@ namespace AsyncFetch.Engine.Http
     ///
     /// Contract (after Kestrel's HttpParser): <see cref="Parse"/> consumes only whole elements — a status line,
     /// a header line, a chunk-size line, a chunk's CRLF — and reports how much it consumed; the caller keeps
-    /// the rest and offers it again with more bytes. Body bytes are handed to the sink as they come. Every
+    /// the rest and offers it again with more bytes. Body bytes are handed to the sink as they come; a sink that cannot
+    /// take more stops the parse after them (<see cref="PauseAfterBody"/>), and the rest is offered again later. Every
     /// element is bounded (header section, header count, chunk-size line, body), so a hostile peer can make
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
     /// message, never an exception.
@@ -108,6 +109,13 @@ namespace AsyncFetch.Engine.Http
         public bool IsComplete => _state == State.Complete;
 
         /// <summary>
+        /// Set (by the sink, or whoever reads for it) to make <see cref="Parse"/> return <see cref="HttpParseStatus.Paused"/>
+        /// after the body bytes it is handing over, with the rest unconsumed, unless they completed the response. Cleared
+        /// when it does, and by <see cref="Reset"/>.
+        /// </summary>
+        public bool PauseAfterBody { get; set; }
+
+        /// <summary>
         /// Prepares for the response to a CONNECT request: a 2xx ends with its header section (RFC 9110 section 9.3.6:
         /// the bytes after it belong to the tunnel), any other status is framed as usual.
         /// </summary>
@@ -148,6 +156,7 @@ namespace AsyncFetch.Engine.Http
             HeadersComplete = false;
             BodyBytes = 0;
             BytesConsumed = 0;
+            PauseAfterBody = false;
         }
 
         /// <summary>
@@ -224,6 +233,12 @@ namespace AsyncFetch.Engine.Http
                             {
                                 _state = _state == State.LengthBody ? State.Complete : State.ChunkDataEnd;
                             }
+                        }
+
+                        if (PauseAfterBody && _state != State.Complete)
+                        {
+                            PauseAfterBody = false;
+                            return HttpParseStatus.Paused;
                         }
 
                         break;

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using AsyncFetch.Engine.Connections;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Loop;
 
@@ -42,7 +41,6 @@ namespace AsyncFetch.Engine.Requests
         private LoopTimer? _retryTimer;
         private bool _requestSent;
         private bool _responseComplete;
-        private bool _resolving;
 
         /// <summary>What happens to the response whose headers just arrived.</summary>
         private enum ResponsePlan : byte
@@ -210,13 +208,8 @@ namespace AsyncFetch.Engine.Requests
             _redirectError = null;
             EventLoop loop = _engine.Loop;
             loop.CancelTimer(_totalTimer);
-            loop.CancelTimer(_connectTimer);
             _totalTimer = null;
-            _connectTimer = null;
-            _resolving = false;
-            HttpConnection? connection = Connection;
-            Connection = null;
-            connection?.Abort();
+            DropConnection();
             if (_attemptStart != 0)
             {
                 Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -28,10 +27,6 @@ namespace AsyncFetch.Engine.Requests
     internal sealed partial class FetchOperation : IHttpBodySink
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
-        private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
-        private static readonly Action<object?> TlsTimeoutCallback = s => ((FetchOperation)s!).OnTlsTimeout();
-        private static readonly Action<object?> TunnelTimeoutCallback = s => ((FetchOperation)s!).OnTunnelTimeout();
-        private static readonly DnsResolver.Callback ResolvedCallback = (a, e, s) => ((FetchOperation)s!).OnResolved(a, e);
 
         private static int s_nextHash;
         private readonly FetchEngine _engine;
@@ -41,13 +36,9 @@ namespace AsyncFetch.Engine.Requests
         private int _completed;
         private bool _staleRetried;
         private LoopTimer? _totalTimer;
-        private LoopTimer? _connectTimer;
+        private ConnectionEstablishment? _establishment;
         private long _queuedAt;
         private long _attemptStart;
-        private long _dnsStart;
-        private long _connectStart;
-        private long _tlsStart;
-        private long _tunnelStart;
         private bool _https;
         private ProxyRoute? _proxy;
         private string[]? _decodings; // the codings to remove from the body, in that order (see DecodingsFor); null for none
@@ -111,7 +102,8 @@ namespace AsyncFetch.Engine.Requests
 
         private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
 
-        private TimeSpan ConnectTimeout => Request.ConnectTimeout ?? _engine.Options.ConnectTimeout;
+        /// <summary>How long establishing a connection may take (TCP connect, proxy tunnel and TLS handshake together).</summary>
+        internal TimeSpan ConnectTimeout => Request.ConnectTimeout ?? _engine.Options.ConnectTimeout;
 
         private long MaxBody => Request.MaxResponseBytes ?? _engine.Options.MaxResponseBytes;
 
@@ -210,27 +202,21 @@ namespace AsyncFetch.Engine.Requests
             StartAttempt(allowPooled: true);
         }
 
-        /// <summary>Writes the request head into the loop's send buffer; small bodies go along in the same buffer.</summary>
+        /// <summary>Writes the request head into the engine's send buffer; small bodies go along in the same buffer.</summary>
         [MethodImpl(Hot.Path)]
-        public int WriteRequestHead(ref byte[] buffer, out byte[]? separateBody)
+        public int WriteRequestHead(SendBuffer buffer, out byte[]? separateBody)
         {
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
-            int length = FetchRequestHead.Write(ref buffer, Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
+            int length = buffer.WriteHead(FetchRequestHead.Describe(Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy));
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)
             {
                 if (body.Length <= 16 * 1024)
                 {
-                    if (buffer.Length < length + body.Length)
-                    {
-                        Array.Resize(ref buffer, length + body.Length);
-                    }
-
-                    Buffer.BlockCopy(body, 0, buffer, length, body.Length);
-                    length += body.Length;
+                    length = buffer.Append(length, body);
                 }
                 else
                 {
@@ -240,53 +226,6 @@ namespace AsyncFetch.Engine.Requests
 
             return length;
         }
-
-        public void OnConnected()
-        {
-            _engine.Loop.CancelTimer(_connectTimer);
-            _connectTimer = null;
-            Result.Timings.ConnectMs = Ms(EventLoop.Now - _connectStart);
-        }
-
-        /// <summary>
-        /// The TLS handshake begins: the connect timeout, which covers establishing the connection, keeps running
-        /// for what is left of it.
-        /// </summary>
-        public void OnTlsStarted() => _tlsStart = ContinueUnderConnectTimeout(TlsTimeoutCallback);
-
-        public void OnTlsEstablished()
-        {
-            _engine.Loop.CancelTimer(_connectTimer);
-            _connectTimer = null;
-            Result.Timings.TlsMs = Ms(EventLoop.Now - _tlsStart);
-        }
-
-        /// <summary>
-        /// The CONNECT request to the proxy goes out: like the TLS handshake after it, it runs under what is left of
-        /// the connect timeout.
-        /// </summary>
-        public void OnTunnelStarted() => _tunnelStart = ContinueUnderConnectTimeout(TunnelTimeoutCallback);
-
-        /// <summary>
-        /// A step of establishing the connection begins (CONNECT, the TLS handshake): the connect timer is re-armed,
-        /// with <paramref name="onTimeout"/> to say which step ran out, for what is left of the connect timeout. Returns now.
-        /// </summary>
-        private long ContinueUnderConnectTimeout(Action<object?> onTimeout)
-        {
-            EventLoop loop = _engine.Loop;
-            long now = EventLoop.Now;
-            loop.CancelTimer(_connectTimer);
-            TimeSpan left = ConnectTimeout - TimeSpan.FromMilliseconds(Ms(now - _connectStart));
-            _connectTimer = loop.SetTimer(left > TimeSpan.Zero ? left : TimeSpan.Zero, onTimeout, this);
-            return now;
-        }
-
-        /// <summary>The proxy accepted CONNECT; the TLS handshake follows (and re-arms the timer).</summary>
-        public void OnTunnelEstablished() => Result.Timings.TunnelMs = Ms(EventLoop.Now - _tunnelStart);
-
-        /// <summary>Why the connect failed, naming the proxy when there is one; <paramref name="reasons"/> lists the addresses tried.</summary>
-        internal string DescribeConnectFailure(string reasons) =>
-            _proxy == null ? "Could not connect to " + reasons : $"Could not connect to the proxy {_proxy.Name}: {reasons}";
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
@@ -720,64 +659,47 @@ namespace AsyncFetch.Engine.Requests
                 return;
             }
 
-            _dnsStart = EventLoop.Now;
-            _resolving = true;
-            _engine.Dns.Resolve(_proxy == null ? _uri.DnsSafeHost : _proxy.Host, ResolvedCallback, this);
+            _establishment = new ConnectionEstablishment(_engine, this);
+            _establishment.Start(); // DNS, TCP, a proxy's tunnel, TLS: OnEstablished or OnEstablishFailed follows
         }
 
-        private void OnResolved(IPAddress[]? addresses, Exception? error)
+        /// <summary>The connection the attempt was waiting for is ready: a new connection over it carries the request.</summary>
+        internal void OnEstablished(Transport transport)
         {
-            // Not resolving: the answer to an attempt abandoned meanwhile (timed out during DNS, then retried).
-            if (IsCompleted || !_resolving)
-            {
-                return;
-            }
-
-            _resolving = false;
-
+            _establishment = null;
+            var connection = new HttpConnection(_engine, OriginKey, transport);
             try
             {
-                Result.Timings.DnsMs = Ms(EventLoop.Now - _dnsStart);
-                if (addresses == null)
-                {
-                    string message = error?.Message ?? $"Could not resolve host '{(_proxy == null ? _uri.Host : _proxy.Host)}'.";
-                    Fail(FetchErrorKind.Dns, _proxy == null ? message : $"Could not reach the proxy {_proxy.Name}: {message}", error?.InnerException);
-                    return;
-                }
-
-                _connectStart = EventLoop.Now;
-                _connectTimer = _engine.Loop.SetTimer(ConnectTimeout, ConnectTimeoutCallback, this);
-                _engine.NewConnection(OriginKey).Connect(this, addresses, _proxy == null ? _uri.Port : _proxy.Port);
+                connection.StartRequest(this);
             }
             catch (Exception e)
             {
-                Fail(FetchErrorKind.Internal, "Unexpected failure while connecting: " + e.Message, e);
+                connection.OnFault(e);
             }
+        }
+
+        /// <summary>The connection could not be established: the attempt fails (and is retried if the retry policy allows).</summary>
+        internal void OnEstablishFailed(FetchErrorKind kind, string message, Exception? exception)
+        {
+            _establishment = null;
+            Fail(kind, message, exception);
+        }
+
+        /// <summary>Lets go of the attempt's connection (loop thread): one being established is abandoned, one in use aborted.</summary>
+        private void DropConnection()
+        {
+            ConnectionEstablishment? establishment = _establishment;
+            _establishment = null;
+            establishment?.Abort();
+            HttpConnection? connection = Connection;
+            Connection = null;
+            connection?.Abort();
         }
 
         private void OnTotalTimeout()
         {
             _totalTimer = null;
             Fail(FetchErrorKind.Timeout, $"The request did not complete within {Seconds(Timeout)} (TimeoutSec).", null);
-        }
-
-        private void OnConnectTimeout()
-        {
-            _connectTimer = null;
-            string what = _proxy == null ? $"{_uri.Host}:{_uri.Port}" : "the proxy " + _proxy.Name;
-            Fail(FetchErrorKind.Timeout, $"Could not connect to {what} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec).", null);
-        }
-
-        private void OnTunnelTimeout()
-        {
-            _connectTimer = null;
-            Fail(FetchErrorKind.Timeout, $"Could not open a tunnel to {Authority} through the proxy {_proxy?.Name} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec): the proxy did not answer CONNECT.", null);
-        }
-
-        private void OnTlsTimeout()
-        {
-            _connectTimer = null;
-            Fail(FetchErrorKind.Timeout, $"Could not establish a connection to {Authority} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec): the TLS handshake did not finish.", null);
         }
 
         [MethodImpl(Hot.Path)]
@@ -792,11 +714,8 @@ namespace AsyncFetch.Engine.Requests
             if (loop.IsLoopThread)
             {
                 loop.CancelTimer(_totalTimer);
-                loop.CancelTimer(_connectTimer);
                 loop.CancelTimer(_retryTimer);
-                HttpConnection? connection = Connection;
-                Connection = null;
-                connection?.Abort();
+                DropConnection();
                 if (_attemptStart != 0)
                 {
                     Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
@@ -804,7 +723,6 @@ namespace AsyncFetch.Engine.Requests
             }
 
             _totalTimer = null;
-            _connectTimer = null;
             _retryTimer = null;
             _body = null;
             if (_download != null)
@@ -860,7 +778,8 @@ namespace AsyncFetch.Engine.Requests
             return trimmed;
         }
 
-        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+        /// <summary>"2.5 s": a timeout, for messages.</summary>
+        internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
     }
 
     /// <summary>Thrown inside the parse path to fail the current request with a specific kind.</summary>

@@ -73,14 +73,24 @@ namespace AsyncFetch.Engine.Requests
 
         /// <summary>
         /// Writes the head of <paramref name="request"/> (validated, aimed at <paramref name="uri"/>) into
-        /// <paramref name="buffer"/> (grown as needed) and returns its length. With a <paramref name="proxy"/> (plain http
-        /// through it) the target is in absolute form and the proxy's credentials go along as Proxy-Authorization
-        /// (replacing a caller-set one). The request's own credentials go as Authorization when they are due.
+        /// <paramref name="buffer"/> (grown as needed) and returns its length; see <see cref="Describe"/>.
         /// </summary>
         [MethodImpl(Hot.Path)]
         public static int Write(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null)
         {
-            var head = new HttpRequestHead
+            HttpRequestHead head = Describe(request, uri, defaultUserAgent, acceptCompressed, proxy);
+            return HttpRequestWriter.WriteHead(ref buffer, in head);
+        }
+
+        /// <summary>
+        /// The plain values the head of <paramref name="request"/> (validated, aimed at <paramref name="uri"/>) is written
+        /// from. With a <paramref name="proxy"/> (plain http through it) the target is in absolute form and the proxy's
+        /// credentials go along as Proxy-Authorization (replacing a caller-set one). The request's own credentials go as
+        /// Authorization when they are due.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public static HttpRequestHead Describe(FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null) =>
+            new HttpRequestHead
             {
                 Method = request.Method,
                 Target = uri,
@@ -93,7 +103,5 @@ namespace AsyncFetch.Engine.Requests
                 ProxyAuthorization = proxy?.Authorization,
                 Authorization = request.AuthorizationToSend,
             };
-            return HttpRequestWriter.WriteHead(ref buffer, in head);
-        }
     }
 }
