@@ -41,5 +41,11 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>The input is not a valid response; see <see cref="HttpResponseParser.Error"/>.</summary>
         Error,
+
+        /// <summary>
+        /// The sink refused to go on (<see cref="IHttpBodySink"/> returned false): the response is abandoned where it
+        /// stands, and the connection, in the middle of it, cannot carry another.
+        /// </summary>
+        Stopped,
     }
 }

@@ -431,7 +431,10 @@ namespace AsyncFetch.Engine.Http
                 KeepAlive = false;
             }
 
-            sink?.OnHeadersComplete(this);
+            if (sink != null && !sink.OnHeadersComplete(this))
+            {
+                _state = State.Stopped; // a body that had nothing left to read is abandoned too
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ namespace AsyncFetch.Engine.Http
     /// the rest and offers it again with more bytes. Body bytes are handed to the sink as they come. Every
     /// element is bounded (header section, header count, chunk-size line, body), so a hostile peer can make
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
-    /// message, never an exception.
+    /// message, never an exception. The sink may stop the parse by returning false (<see cref="HttpParseStatus.Stopped"/>).
     ///
     /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; with Transfer-Encoding,
     /// chunked when it is the final transfer coding, else read until close (Content-Length is ignored then, and the
@@ -64,6 +64,7 @@ namespace AsyncFetch.Engine.Http
             UntilClose,
             Complete,
             Error,
+            Stopped,
         }
 
         public HttpParseError Error { get; private set; }
@@ -168,6 +169,8 @@ namespace AsyncFetch.Engine.Http
                         return HttpParseStatus.Complete;
                     case State.Error:
                         return HttpParseStatus.Error;
+                    case State.Stopped:
+                        return HttpParseStatus.Stopped;
                     case State.StatusLine:
                     case State.Headers:
                     case State.Trailers:
@@ -213,7 +216,7 @@ namespace AsyncFetch.Engine.Http
                         used = _state == State.UntilClose ? rest.Length : (int)Math.Min(rest.Length, _chunkRemaining);
                         if (!Deliver(rest.Slice(0, used), sink))
                         {
-                            return HttpParseStatus.Error;
+                            return _state == State.Error ? HttpParseStatus.Error : HttpParseStatus.Stopped;
                         }
 
                         Advance(ref consumed, used);
@@ -284,6 +287,8 @@ namespace AsyncFetch.Engine.Http
                     return HttpParseStatus.Complete;
                 case State.Error:
                     return HttpParseStatus.Error;
+                case State.Stopped:
+                    return HttpParseStatus.Stopped;
                 case State.UntilClose:
                     _state = State.Complete;
                     return HttpParseStatus.Complete;
@@ -407,7 +412,12 @@ namespace AsyncFetch.Engine.Http
             }
 
             BodyBytes += data.Length;
-            sink?.OnBody(data);
+            if (sink != null && !sink.OnBody(data))
+            {
+                _state = State.Stopped;
+                return false;
+            }
+
             return true;
         }
 

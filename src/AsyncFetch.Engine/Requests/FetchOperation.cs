@@ -291,7 +291,7 @@ namespace AsyncFetch.Engine.Requests
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
         [MethodImpl(Hot.Path)]
-        public void OnHeadersComplete(HttpResponseParser parser)
+        public bool OnHeadersComplete(HttpResponseParser parser)
         {
             Result.StatusCode = parser.StatusCode;
             Result.ReasonPhrase = parser.ReasonPhrase;
@@ -299,14 +299,14 @@ namespace AsyncFetch.Engine.Requests
             Result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
             if (parser.StatusCode >= 301 && InterceptResponse(parser))
             {
-                return; // a redirect to follow or a status to retry: its body is drained and discarded
+                return true; // a redirect to follow or a status to retry: its body is drained and discarded
             }
 
             string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
             _decodings = DecodingsFor(parser.TransferCodings, ContentDecoder.IsSupported(encoding) ? encoding : null);
             if (Request.HasOutputTarget && BeginDownload(parser))
             {
-                return; // the body goes to a file (FetchOperation.Download.cs)
+                return true; // the body goes to a file (FetchOperation.Download.cs)
             }
 
             _keepBody = !Request.DiscardBody || _decodings != null;
@@ -326,21 +326,23 @@ namespace AsyncFetch.Engine.Requests
                 // beyond that the buffer grows as bytes arrive, so a declared length alone costs no memory.
                 _body = new byte[Math.Min(_declaredLength, 1 << 20)];
             }
+
+            return true;
         }
 
         [MethodImpl(Hot.Path)]
-        public void OnBody(ReadOnlySpan<byte> data)
+        public bool OnBody(ReadOnlySpan<byte> data)
         {
             if (_plan != ResponsePlan.Deliver)
             {
-                return; // the body of a redirect or of a response to be retried: nobody will see it
+                return true; // the body of a redirect or of a response to be retried: nobody will see it
             }
 
             if (_download != null)
             {
                 _download.Write(data, ReceiveArray);
                 _bodyLength += data.Length;
-                return;
+                return true;
             }
 
             // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
@@ -353,7 +355,7 @@ namespace AsyncFetch.Engine.Requests
             if (!_keepBody)
             {
                 _bodyLength += data.Length;
-                return;
+                return true;
             }
 
             if (_body == null || _bodyLength + data.Length > _body.Length)
@@ -380,6 +382,7 @@ namespace AsyncFetch.Engine.Requests
 
             data.CopyTo(new Span<byte>(_body, (int)_bodyLength, data.Length));
             _bodyLength += data.Length;
+            return true;
         }
 
         /// <summary>The connection parsed a whole response (and has already been pooled or closed).</summary>
