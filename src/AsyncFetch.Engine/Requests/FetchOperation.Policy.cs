@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
-using AsyncFetch.Engine.Connections;
+using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Http;
+using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Requests
@@ -10,10 +11,14 @@ namespace AsyncFetch.Engine.Requests
     /// Request policy above a single attempt: redirects and retries (the rules themselves are in
     /// <see cref="RedirectPolicy"/> and <see cref="RetryPolicy"/>).
     ///
-    /// The response path decides once, when the headers are in (<see cref="InterceptResponse"/>), whether this
-    /// response is delivered or is a redirect to follow, a redirect refused, or a status to retry. Anything but
-    /// "deliver" drains the body without keeping it (the connection stays reusable), and when the response is
-    /// complete <see cref="FollowPlan"/> acts on it. Failures go through <see cref="TryRetryFailure"/>.
+    /// When the headers are in, the response is only classified (<see cref="Intercepts"/>): the result, or one the
+    /// policy will act on, a redirect (with a Location, while redirects are followed) or a status to retry (with a
+    /// retry left, for an idempotent method, and a Retry-After the request is willing to wait). That much must be known
+    /// then, because it decides where the body goes: a response that is not the result has its body drained without
+    /// keeping it (the connection stays reusable). Everything else is decided once the attempt's response is complete
+    /// and the connection has returned from the parser (<see cref="ActOnResponse"/>): the redirect's target and whether
+    /// it is refused, the hop, the backoff and the retry. Failures go through <see cref="TryRetryFailure"/>, which the
+    /// connection, the timers and the sinks reach only from outside the parser.
     ///
     /// Redirect hops: a hop is part of its attempt, not a new one. The attempt's total timeout (TimeoutSec,
     /// "per attempt") keeps running across the chain, Attempts does not count hops, and the limiter slot of
@@ -35,21 +40,16 @@ namespace AsyncFetch.Engine.Requests
         private static Random? t_jitter;
 
         private ResponsePlan _plan;
-        private FetchRequest? _redirectNext;
-        private string? _redirectError;
-        private TimeSpan _retryDelay;
+        private string? _redirectLocation; // the Location of a redirect to follow
+        private TimeSpan? _retryAfter; // the wait a response to retry asked for (Retry-After); null: the backoff
         private int _retries;
         private LoopTimer? _retryTimer;
-        private bool _requestSent;
-        private bool _responseComplete;
-        private bool _resolving;
 
-        /// <summary>What happens to the response whose headers just arrived.</summary>
+        /// <summary>What happens to the response whose headers arrived, once it is complete.</summary>
         private enum ResponsePlan : byte
         {
             Deliver = 0,
             Redirect,
-            RedirectRefused,
             Retry,
         }
 
@@ -60,111 +60,121 @@ namespace AsyncFetch.Engine.Requests
         private TimeSpan RetryInterval => Request.RetryInterval ?? _engine.Options.RetryInterval;
 
         /// <summary>
-        /// Headers of a response with status 301 or above are in: true when it will not be delivered (a redirect
-        /// to follow or refuse, a status to retry), with the body switched to discard mode.
+        /// Headers are in: true when the response will not be the result (a redirect to follow, a status to retry), so its
+        /// body is not kept. Records what the decision needs once the response is complete (<see cref="ActOnResponse"/>).
         /// </summary>
-        private bool InterceptResponse(HttpResponseParser parser)
+        [MethodImpl(Hot.Path)]
+        private bool Intercepts(HttpResponseParser parser)
         {
+            _plan = ResponsePlan.Deliver;
+            _redirectLocation = null;
+            _retryAfter = null;
             int status = parser.StatusCode;
+            if (status < 301)
+            {
+                return false;
+            }
+
             if (RedirectPolicy.IsRedirect(status))
             {
-                int maximum = MaximumRedirection;
                 string? location = parser.Headers["Location"];
-                if (maximum == 0 || string.IsNullOrWhiteSpace(location))
+                if (MaximumRedirection == 0 || string.IsNullOrWhiteSpace(location))
                 {
                     return false; // not following redirects, or nowhere to go: the 3xx is the result
                 }
 
-                FetchEngineOptions o = _engine.Options;
-                _redirectError = RedirectPolicy.Next(
-                    Request,
-                    _uri,
-                    status,
-                    location!,
-                    Result.Redirects,
-                    maximum,
-                    Request.PreserveAuthorizationOnRedirect ?? o.PreserveAuthorizationOnRedirect,
-                    Request.AllowInsecureRedirect ?? o.AllowInsecureRedirect,
-                    out _redirectNext);
-                _plan = _redirectError == null ? ResponsePlan.Redirect : ResponsePlan.RedirectRefused;
+                _redirectLocation = location;
+                _plan = ResponsePlan.Redirect;
+                return true;
             }
-            else if (RetryPolicy.IsRetryableStatus(status) && _retries < MaximumRetryCount && HttpRequestWriter.IsIdempotent(Request.Method))
+
+            if (RetryPolicy.IsRetryableStatus(status) && _retries < MaximumRetryCount && HttpRequestWriter.IsIdempotent(Request.Method))
             {
-                TimeSpan delay;
                 if ((status == 429 || status == 503)
-                    && RetryPolicy.TryParseRetryAfter(parser.Headers["Retry-After"], parser.Headers["Date"], DateTimeOffset.UtcNow, out delay))
+                    && RetryPolicy.TryParseRetryAfter(parser.Headers["Retry-After"], parser.Headers["Date"], DateTimeOffset.UtcNow, out TimeSpan delay))
                 {
                     if (delay > _engine.Options.MaxRetryDelay)
                     {
                         return false; // longer than we are willing to wait: this response is the result
                     }
-                }
-                else
-                {
-                    delay = NextBackoff();
+
+                    _retryAfter = delay;
                 }
 
                 _plan = ResponsePlan.Retry;
-                _retryDelay = delay;
-            }
-            else
-            {
-                return false;
+                return true;
             }
 
-            _keepBody = false;
-            _decodings = null;
-            _body = null;
-            _bodyLength = 0;
-            _declaredLength = -1;
-            return true;
+            return false;
         }
 
-        /// <summary>An intercepted response is complete (its connection pooled or closed): follow, refuse or retry.</summary>
-        private void FollowPlan()
+        /// <summary>
+        /// The response is complete and the connection has returned from the parser (and is pooled or closed): true when
+        /// it was not the result and the policy has acted on it (a redirect followed or refused, a retry scheduled).
+        /// </summary>
+        private bool ActOnResponse()
         {
             ResponsePlan plan = _plan;
             _plan = ResponsePlan.Deliver;
             switch (plan)
             {
                 case ResponsePlan.Redirect:
-                    FollowRedirect();
-                    break;
-                case ResponsePlan.RedirectRefused:
-                    string message = _redirectError!;
-                    _redirectError = null;
-                    Complete(FetchErrorKind.Redirect, message, null);
-                    break;
+                    string location = _redirectLocation!;
+                    _redirectLocation = null;
+                    FetchEngineOptions o = _engine.Options;
+                    string? refused = RedirectPolicy.Next(
+                        Request,
+                        _uri,
+                        Result.StatusCode,
+                        location,
+                        Result.Redirects,
+                        MaximumRedirection,
+                        Request.PreserveAuthorizationOnRedirect ?? o.PreserveAuthorizationOnRedirect,
+                        Request.AllowInsecureRedirect ?? o.AllowInsecureRedirect,
+                        out FetchRequest? next);
+                    if (refused != null)
+                    {
+                        Complete(FetchErrorKind.Redirect, refused, null);
+                    }
+                    else
+                    {
+                        FollowRedirect(next!);
+                    }
+
+                    return true;
                 case ResponsePlan.Retry:
-                    ScheduleRetry(_retryDelay);
-                    break;
+                    TimeSpan delay = _retryAfter ?? NextBackoff();
+                    _retryAfter = null;
+                    ScheduleRetry(delay);
+                    return true;
+                default:
+                    return false;
             }
         }
 
-        private void FollowRedirect()
+        private void FollowRedirect(FetchRequest next)
         {
-            FetchRequest next = _redirectNext!;
-            _redirectNext = null;
             Uri target = next.Uri!;
             (Result.Redirects ??= new List<FetchRedirect>()).Add(new FetchRedirect(_uri, Request.Method, Result.StatusCode, target));
             Request = next;
             SetTarget(target, target.IdnHost); // scheme, TLS pool key and proxy of the hop; HostKey stays: the slot is the original host's
             Result.Uri = target;
             ForgetResponse();
-            Result.Timings.ResetPhases();
-            _requestSent = false;
-            Open(allowPooled: true);
+            SendHop();
         }
 
-        /// <summary>A failed attempt: true when a retry has been scheduled instead of failing the request.</summary>
-        private bool TryRetryFailure(FetchErrorKind kind, Exception? exception)
+        /// <summary>
+        /// A failed attempt: true when a retry has been scheduled instead of failing the request. <paramref name="requestSent"/>:
+        /// some of the request went out; <paramref name="responseComplete"/>: its response had been received whole.
+        /// </summary>
+        private bool TryRetryFailure(FetchErrorKind kind, Exception? exception, bool requestSent, bool responseComplete)
         {
             if (kind == FetchErrorKind.Canceled || IsCompleted || _retries >= MaximumRetryCount || _engine.IsShuttingDown || !_engine.Loop.IsLoopThread)
             {
                 return false;
             }
 
-            if (!RetryPolicy.IsRetryableFailure(kind, exception, Request.Method, _requestSent, _responseComplete))
+            if (!RetryPolicy.IsRetryableFailure(kind, exception, Request.Method, requestSent, responseComplete))
             {
                 return false;
             }
@@ -184,27 +194,11 @@ namespace AsyncFetch.Engine.Requests
         {
             _retries++;
             _plan = ResponsePlan.Deliver;
-            _redirectNext = null;
-            _redirectError = null;
+            _redirectLocation = null;
+            _retryAfter = null;
             EventLoop loop = _engine.Loop;
-            loop.CancelTimer(_totalTimer);
-            loop.CancelTimer(_connectTimer);
-            _totalTimer = null;
-            _connectTimer = null;
-            _resolving = false;
-            HttpConnection? connection = Connection;
-            Connection = null;
-            connection?.Abort();
-            if (_attemptStart != 0)
-            {
-                Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
-            }
-
-            if (_download != null)
-            {
-                AbandonDownload(); // the failed attempt's partial file: not held open through the wait
-            }
-
+            EndAttempt(loop);
+            ReleaseBody(); // the failed attempt's partial file: not held open through the wait
             ForgetResponse();
             _retryTimer = loop.SetTimer(delay, RetryTimerCallback, this);
             if (HostSlots != null)
@@ -217,6 +211,17 @@ namespace AsyncFetch.Engine.Requests
         {
             _retryTimer = null;
             Start(); // back through the limiter: a new slot, every limit obeyed again
+        }
+
+        /// <summary>The request completes: a wait for a retry, if any, is over (the timer is cancelled on the loop, the only thread that may).</summary>
+        private void EndRetryWait(EventLoop loop, bool onLoop)
+        {
+            if (onLoop)
+            {
+                loop.CancelTimer(_retryTimer);
+            }
+
+            _retryTimer = null;
         }
 
         /// <summary>The response of a hop or an abandoned attempt is not the result: none of it may show on it.</summary>
