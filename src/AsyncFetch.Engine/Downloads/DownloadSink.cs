@@ -4,7 +4,6 @@ using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security;
-using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch.Engine.Downloads
 {

@@ -1,9 +1,9 @@
 using System;
 
-namespace AsyncFetch.Engine.Requests
+namespace AsyncFetch.Engine.Downloads
 {
     /// <summary>
-    /// Thrown by a download's file work (<see cref="Downloads.DownloadSink"/>) to fail the request with a specific kind.
+    /// Thrown by a download's file work (<see cref="DownloadSink"/>) to fail the request with a specific kind.
     /// The file sink catches it and records the failure: it never unwinds through the parser or the connection.
     /// </summary>
     internal sealed class FetchFailure : Exception

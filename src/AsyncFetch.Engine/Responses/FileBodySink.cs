@@ -1,7 +1,6 @@
 using System;
 using System.Threading;
 using AsyncFetch.Engine.Downloads;
-using AsyncFetch.Engine.Requests;
 
 namespace AsyncFetch.Engine.Responses
 {
