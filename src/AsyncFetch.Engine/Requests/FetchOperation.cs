@@ -10,6 +10,7 @@ using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.Engine.Proxy;
+using AsyncFetch.Engine.Responses;
 using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Requests
@@ -20,14 +21,14 @@ namespace AsyncFetch.Engine.Requests
     /// is guarded so it happens exactly once whoever gets there first.
     ///
     /// An attempt: slot granted by the limiter, total-timeout timer armed, an idle pooled connection taken
-    /// or a new one resolved and connected (under the connect timeout), request sent, response parsed. The parser
-    /// reports the response to this object, which records it and hands its body to one sink (FetchOperation.Response.cs).
-    /// The connection reports how the response ended once it has returned from the parser (complete, stopped by the
-    /// sink, a parse error, the connection lost), and only then is anything decided. A failure on a reused connection
+    /// or a new one resolved and connected (under the connect timeout), request sent, response parsed. This object is
+    /// the parser's sink and passes what it reports to its <see cref="ResponseRecorder"/>, which records it and hands the
+    /// body to one sink. The connection reports how the response ended once it has returned from the parser (complete,
+    /// stopped by the sink, a parse error, the connection lost), and only then is anything decided. A failure on a reused connection
     /// before any response byte is a stale keep-alive connection: an idempotent request gets one more attempt on a new
     /// connection. Redirects and retries with backoff sit above the attempt: see FetchOperation.Policy.cs.
     /// </summary>
-    internal sealed partial class FetchOperation
+    internal sealed partial class FetchOperation : IHttpBodySink
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
@@ -38,6 +39,7 @@ namespace AsyncFetch.Engine.Requests
         private static int s_nextHash;
         private readonly FetchEngine _engine;
         private readonly Action<FetchResult> _callback;
+        private readonly ResponseRecorder _response;
         private readonly int _hash = Interlocked.Increment(ref s_nextHash); // cheaper than the identity hash in the engine's pending set
         private Uri _uri = null!;
         private int _completed;
@@ -63,6 +65,7 @@ namespace AsyncFetch.Engine.Requests
             Limiter = limiter;
             _callback = callback;
             Result = new FetchResult(request);
+            _response = new ResponseRecorder(this);
         }
 
         /// <summary>The request being sent: the caller's, or after a redirect the next hop's (the result keeps the caller's).</summary>
@@ -84,27 +87,20 @@ namespace AsyncFetch.Engine.Requests
         /// <summary>The limiter's per-host slots while this request holds one.</summary>
         internal FetchLimiter.HostSlots? HostSlots { get; set; }
 
+        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
+        internal byte[]? ReceiveArray { get; set; }
+
         /// <summary>The connection carrying the current attempt.</summary>
         internal HttpConnection? Connection { get; set; }
 
         internal CancellationTokenRegistration CancellationRegistration { get; set; }
 
         /// <summary>The request carries "Connection: close": its connection is not reused whatever the server says.</summary>
-        internal bool RequestAsksToClose
-        {
-            get
-            {
-                foreach (System.Collections.Generic.KeyValuePair<string, string> h in Request.Headers)
-                {
-                    if (string.Equals(h.Key, "Connection", StringComparison.OrdinalIgnoreCase) && Internal.HttpText.HasToken(h.Value, "close"))
-                    {
-                        return true;
-                    }
-                }
+        internal bool RequestAsksToClose => FetchRequestHead.AsksToClose(Request);
 
-                return false;
-            }
-        }
+        internal EventLoop Loop => _engine.Loop;
+
+        internal FetchEngineOptions Options => _engine.Options;
 
         private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
 
@@ -285,6 +281,13 @@ namespace AsyncFetch.Engine.Requests
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
+        /// <summary>The parser has the status line and headers: the policy classifies the response, the recorder records it and chooses its sink.</summary>
+        [MethodImpl(Hot.Path)]
+        public bool OnHeadersComplete(HttpResponseParser parser) => _response.OnHeaders(parser, isResult: !Intercepts(parser));
+
+        [MethodImpl(Hot.Path)]
+        public bool OnBody(ReadOnlySpan<byte> data) => _response.OnBody(data, ReceiveArray);
+
         /// <summary>
         /// The connection parsed a whole response and has returned from the parser (and pooled or closed itself): a
         /// response the policy acts on is followed or retried now, any other is the result once its sink has stored the body.
@@ -305,13 +308,23 @@ namespace AsyncFetch.Engine.Requests
                 }
 
                 _responseComplete = true;
-                FinishBody();
+                _response.Finish();
             }
             catch (Exception e)
             {
                 // The connection has let go of this request already: nobody else would fail it.
                 Fail(FetchErrorKind.Internal, "Unexpected failure while finishing the response: " + e.Message, e);
             }
+        }
+
+        /// <summary>
+        /// The connection has returned from a parse the body's sink stopped, and closed (the response was abandoned midway):
+        /// the attempt fails with the sink's reason.
+        /// </summary>
+        public void OnResponseStopped()
+        {
+            SinkFailure failure = _response.TakeStopReason();
+            Fail(failure.Kind, failure.Message, failure.Exception);
         }
 
         public void OnParseError(HttpParseError error, string message)
@@ -354,6 +367,9 @@ namespace AsyncFetch.Engine.Requests
                 Complete(kind, message, exception);
             }
         }
+
+        /// <summary>The response's body is stored (the recorder has put it on the result): the request succeeds.</summary>
+        internal void Succeed() => Complete(FetchErrorKind.None, null, null);
 
         /// <summary>Loop thread: cancellation requested through the token.</summary>
         public void Cancel() => Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
@@ -558,6 +574,10 @@ namespace AsyncFetch.Engine.Requests
                 _engine.ReportCallbackFailure(e);
             }
         }
+
+        /// <summary>Lets go of the current response's body (an unfinished download's file is deleted). Any thread.</summary>
+        [MethodImpl(Hot.Path)]
+        private void ReleaseBody() => _response.Release();
 
         private double Ms(long ticks) => _engine.Loop.TicksToMilliseconds(ticks);
 

@@ -9,54 +9,69 @@ using AsyncFetch.Engine.Responses;
 namespace AsyncFetch.Engine.Requests
 {
     /// <summary>
-    /// The response as the parser reports it (loop thread). The parser's callbacks only record: status, headers, and,
-    /// chosen once when the headers are in (<see cref="SinkChoice"/>), the one sink the body goes to: memory, a file
-    /// or nowhere. A sink that cannot take the body (over a limit, a file error) does not throw: its failure is
-    /// recorded, the callback returns false, the parser stops, and the connection, back from the parser, closes and
-    /// reports <see cref="OnResponseStopped"/>, which fails the attempt. A complete response's body is finished by its
-    /// sink (<see cref="FinishBody"/>), which reports back through <see cref="IBodySinkOwner"/>.
+    /// The response of a request's current attempt, as the parser reports it (through <see cref="FetchOperation"/>, the
+    /// parser's sink). Loop thread, except <see cref="Release"/>.
+    ///
+    /// The parser's callbacks only record: the status line and headers on the result, and, chosen once when the headers
+    /// are in (<see cref="SinkChoice"/>), the one sink the body goes to: memory, a file or nowhere; then the body bytes,
+    /// handed to that sink. A sink that cannot take the body (over a limit, a file error) does not throw: its failure is
+    /// kept here, the callback returns false and the parser stops; the connection, back from the parser, closes and
+    /// reports it to the request (<see cref="FetchOperation.OnResponseStopped"/>), which fails the attempt with
+    /// <see cref="TakeStopReason"/>. A complete response that is the result is stored by its sink (<see cref="Finish"/>),
+    /// which reports back through <see cref="IBodySinkOwner"/>: the request then completes, or fails.
+    ///
+    /// One per request, created with it; the memory and discard sinks are created when first needed and reused by the
+    /// request's redirect hops and retries.
     /// </summary>
-    internal sealed partial class FetchOperation : IHttpBodySink, IBodySinkOwner
+    internal sealed class ResponseRecorder : IBodySinkOwner
     {
+        private readonly FetchOperation _op;
         private IBodySink? _sink; // where the current response's body goes: set when its headers are in
-        private MemoryBodySink? _memory; // the request's memory sink, reused by its hops and attempts
-        private DiscardBodySink? _discard; // the same for bodies nobody keeps
-        private SinkFailure? _stopped; // why the parse was stopped, until the connection reports it
+        private MemoryBodySink? _memory;
+        private DiscardBodySink? _discard;
+        private SinkFailure? _stopped; // why the parse was stopped, until the request takes it
 
-        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
-        internal byte[]? ReceiveArray { get; set; }
-
-        EventLoop IBodySinkOwner.Loop => _engine.Loop;
-
-        private long MaxBody => Request.MaxResponseBytes ?? _engine.Options.MaxResponseBytes;
-
-        private long MaxDownload => Request.MaxDownloadBytes ?? _engine.Options.MaxDownloadBytes;
-
-        /// <summary>Records the status line and headers and chooses the body's sink; false (the parse stops) when the sink cannot take it.</summary>
-        [MethodImpl(Hot.Path)]
-        public bool OnHeadersComplete(HttpResponseParser parser)
+        public ResponseRecorder(FetchOperation op)
         {
-            Result.StatusCode = parser.StatusCode;
-            Result.ReasonPhrase = parser.ReasonPhrase;
-            Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
-            Result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
-            bool isResult = !Intercepts(parser); // a redirect to follow or a status to retry is not (FetchOperation.Policy.cs)
+            _op = op;
+        }
+
+        EventLoop IBodySinkOwner.Loop => _op.Loop;
+
+        /// <summary>
+        /// Records the status line and headers and chooses the body's sink; <paramref name="isResult"/> is false for a
+        /// response the policy acts on instead (a redirect to follow, a status to retry), whose body nobody keeps. False
+        /// (the parse stops) when the sink cannot take the body.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public bool OnHeaders(HttpResponseParser parser, bool isResult)
+        {
+            FetchResult result = _op.Result;
+            FetchRequest request = _op.Request;
+            FetchEngineOptions options = _op.Options;
+            result.StatusCode = parser.StatusCode;
+            result.ReasonPhrase = parser.ReasonPhrase;
+            result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
+            result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
             string[]? decodings = null;
             if (isResult)
             {
-                string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
+                string? encoding = options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
                 decodings = SinkChoice.Decodings(parser.TransferCodings, ContentDecoder.IsSupported(encoding) ? encoding : null);
             }
 
-            switch (SinkChoice.For(parser.StatusCode, isResult, Request.Method, Request.HasOutputTarget, Request.DiscardBody, decodings != null))
+            switch (SinkChoice.For(parser.StatusCode, isResult, request.Method, request.HasOutputTarget, request.DiscardBody, decodings != null))
             {
                 case BodyTarget.Memory:
                     MemoryBodySink memory = _memory ??= new MemoryBodySink();
                     _sink = memory;
-                    return memory.Begin(parser.ContentLength, decodings, MaxBody, !Request.DiscardBody) || Stop(memory.Failure!);
+                    long max = request.MaxResponseBytes ?? options.MaxResponseBytes;
+                    return memory.Begin(parser.ContentLength, decodings, max, !request.DiscardBody) || Stop(memory.Failure!);
                 case BodyTarget.File:
+                    long limit = request.MaxDownloadBytes ?? options.MaxDownloadBytes;
+                    string? disposition = parser.Headers["Content-Disposition"];
                     // Named after the current hop: after redirects, the URL that answered.
-                    _sink = FileBodySink.Open(Request, _uri, parser.Headers["Content-Disposition"], decodings, MaxDownload, parser.ContentLength ?? -1, out SinkFailure? failure);
+                    _sink = FileBodySink.Open(request, _op.Target, disposition, decodings, limit, parser.ContentLength ?? -1, out SinkFailure? failure);
                     return _sink != null || Stop(failure!);
                 default:
                     DiscardBodySink discard = _discard ??= new DiscardBodySink();
@@ -66,55 +81,55 @@ namespace AsyncFetch.Engine.Requests
             }
         }
 
-        /// <summary>Hands body bytes to the sink; false (the parse stops) when it refuses them.</summary>
+        /// <summary>Hands body bytes (a slice of <paramref name="array"/> when not null) to the sink; false (the parse stops) when it refuses them.</summary>
         [MethodImpl(Hot.Path)]
-        public bool OnBody(ReadOnlySpan<byte> data)
+        public bool OnBody(ReadOnlySpan<byte> data, byte[]? array)
         {
             // Full would ask the connection to pause reading until the sink drains; no sink says so yet, and one that
             // does must take what comes meanwhile.
             IBodySink sink = _sink!;
-            return sink.Write(data, ReceiveArray) != SinkWrite.Failed || Stop(sink.Failure!);
+            return sink.Write(data, array) != SinkWrite.Failed || Stop(sink.Failure!);
         }
 
-        /// <summary>
-        /// The connection has returned from a parse the sink stopped, and closed (the response was abandoned midway):
-        /// the attempt fails with the sink's reason.
-        /// </summary>
-        public void OnResponseStopped()
+        /// <summary>Why the sink stopped the parse (once: the reason is forgotten).</summary>
+        public SinkFailure TakeStopReason()
         {
             SinkFailure failure = _stopped!;
             _stopped = null;
-            Fail(failure.Kind, failure.Message, failure.Exception);
+            return failure;
         }
-
-        bool IBodySinkOwner.Wants(IBodySink sink) => !IsCompleted && ReferenceEquals(sink, _sink);
-
-        void IBodySinkOwner.OnBodyStored(IBodySink sink, byte[]? body, long length, string? path)
-        {
-            if (path != null)
-            {
-                Result.OutFile = path;
-            }
-
-            Result.ContentLength = length;
-            Result.Body = body;
-            Complete(FetchErrorKind.None, null, null);
-        }
-
-        void IBodySinkOwner.OnBodyFailed(IBodySink sink, SinkFailure failure) => Fail(failure.Kind, failure.Message, failure.Exception);
 
         /// <summary>The response is complete and is the result: its sink stores the body (at once, or after decoding) and reports back.</summary>
         [MethodImpl(Hot.Path)]
-        private void FinishBody() => _sink!.Finish(this);
+        public void Finish() => _sink!.Finish(this);
 
         /// <summary>Lets go of the current response's sink (a download's unfinished file is deleted). Any thread; idempotent.</summary>
-        private void ReleaseBody()
+        [MethodImpl(Hot.Path)]
+        public void Release()
         {
             if (_sink != null)
             {
                 Interlocked.Exchange(ref _sink, null)?.Abort();
             }
         }
+
+        bool IBodySinkOwner.Wants(IBodySink sink) => !_op.IsCompleted && ReferenceEquals(sink, _sink);
+
+        [MethodImpl(Hot.Path)]
+        void IBodySinkOwner.OnBodyStored(IBodySink sink, byte[]? body, long length, string? path)
+        {
+            FetchResult result = _op.Result;
+            if (path != null)
+            {
+                result.OutFile = path;
+            }
+
+            result.ContentLength = length;
+            result.Body = body;
+            _op.Succeed();
+        }
+
+        void IBodySinkOwner.OnBodyFailed(IBodySink sink, SinkFailure failure) => _op.Fail(failure.Kind, failure.Message, failure.Exception);
 
         private bool Stop(SinkFailure failure)
         {
