@@ -1,16 +1,12 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using System.Threading.Tasks;
 using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.Engine.Proxy;
-using AsyncFetch.Engine.Responses;
 using AsyncFetch.Engine.Tls;
 
 namespace AsyncFetch.Engine.Requests
@@ -26,9 +22,9 @@ namespace AsyncFetch.Engine.Requests
     /// body to one sink. The connection reports how the response ended once it has returned from the parser (complete,
     /// stopped by the sink, a parse error, the connection lost), and only then is anything decided. A failure on a reused connection
     /// before any response byte is a stale keep-alive connection: an idempotent request gets one more attempt on a new
-    /// connection. Redirects and retries with backoff sit above the attempt: see FetchOperation.Policy.cs.
+    /// connection. Redirects and retries with backoff sit above the attempt (<see cref="RequestPolicy"/>).
     /// </summary>
-    internal sealed partial class FetchOperation : IHttpBodySink
+    internal sealed partial class FetchOperation
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
         private static readonly Action<object?> ConnectTimeoutCallback = s => ((FetchOperation)s!).OnConnectTimeout();
@@ -40,10 +36,10 @@ namespace AsyncFetch.Engine.Requests
         private readonly FetchEngine _engine;
         private readonly Action<FetchResult> _callback;
         private readonly ResponseRecorder _response;
+        private RequestPolicy? _policy; // created when a response or a failure may call for a redirect or a retry
         private readonly int _hash = Interlocked.Increment(ref s_nextHash); // cheaper than the identity hash in the engine's pending set
         private Uri _uri = null!;
         private int _completed;
-        private bool _staleRetried;
         private LoopTimer? _totalTimer;
         private LoopTimer? _connectTimer;
         private long _queuedAt;
@@ -56,7 +52,6 @@ namespace AsyncFetch.Engine.Requests
         private ProxyRoute? _proxy;
         private bool _resolving;
         private bool _requestSent; // some of the current request went out: a non-idempotent one is not retried
-        private bool _responseComplete; // the attempt's response was complete: a failure after it (decoding, the file) is not retried
 
         public FetchOperation(FetchEngine engine, FetchRequest request, FetchLimiter limiter, Action<FetchResult> callback)
         {
@@ -87,9 +82,6 @@ namespace AsyncFetch.Engine.Requests
         /// <summary>The limiter's per-host slots while this request holds one.</summary>
         internal FetchLimiter.HostSlots? HostSlots { get; set; }
 
-        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
-        internal byte[]? ReceiveArray { get; set; }
-
         /// <summary>The connection carrying the current attempt.</summary>
         internal HttpConnection? Connection { get; set; }
 
@@ -101,6 +93,10 @@ namespace AsyncFetch.Engine.Requests
         internal EventLoop Loop => _engine.Loop;
 
         internal FetchEngineOptions Options => _engine.Options;
+
+        internal bool IsShuttingDown => _engine.IsShuttingDown;
+
+        private RequestPolicy Policy => _policy ??= new RequestPolicy(this);
 
         private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
 
@@ -281,88 +277,10 @@ namespace AsyncFetch.Engine.Requests
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
-        /// <summary>The parser has the status line and headers: the policy classifies the response, the recorder records it and chooses its sink.</summary>
-        [MethodImpl(Hot.Path)]
-        public bool OnHeadersComplete(HttpResponseParser parser) => _response.OnHeaders(parser, isResult: !Intercepts(parser));
-
-        [MethodImpl(Hot.Path)]
-        public bool OnBody(ReadOnlySpan<byte> data) => _response.OnBody(data, ReceiveArray);
-
-        /// <summary>
-        /// The connection parsed a whole response and has returned from the parser (and pooled or closed itself): a
-        /// response the policy acts on is followed or retried now, any other is the result once its sink has stored the body.
-        /// </summary>
-        [MethodImpl(Hot.Path)]
-        public void OnResponseComplete()
-        {
-            if (IsCompleted)
-            {
-                return;
-            }
-
-            try
-            {
-                if (ActOnResponse())
-                {
-                    return; // a redirect followed or refused, or a retry scheduled (FetchOperation.Policy.cs)
-                }
-
-                _responseComplete = true;
-                _response.Finish();
-            }
-            catch (Exception e)
-            {
-                // The connection has let go of this request already: nobody else would fail it.
-                Fail(FetchErrorKind.Internal, "Unexpected failure while finishing the response: " + e.Message, e);
-            }
-        }
-
-        /// <summary>
-        /// The connection has returned from a parse the body's sink stopped, and closed (the response was abandoned midway):
-        /// the attempt fails with the sink's reason.
-        /// </summary>
-        public void OnResponseStopped()
-        {
-            SinkFailure failure = _response.TakeStopReason();
-            Fail(failure.Kind, failure.Message, failure.Exception);
-        }
-
-        public void OnParseError(HttpParseError error, string message)
-        {
-            FetchErrorKind kind = error switch
-            {
-                HttpParseError.HeaderSectionTooLarge => FetchErrorKind.TooLarge,
-                HttpParseError.TooManyHeaders => FetchErrorKind.TooLarge,
-                HttpParseError.BodyTooLarge => FetchErrorKind.TooLarge,
-                HttpParseError.UnexpectedEndOfStream => FetchErrorKind.ConnectionLost,
-                _ => FetchErrorKind.Protocol,
-            };
-            Fail(kind, message, null);
-        }
-
-        /// <summary>The connection broke; <paramref name="staleConnection"/>: it was a reused one and nothing of the response had arrived.</summary>
-        public void OnConnectionLost(string message, bool staleConnection)
-        {
-            if (IsCompleted)
-            {
-                return;
-            }
-
-            if (staleConnection && !_staleRetried && HttpRequestWriter.IsIdempotent(Request.Method))
-            {
-                _staleRetried = true;
-                _engine.Loop.CancelTimer(_totalTimer);
-                StartAttempt(allowPooled: false);
-                return;
-            }
-
-            Fail(FetchErrorKind.ConnectionLost, message, null);
-        }
-
         /// <summary>Loop thread (or any thread before the request reached the loop): fails the attempt, which is retried if the retry policy allows, or else the request.</summary>
         public void Fail(FetchErrorKind kind, string message, Exception? exception)
         {
-            if (!TryRetryFailure(kind, exception, _requestSent, _responseComplete))
+            if (!Policy.TryRetryFailure(kind, exception, _requestSent, _response.IsComplete))
             {
                 Complete(kind, message, exception);
             }
@@ -404,8 +322,7 @@ namespace AsyncFetch.Engine.Requests
                 Result.Timings.ResetPhases();
                 Result.StatusCode = 0;
                 Result.SetRemoteEndPoint(null, 0);
-                _requestSent = false;
-                _responseComplete = false;
+                _engine.Loop.CancelTimer(_totalTimer); // a stale connection's attempt, given up for this one
                 _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
                 Open(allowPooled);
             }
@@ -419,6 +336,7 @@ namespace AsyncFetch.Engine.Requests
         [MethodImpl(Hot.Path)]
         private void Open(bool allowPooled)
         {
+            _requestSent = false;
             HttpConnection? pooled = allowPooled ? _engine.Pools.TakeIdle(OriginKey) : null;
             if (pooled != null)
             {
@@ -487,8 +405,9 @@ namespace AsyncFetch.Engine.Requests
             Fail(FetchErrorKind.Timeout, $"Could not establish a connection to {Authority} within {Seconds(ConnectTimeout)} (ConnectTimeoutSec): the TLS handshake did not finish.", null);
         }
 
+        /// <summary>Completes the request with its result (loop thread, or any thread before the request reached the loop); a no-op once completed.</summary>
         [MethodImpl(Hot.Path)]
-        private void Complete(FetchErrorKind kind, string? message, Exception? exception)
+        internal void Complete(FetchErrorKind kind, string? message, Exception? exception)
         {
             if (Interlocked.Exchange(ref _completed, 1) != 0)
             {
@@ -502,7 +421,7 @@ namespace AsyncFetch.Engine.Requests
                 EndAttempt(loop);
             }
 
-            EndRetryWait(loop, onLoop);
+            _policy?.EndRetryWait(onLoop);
             _totalTimer = null;
             _connectTimer = null;
             ReleaseBody(); // a failure after a download's file was started: no partial file stays
@@ -542,14 +461,6 @@ namespace AsyncFetch.Engine.Requests
             {
                 Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
             }
-        }
-
-        /// <summary>A redirect hop: the next request goes out within the same attempt, on a pooled or new connection of its own origin.</summary>
-        private void SendHop()
-        {
-            Result.Timings.ResetPhases();
-            _requestSent = false;
-            Open(allowPooled: true);
         }
 
         [MethodImpl(Hot.Path)]

@@ -1,15 +1,14 @@
 using System;
-using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using AsyncFetch.Engine.Http;
-using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Requests
 {
     /// <summary>
-    /// Request policy above a single attempt: redirects and retries (the rules themselves are in
-    /// <see cref="RedirectPolicy"/> and <see cref="RetryPolicy"/>).
+    /// One request's policy above a single attempt: redirects and retries (the rules themselves are in
+    /// <see cref="RedirectPolicy"/> and <see cref="RetryPolicy"/>); <see cref="FetchOperation"/> asks it what follows a
+    /// response or a failure, and carries out the hop or the wait. Loop thread. Created with the first response that
+    /// might be redirected or retried, or the first failure, so most requests never need one.
     ///
     /// When the headers are in, the response is only classified (<see cref="Intercepts"/>): the result, or one the
     /// policy will act on, a redirect (with a Location, while redirects are followed) or a status to retry (with a
@@ -29,16 +28,17 @@ namespace AsyncFetch.Engine.Requests
     /// Retries: a retry is a new attempt. Before it, the request gives its slot back to the limiter and waits
     /// on a loop timer holding nothing (no slot, connection or thread); when the timer fires it re-enters the
     /// limiter through Enqueue, behind the requests already waiting, and so obeys every limit again. A cancel
-    /// or engine shutdown during the wait completes it at once (Complete cancels the timer). The retry repeats
+    /// or engine shutdown during the wait completes it at once (<see cref="EndRetryWait"/>). The retry repeats
     /// the current hop (the URL that failed), and when retries run out the result is the last attempt's.
     /// </summary>
-    internal sealed partial class FetchOperation
+    internal sealed class RequestPolicy
     {
-        private static readonly Action<object?> RetryTimerCallback = s => ((FetchOperation)s!).OnRetryTimer();
+        private static readonly Action<object?> RetryTimerCallback = s => ((RequestPolicy)s!).OnRetryTimer();
 
         [ThreadStatic]
         private static Random? t_jitter;
 
+        private readonly FetchOperation _op;
         private ResponsePlan _plan;
         private string? _redirectLocation; // the Location of a redirect to follow
         private TimeSpan? _retryAfter; // the wait a response to retry asked for (Retry-After); null: the backoff
@@ -53,18 +53,24 @@ namespace AsyncFetch.Engine.Requests
             Retry,
         }
 
-        private int MaximumRedirection => Request.MaximumRedirection ?? _engine.Options.MaximumRedirection;
+        public RequestPolicy(FetchOperation op)
+        {
+            _op = op;
+        }
 
-        private int MaximumRetryCount => Request.MaximumRetryCount ?? _engine.Options.MaximumRetryCount;
+        private FetchRequest Request => _op.Request;
 
-        private TimeSpan RetryInterval => Request.RetryInterval ?? _engine.Options.RetryInterval;
+        private int MaximumRedirection => Request.MaximumRedirection ?? _op.Options.MaximumRedirection;
+
+        private int MaximumRetryCount => Request.MaximumRetryCount ?? _op.Options.MaximumRetryCount;
+
+        private TimeSpan RetryInterval => Request.RetryInterval ?? _op.Options.RetryInterval;
 
         /// <summary>
         /// Headers are in: true when the response will not be the result (a redirect to follow, a status to retry), so its
         /// body is not kept. Records what the decision needs once the response is complete (<see cref="ActOnResponse"/>).
         /// </summary>
-        [MethodImpl(Hot.Path)]
-        private bool Intercepts(HttpResponseParser parser)
+        public bool Intercepts(HttpResponseParser parser)
         {
             _plan = ResponsePlan.Deliver;
             _redirectLocation = null;
@@ -93,7 +99,7 @@ namespace AsyncFetch.Engine.Requests
                 if ((status == 429 || status == 503)
                     && RetryPolicy.TryParseRetryAfter(parser.Headers["Retry-After"], parser.Headers["Date"], DateTimeOffset.UtcNow, out TimeSpan delay))
                 {
-                    if (delay > _engine.Options.MaxRetryDelay)
+                    if (delay > _op.Options.MaxRetryDelay)
                     {
                         return false; // longer than we are willing to wait: this response is the result
                     }
@@ -112,7 +118,7 @@ namespace AsyncFetch.Engine.Requests
         /// The response is complete and the connection has returned from the parser (and is pooled or closed): true when
         /// it was not the result and the policy has acted on it (a redirect followed or refused, a retry scheduled).
         /// </summary>
-        private bool ActOnResponse()
+        public bool ActOnResponse()
         {
             ResponsePlan plan = _plan;
             _plan = ResponsePlan.Deliver;
@@ -121,24 +127,24 @@ namespace AsyncFetch.Engine.Requests
                 case ResponsePlan.Redirect:
                     string location = _redirectLocation!;
                     _redirectLocation = null;
-                    FetchEngineOptions o = _engine.Options;
+                    FetchEngineOptions o = _op.Options;
                     string? refused = RedirectPolicy.Next(
                         Request,
-                        _uri,
-                        Result.StatusCode,
+                        _op.Target,
+                        _op.Result.StatusCode,
                         location,
-                        Result.Redirects,
+                        _op.Result.Redirects,
                         MaximumRedirection,
                         Request.PreserveAuthorizationOnRedirect ?? o.PreserveAuthorizationOnRedirect,
                         Request.AllowInsecureRedirect ?? o.AllowInsecureRedirect,
                         out FetchRequest? next);
                     if (refused != null)
                     {
-                        Complete(FetchErrorKind.Redirect, refused, null);
+                        _op.Complete(FetchErrorKind.Redirect, refused, null);
                     }
                     else
                     {
-                        FollowRedirect(next!);
+                        _op.FollowRedirect(next!);
                     }
 
                     return true;
@@ -152,24 +158,13 @@ namespace AsyncFetch.Engine.Requests
             }
         }
 
-        private void FollowRedirect(FetchRequest next)
-        {
-            Uri target = next.Uri!;
-            (Result.Redirects ??= new List<FetchRedirect>()).Add(new FetchRedirect(_uri, Request.Method, Result.StatusCode, target));
-            Request = next;
-            SetTarget(target, target.IdnHost); // scheme, TLS pool key and proxy of the hop; HostKey stays: the slot is the original host's
-            Result.Uri = target;
-            ForgetResponse();
-            SendHop();
-        }
-
         /// <summary>
         /// A failed attempt: true when a retry has been scheduled instead of failing the request. <paramref name="requestSent"/>:
         /// some of the request went out; <paramref name="responseComplete"/>: its response had been received whole.
         /// </summary>
-        private bool TryRetryFailure(FetchErrorKind kind, Exception? exception, bool requestSent, bool responseComplete)
+        public bool TryRetryFailure(FetchErrorKind kind, Exception? exception, bool requestSent, bool responseComplete)
         {
-            if (kind == FetchErrorKind.Canceled || IsCompleted || _retries >= MaximumRetryCount || _engine.IsShuttingDown || !_engine.Loop.IsLoopThread)
+            if (kind == FetchErrorKind.Canceled || _op.IsCompleted || _retries >= MaximumRetryCount || _op.IsShuttingDown || !_op.Loop.IsLoopThread)
             {
                 return false;
             }
@@ -186,7 +181,7 @@ namespace AsyncFetch.Engine.Requests
         private TimeSpan NextBackoff()
         {
             Random jitter = t_jitter ??= new Random();
-            return RetryPolicy.Backoff(RetryInterval, _retries + 1, _engine.Options.MaxRetryDelay, jitter.NextDouble());
+            return RetryPolicy.Backoff(RetryInterval, _retries + 1, _op.Options.MaxRetryDelay, jitter.NextDouble());
         }
 
         /// <summary>Ends the attempt, gives the slot back and waits on a timer, holding nothing.</summary>
@@ -196,41 +191,29 @@ namespace AsyncFetch.Engine.Requests
             _plan = ResponsePlan.Deliver;
             _redirectLocation = null;
             _retryAfter = null;
-            EventLoop loop = _engine.Loop;
-            EndAttempt(loop);
-            ReleaseBody(); // the failed attempt's partial file: not held open through the wait
-            ForgetResponse();
-            _retryTimer = loop.SetTimer(delay, RetryTimerCallback, this);
-            if (HostSlots != null)
+            _op.EndAttemptToRetry();
+            _retryTimer = _op.Loop.SetTimer(delay, RetryTimerCallback, this);
+            if (_op.HostSlots != null)
             {
-                Limiter.Release(this); // last: it may start other requests at once
+                _op.Limiter.Release(_op); // last: it may start other requests at once
             }
         }
 
         private void OnRetryTimer()
         {
             _retryTimer = null;
-            Start(); // back through the limiter: a new slot, every limit obeyed again
+            _op.Start(); // back through the limiter: a new slot, every limit obeyed again
         }
 
         /// <summary>The request completes: a wait for a retry, if any, is over (the timer is cancelled on the loop, the only thread that may).</summary>
-        private void EndRetryWait(EventLoop loop, bool onLoop)
+        public void EndRetryWait(bool onLoop)
         {
             if (onLoop)
             {
-                loop.CancelTimer(_retryTimer);
+                _op.Loop.CancelTimer(_retryTimer);
             }
 
             _retryTimer = null;
-        }
-
-        /// <summary>The response of a hop or an abandoned attempt is not the result: none of it may show on it.</summary>
-        private void ForgetResponse()
-        {
-            Result.StatusCode = 0;
-            Result.ReasonPhrase = string.Empty;
-            Result.HttpVersion = string.Empty;
-            Result.Headers = new FetchHeaders();
         }
     }
 }

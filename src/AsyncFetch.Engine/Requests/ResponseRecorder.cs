@@ -39,6 +39,12 @@ namespace AsyncFetch.Engine.Requests
         EventLoop IBodySinkOwner.Loop => _op.Loop;
 
         /// <summary>
+        /// The current attempt's response was complete and is being stored (<see cref="Finish"/>): a failure from here on
+        /// (decoding, the file, a timeout meanwhile) is not retried. Cleared by <see cref="Release"/>.
+        /// </summary>
+        public bool IsComplete { get; private set; }
+
+        /// <summary>
         /// Records the status line and headers and chooses the body's sink; <paramref name="isResult"/> is false for a
         /// response the policy acts on instead (a redirect to follow, a status to retry), whose body nobody keeps. False
         /// (the parse stops) when the sink cannot take the body.
@@ -101,12 +107,27 @@ namespace AsyncFetch.Engine.Requests
 
         /// <summary>The response is complete and is the result: its sink stores the body (at once, or after decoding) and reports back.</summary>
         [MethodImpl(Hot.Path)]
-        public void Finish() => _sink!.Finish(this);
+        public void Finish()
+        {
+            IsComplete = true;
+            _sink!.Finish(this);
+        }
+
+        /// <summary>The response of a redirect hop or of an abandoned attempt is not the result: none of it may show on it.</summary>
+        public void Forget()
+        {
+            FetchResult result = _op.Result;
+            result.StatusCode = 0;
+            result.ReasonPhrase = string.Empty;
+            result.HttpVersion = string.Empty;
+            result.Headers = new FetchHeaders();
+        }
 
         /// <summary>Lets go of the current response's sink (a download's unfinished file is deleted). Any thread; idempotent.</summary>
         [MethodImpl(Hot.Path)]
         public void Release()
         {
+            IsComplete = false;
             if (_sink != null)
             {
                 Interlocked.Exchange(ref _sink, null)?.Abort();
