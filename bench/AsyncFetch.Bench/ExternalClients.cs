@@ -28,6 +28,9 @@ namespace AsyncFetch.Bench
 
         public int WrkThreads { get; init; } = 1;
 
+        /// <summary>The bench driver built from an earlier revision (bench/run --baseline REV): its engine is the "engine-baseline" client.</summary>
+        public string? BaselineDriver { get; init; }
+
         /// <summary>Why the tool a client needs is missing (null when it is there).</summary>
         public string? Missing(string client) => client switch
         {
@@ -37,6 +40,7 @@ namespace AsyncFetch.Bench
             "hey" => Hey == null ? "hey not installed" : null,
             "wrk" => Wrk == null ? "wrk not installed" : null,
             "aiohttp" => Python == null ? "python3-aiohttp not installed" : null,
+            "engine-baseline" => BaselineDriver == null ? "no --baseline revision given" : null,
             _ => null,
         };
 
@@ -95,7 +99,8 @@ namespace AsyncFetch.Bench
                 case "engine":
                 case "httpclient":
                 case "engine-process":
-                    args.AddRange(new[] { "dotnet", self, "run", "--client", client == "engine-process" ? "engine" : client, "--url", url.ToString(),
+                case "engine-baseline":
+                    args.AddRange(new[] { "dotnet", client == "engine-baseline" ? tools.BaselineDriver! : self, "run", "--client", client is "engine-process" or "engine-baseline" ? "engine" : client, "--url", url.ToString(),
                         "--count", N(count), "--concurrency", N(w.Concurrency), "--warmup", N(client == "engine-process" ? 0 : w.Warmup),
                         "--warmup-url", warmupUrl.ToString(), "--discard", w.Discard ? "true" : "false" });
                     if (outDir != null)

@@ -12,6 +12,7 @@ namespace AsyncFetch.Bench
     ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]
     ///         one measured run in this process; prints a RESULT line (--out-dir: every body written to a file in DIR)
     ///   suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE]
+    ///         [--baseline-driver DLL --baseline-name REV]
     ///         every workload against every client that can do it, each run a child process; prints (and writes)
     ///         the markdown report; exit 0 when every run of every client completed without errors
     /// </summary>
@@ -22,7 +23,7 @@ namespace AsyncFetch.Bench
             if (args.Length == 0 || args[0] is not ("run" or "suite"))
             {
                 Console.Error.WriteLine("usage: run --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]");
-                Console.Error.WriteLine("       suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE] [--wrk-threads N]");
+                Console.Error.WriteLine("       suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE] [--wrk-threads N] [--baseline-driver DLL --baseline-name REV]");
                 return 2;
             }
 
@@ -62,8 +63,10 @@ namespace AsyncFetch.Bench
                 Python = opts.GetValueOrDefault("python"),
                 Pwsh = module != null && Tools.Which("pwsh") != null,
                 WrkThreads = Int(opts, "wrk-threads", 1),
+                BaselineDriver = opts.GetValueOrDefault("baseline-driver"),
             };
-            foreach (string c in Workload.AllClients.Where(c => tools.Missing(c) != null).Select(c => tools.Missing(c)!).Distinct())
+            Workload.BaselineName = opts.GetValueOrDefault("baseline-name") ?? Workload.BaselineName;
+            foreach (string c in Workload.AllClients.Where(c => tools.Missing(c) != null && !Workload.OnRequestOnly(c)).Select(c => tools.Missing(c)!).Distinct())
             {
                 Console.Error.WriteLine($"bench: {c}: its clients are reported n/a");
             }

@@ -88,6 +88,12 @@ namespace AsyncFetch.Bench
                 head.Add("vs wrk");
             }
 
+            bool vsBaseline = results.ContainsKey("engine-baseline");
+            if (vsBaseline)
+            {
+                head.Add($"vs engine at {Workload.BaselineName}");
+            }
+
             if (w.Id == "W4")
             {
                 head.Add("server max concurrent");
@@ -103,10 +109,16 @@ namespace AsyncFetch.Bench
             sb.AppendLine("|" + string.Concat(head.Select(_ => "---|")));
             double http = MedianRps(results, "httpclient");
             double wrk = MedianRps(results, "wrk");
+            double earlier = MedianRps(results, "engine-baseline");
             double baseline = results.TryGetValue("baseline", out var b) ? Median(b.Where(r => r.Measured).Select(r => r.PeakRssMb)) : double.NaN;
             foreach (string client in w.Clients)
             {
                 string? na = w.NotApplicable(client) ?? tools.Missing(client);
+                if (na != null && Workload.OnRequestOnly(client))
+                {
+                    continue;
+                }
+
                 if (na != null || !results.TryGetValue(client, out var list))
                 {
                     sb.AppendLine($"| {Workload.Describe(client)} | n/a: {na ?? "not run"} |" + string.Concat(Enumerable.Repeat(" |", head.Count - 2)));
@@ -157,6 +169,11 @@ namespace AsyncFetch.Bench
                 if (vsWrk)
                 {
                     row.Add(Ratio(Median(rps), wrk, client));
+                }
+
+                if (vsBaseline)
+                {
+                    row.Add(Ratio(Median(rps), earlier, client));
                 }
 
                 if (w.Id == "W4")

@@ -45,9 +45,18 @@ namespace AsyncFetch.Bench
             _ => AllClients.Where(c => c is not ("cmdlet-stream" or "baseline")).ToArray(),
         };
 
+        /// <summary>The revision the "engine-baseline" client was built from (bench/run --baseline REV), for the report.</summary>
+        public static string BaselineName { get; set; } = "baseline";
+
+        /// <summary>
+        /// The engine of an earlier revision runs only when bench/run is given --baseline: without it its rows are
+        /// left out of the report rather than shown as n/a.
+        /// </summary>
+        public static bool OnRequestOnly(string client) => client == "engine-baseline";
+
         public static readonly string[] AllClients =
         {
-            "engine", "engine-process", "httpclient", "cmdlet", "cmdlet-callback", "foreach-parallel",
+            "engine", "engine-baseline", "engine-process", "httpclient", "cmdlet", "cmdlet-callback", "foreach-parallel",
             "curl", "hey", "aiohttp", "wrk", "baseline", "cmdlet-stream",
         };
 
@@ -90,6 +99,7 @@ namespace AsyncFetch.Bench
         {
             "engine" => "engine (C# driver, in-process)",
             "engine-process" => "engine (C# driver, whole process)",
+            "engine-baseline" => $"engine at {BaselineName} (C# driver, in-process)",
             "httpclient" => ".NET HttpClient",
             "cmdlet" => "Invoke-AsyncFetch",
             "cmdlet-callback" => "Invoke-AsyncFetch -OnComplete { $_.StatusCode }",

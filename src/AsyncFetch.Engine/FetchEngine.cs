@@ -132,7 +132,8 @@ namespace AsyncFetch
             }
 
             var op = new FetchOperation(this, request, limiter ?? DefaultLimiter, onComplete);
-            string? invalid = FetchRequestHead.Validate(request, out Uri? uri);
+            string? invalid = FetchRequestHead.Validate(request, out Uri? uri)
+                ?? FetchCredential.RefusalFor(request, Options.AllowUnencryptedAuthentication);
             if (invalid != null)
             {
                 op.CompleteDetached(FetchErrorKind.InvalidRequest, invalid);

@@ -82,6 +82,9 @@ namespace AsyncFetch
         /// <summary>Default for <see cref="FetchRequest.AllowInsecureRedirect"/>.</summary>
         public bool AllowInsecureRedirect { get; set; }
 
+        /// <summary>Default for <see cref="FetchRequest.AllowUnencryptedAuthentication"/>: false, credentials go over https only.</summary>
+        public bool AllowUnencryptedAuthentication { get; set; }
+
         /// <summary>Default for <see cref="FetchRequest.MaximumRetryCount"/> (0: no retries).</summary>
         public int MaximumRetryCount { get; set; }
 

@@ -387,20 +387,10 @@ namespace AsyncFetch
 
         /// <summary>
         /// The proxy text with its user information ("user:password@") replaced by "***@", for messages, error records
-        /// and logs (a proxy password never appears in them).
+        /// and logs (a proxy password never appears in them, nor the user name). <see cref="FetchRedaction"/> does the
+        /// work, the same as for target URLs except that the user name goes too.
         /// </summary>
-        public static string Redact(string value)
-        {
-            int at = value.LastIndexOf('@');
-            if (at < 0)
-            {
-                return value;
-            }
-
-            int scheme = value.IndexOf("://", StringComparison.Ordinal);
-            int start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
-            return value.Substring(0, start) + "***@" + value.Substring(at + 1);
-        }
+        public static string Redact(string value) => FetchRedaction.Redact(value, hideUserName: true)!;
 
         private void ThrowIfFrozen()
         {

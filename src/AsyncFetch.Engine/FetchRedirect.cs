@@ -2,15 +2,15 @@ using System;
 
 namespace AsyncFetch
 {
-    /// <summary>One redirect a request followed: which URL answered with which 3xx status.</summary>
+    /// <summary>One redirect a request followed: which URL answered with which 3xx status (URLs without their passwords).</summary>
     public sealed class FetchRedirect
     {
         internal FetchRedirect(Uri uri, string method, int statusCode, Uri location)
         {
-            Uri = uri;
+            Uri = FetchRedaction.Url(uri)!;
             Method = method;
             StatusCode = statusCode;
-            Location = location;
+            Location = FetchRedaction.Url(location)!;
         }
 
         /// <summary>The URL that answered with the redirect.</summary>

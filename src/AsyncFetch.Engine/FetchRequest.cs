@@ -81,7 +81,10 @@ namespace AsyncFetch
             set => _maximumRedirection = NotNegative(value, nameof(MaximumRedirection));
         }
 
-        /// <summary>Keep Authorization, Cookie and Proxy-Authorization headers when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).</summary>
+        /// <summary>
+        /// Keep Authorization, Cookie and Proxy-Authorization headers, and the <see cref="GetCredential">credentials</see>,
+        /// when a redirect leaves the origin (scheme, host, port). Null: the engine's default (false).
+        /// </summary>
         public bool? PreserveAuthorizationOnRedirect { get; set; }
 
         /// <summary>Follow a redirect from https to http (refused otherwise, as FetchErrorKind.Redirect). Null: the engine's default (false).</summary>
@@ -165,6 +168,95 @@ namespace AsyncFetch
         /// </summary>
         public FetchProxy? Proxy { get; set; }
 
+        /// <summary>
+        /// Credentials for the server (see <see cref="FetchCredential"/> for when they are sent). Null: the user name and
+        /// password in <see cref="Uri"/> ("https://user:password@host/"), if any, sent as Basic with the request, as curl
+        /// does; user information is never sent in the request line or Host either way.
+        /// </summary>
+        public FetchCredential? Credential
+        {
+            get => _credential;
+            set
+            {
+                _credential = value;
+            }
+        }
+
+        /// <summary>
+        /// Send credentials (<see cref="GetCredential"/>) over plain http. Without it such a request fails as
+        /// InvalidRequest before anything is sent. Null: the engine's default (false).
+        /// </summary>
+        public bool? AllowUnencryptedAuthentication { get; set; }
+
+        private static readonly object NoUserInfo = new object();
+        private FetchCredential? _credential;
+        private object? _fromUserInfo; // null: not read yet; NoUserInfo: the URL has none (one write, so any thread sees either)
+        private bool _ignoreUserInfo; // a redirect hop: its credentials are the ones its chain had, not the target's user info
+
+        /// <summary>
+        /// The credentials this request sends: <see cref="Credential"/>, else the user name and password in
+        /// <see cref="Uri"/> as Basic; null for none. Read once per request.
+        /// </summary>
+        public FetchCredential? GetCredential()
+        {
+            if (_credential != null || _ignoreUserInfo)
+            {
+                return _credential;
+            }
+
+            object? fromUserInfo = _fromUserInfo;
+            if (fromUserInfo == null)
+            {
+                fromUserInfo = (Uri == null ? null : FetchCredential.FromUserInfo(Uri)) ?? NoUserInfo;
+                _fromUserInfo = fromUserInfo;
+            }
+
+            return fromUserInfo as FetchCredential;
+        }
+
+        /// <summary>
+        /// The Authorization value the credentials put on the wire now, or null: none, waiting for a challenge, or an
+        /// Authorization header of the caller's own (it wins).
+        /// </summary>
+        internal string? AuthorizationToSend
+        {
+            get
+            {
+                FetchCredential? credential = GetCredential();
+                return credential == null || credential.WaitsForChallenge || HasHeader("Authorization") ? null : credential.Authorization;
+            }
+        }
+
+        /// <summary>
+        /// The request that answers a 401 whose WWW-Authenticate values (<paramref name="challenges"/>) offer Basic, when
+        /// this one holds credentials back until asked; null otherwise (a request sends them at most once unasked).
+        /// </summary>
+        internal FetchRequest? ForChallenge(IEnumerable<string> challenges)
+        {
+            FetchCredential? credential = GetCredential();
+            if (credential == null || !credential.WaitsForChallenge || HasHeader("Authorization") || !FetchCredential.OffersBasic(challenges))
+            {
+                return null;
+            }
+
+            FetchRequest next = Clone();
+            next.Credential = credential.Answered;
+            return next;
+        }
+
+        private bool HasHeader(string name)
+        {
+            foreach (KeyValuePair<string, string> h in Headers)
+            {
+                if (string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
 
@@ -191,6 +283,9 @@ namespace AsyncFetch
             copy.SkipCertificateCheck = SkipCertificateCheck;
             copy.ClientCertificates = ClientCertificates;
             copy.Proxy = Proxy;
+            copy._credential = _credential;
+            copy._ignoreUserInfo = _ignoreUserInfo;
+            copy.AllowUnencryptedAuthentication = AllowUnencryptedAuthentication;
             copy.Tag = Tag;
             copy._maximumRedirection = _maximumRedirection;
             copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;
@@ -212,14 +307,17 @@ namespace AsyncFetch
         /// <summary>
         /// The request for the next hop of a redirect: a <see cref="Clone"/> aimed at <paramref name="target"/>,
         /// turned into a bodiless GET (its Content-* headers dropped) when <paramref name="becomeGet"/>, without
-        /// Authorization, Cookie and Proxy-Authorization when <paramref name="dropCredentials"/>, and without a caller-set Host header
-        /// when the origin changes (it named the old one).
+        /// Authorization, Cookie and Proxy-Authorization and the credentials when <paramref name="dropCredentials"/>, and
+        /// without a caller-set Host header when the origin changes (it named the old one). The hop keeps the credentials
+        /// the request had (from its URL's user information too) and takes none from the target's.
         /// </summary>
         internal FetchRequest ForRedirect(Uri target, bool becomeGet, bool dropCredentials, bool originChanged)
         {
             FetchRequest next = Clone();
             next.Uri = target;
             next.RawUri = null;
+            next.Credential = dropCredentials ? null : GetCredential();
+            next._ignoreUserInfo = true;
             if (becomeGet)
             {
                 next._method = "GET";
@@ -247,12 +345,12 @@ namespace AsyncFetch
         /// a caller who set it by hand (instead of <see cref="FetchProxy.Credential"/>, which the connection adds only
         /// on its way to a proxy) would otherwise send it to a new origin that is reached directly (NO_PROXY).
         /// </summary>
-        private static bool IsCredentialHeader(string name) =>
+        internal static bool IsCredentialHeader(string? name) =>
             string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
-        /// <inheritdoc/>
-        public override string ToString() => Method + " " + (Uri?.OriginalString ?? RawUri);
+        /// <summary>The method and URL, without a password in the URL (<see cref="FetchRedaction.Text"/>).</summary>
+        public override string ToString() => Method + " " + FetchRedaction.Text(Uri?.OriginalString ?? RawUri);
     }
 }

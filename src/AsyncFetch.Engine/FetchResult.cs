@@ -11,6 +11,8 @@ namespace AsyncFetch
     public sealed class FetchResult
     {
         private string? _content;
+        private string? _errorMessage;
+        private Uri? _uri;
         private IPAddress? _remoteAddress;
         private int _remotePort;
 
@@ -18,7 +20,7 @@ namespace AsyncFetch
         {
             Request = request;
             Method = request.Method;
-            RequestedUri = request.RawUri ?? (request.Uri!.IsAbsoluteUri ? request.Uri.AbsoluteUri : request.Uri.OriginalString);
+            RequestedUri = FetchRedaction.Text(request.RawUri ?? (request.Uri!.IsAbsoluteUri ? request.Uri.AbsoluteUri : request.Uri.OriginalString))!;
             Uri = request.Uri?.IsAbsoluteUri == true ? request.Uri : null;
         }
 
@@ -38,14 +40,22 @@ namespace AsyncFetch
         /// <summary>What the request was made from (the pipeline input for the cmdlets).</summary>
         public object? Input => Request.Tag;
 
-        /// <summary>The URL as requested (the text given, when the request was made from a string).</summary>
+        /// <summary>
+        /// The URL as requested (the text given, when the request was made from a string), with a password in it shown
+        /// as *** (<see cref="FetchRedaction"/>; <see cref="GetRequest"/> has the URL as given).
+        /// </summary>
         public string RequestedUri { get; }
 
         /// <summary>
         /// The URL the response came from: the requested one, or the last redirect target when redirects were
-        /// followed (for a failure, the URL of the last request tried). Null for an unusable URL.
+        /// followed (for a failure, the URL of the last request tried), with a password in it shown as ***. Null for
+        /// an unusable URL.
         /// </summary>
-        public Uri? Uri { get; internal set; }
+        public Uri? Uri
+        {
+            get => _uri;
+            internal set => _uri = FetchRedaction.Url(value);
+        }
 
         /// <summary>How many redirects were followed to reach <see cref="Uri"/> (0 when none).</summary>
         public int RedirectCount => Redirects?.Count ?? 0;
@@ -159,8 +169,12 @@ namespace AsyncFetch
         /// <summary>None for a response (any status), else why no response could be had.</summary>
         public FetchErrorKind ErrorKind { get; internal set; }
 
-        /// <summary>What went wrong, for a failure; null for a response.</summary>
-        public string? ErrorMessage { get; internal set; }
+        /// <summary>What went wrong, for a failure; null for a response. A password of a URL in it is shown as ***.</summary>
+        public string? ErrorMessage
+        {
+            get => _errorMessage;
+            internal set => _errorMessage = FetchRedaction.Text(value);
+        }
 
         /// <summary>The exception behind a failure, when there was one.</summary>
         public Exception? GetException() => Exception;

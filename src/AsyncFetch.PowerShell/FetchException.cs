@@ -22,5 +22,11 @@ namespace AsyncFetch.PowerShell
         public FetchResult Result { get; }
 
         public FetchErrorKind ErrorKind => Result.ErrorKind;
+
+        /// <summary>
+        /// The response, when the request got one (an AsyncFetch.HttpError: its StatusCode, Headers and Content), as
+        /// Invoke-WebRequest's exception has one; null for a failure without a response.
+        /// </summary>
+        public FetchResult? Response => Result.IsResponse ? Result : null;
     }
 }

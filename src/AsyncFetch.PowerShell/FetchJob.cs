@@ -45,6 +45,7 @@ namespace AsyncFetch.PowerShell
         private readonly bool _verbose;
         private readonly RunRecorder _recorder;
         private readonly bool _includeSkipped;
+        private readonly bool _checkHttpStatus;
         private readonly int _window;
         private readonly object _stateLock = new object();
         private OnCompleteRunner? _runner;
@@ -54,7 +55,7 @@ namespace AsyncFetch.PowerShell
         private volatile bool _inputClosed;
         private volatile bool _stopping;
 
-        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, string? onComplete, IDictionary<string, object?> usingValues, bool verbose, RunRecorder recorder, bool includeSkipped)
+        internal FetchJob(PSCmdlet cmdlet, string command, string? name, RequestDefaults defaults, FetchBatchOptions options, string? onComplete, IDictionary<string, object?> usingValues, bool verbose, RunRecorder recorder, bool includeSkipped, bool checkHttpStatus)
             : base(command, name)
         {
             PSJobTypeName = "FetchJob";
@@ -63,6 +64,7 @@ namespace AsyncFetch.PowerShell
             _onCompleteText = onComplete;
             _recorder = recorder;
             _includeSkipped = includeSkipped;
+            _checkHttpStatus = checkHttpStatus;
             _usingValues = usingValues;
             _modulePath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(FetchJob).Assembly.Location) ?? ".", "AsyncFetch.psd1");
             _location = defaults.Location; // the caller's, for the -OnComplete runspace
@@ -153,7 +155,7 @@ namespace AsyncFetch.PowerShell
                     _runner = new OnCompleteRunner(_onCompleteText, _usingValues, _modulePath, _location, Output, Error);
                 }
 
-                _writer = new ResultWriter(_recorder, new JobResultSink(this, _runner), _verbose);
+                _writer = new ResultWriter(_recorder, new JobResultSink(this, _runner), _verbose, _checkHttpStatus);
 
                 _pump = new Thread(Pump) { IsBackground = true, Name = "AsyncFetch job " + Id };
                 SetJobState(JobState.Running);

@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 
 namespace AsyncFetch.TestServer;
@@ -87,6 +88,7 @@ internal sealed partial class TestEndpoints
                 case "redirect-body": return RedirectWithBodyAsync(context);
                 case "attachment": return AttachmentAsync(context); // TestEndpoints.Downloads.cs
                 case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
+                case "bearer": return BearerAsync(context); // TestEndpoints.Auth.cs
                 default: return NotFoundAsync(context);
             }
         }
@@ -130,6 +132,8 @@ internal sealed partial class TestEndpoints
                 return TryParse(arg, 200, 599, out long retryStatus) ? RetryAfterAsync(context, (int)retryStatus) : BadRequestAsync(context);
             case "redirect-no-location":
                 return TryParse(arg, 300, 399, out long bareStatus) ? RedirectWithoutLocationAsync(context, (int)bareStatus) : BadRequestAsync(context);
+            case "basic-auth":
+                return BasicAuthAsync(context, arg.ToString()); // TestEndpoints.Auth.cs
             default:
                 return NotFoundAsync(context);
         }
@@ -168,7 +172,7 @@ internal sealed partial class TestEndpoints
     private static Task BadRequestAsync(HttpContext context) =>
         WriteTextAsync(context, StatusCodes.Status400BadRequest, "bad request: invalid argument");
 
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write, int status = StatusCodes.Status200OK)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, s_jsonOptions))
@@ -177,7 +181,7 @@ internal sealed partial class TestEndpoints
         }
 
         HttpResponse response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
+        response.StatusCode = status;
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
@@ -407,6 +411,7 @@ internal sealed partial class TestEndpoints
             writer.WriteString("path", request.Path.Value);
             writer.WriteString("query", request.QueryString.Value ?? string.Empty);
             writer.WriteString("protocol", request.Protocol);
+            writer.WriteString("target", context.Features.Get<IHttpRequestFeature>()?.RawTarget);
             writer.WriteStartObject("headers");
             foreach (KeyValuePair<string, StringValues> header in request.Headers)
             {

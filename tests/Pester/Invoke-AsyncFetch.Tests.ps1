@@ -299,12 +299,12 @@ Describe 'Invoke-AsyncFetch errors' {
         $after | Should -BeFalse
     }
 
-    It 'treats HTTP <Code> as a response: StatusCode set, ErrorKind None, Succeeded false, no error record' -ForEach @(
+    It 'treats HTTP <Code> as a response: StatusCode set, ErrorKind None, Succeeded false, no error record with -SkipHttpErrorCheck' -ForEach @(
         @{ Code = 404 }
         @{ Code = 500 }
         @{ Code = 503 }
     ) {
-        $r = Invoke-AsyncFetch "$base/status/$Code" -ErrorVariable fetchErrors
+        $r = Invoke-AsyncFetch "$base/status/$Code" -SkipHttpErrorCheck -ErrorVariable fetchErrors
         $ok = $?
         $r.StatusCode | Should -Be $Code
         $r.ErrorKind | Should -Be 'None'

@@ -144,7 +144,7 @@ Describe 'Resume' {
         $first.Count | Should -Be 5
 
         Reset-IdleServer $server
-        $second = @($good + $bad | Invoke-AsyncFetch -JournalPath $journal -Resume -SummaryVariable sum -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $second = @($good + $bad | Invoke-AsyncFetch -JournalPath $journal -Resume -SummaryVariable sum -SkipHttpErrorCheck -ErrorVariable errs -ErrorAction SilentlyContinue)
         @($second.RequestedUri | Sort-Object) | Should -Be @($bad | Sort-Object) -Because 'only the failed inputs are fetched again'
         $arrivals = Get-ArrivalCounts
         $arrivals['/status/500'] | Should -Be 1
@@ -180,10 +180,10 @@ Describe 'Resume' {
     It '-IncludeSkipped outputs a Skipped result for each skipped input, with no error record' {
         $journal = Join-Path TestDrive: 'skipped.jsonl'
         $urls = @("$base/bytes/21", "$base/bytes/22", "$base/status/503")
-        $urls | Invoke-AsyncFetch -JournalPath $journal | Out-Null
+        $urls | Invoke-AsyncFetch -JournalPath $journal -SkipHttpErrorCheck | Out-Null
         $linesBefore = @(Get-Content $journal).Count
         Reset-IdleServer $server
-        $results = @($urls | Invoke-AsyncFetch -JournalPath $journal -Resume -IncludeSkipped -ErrorVariable errs)
+        $results = @($urls | Invoke-AsyncFetch -JournalPath $journal -Resume -IncludeSkipped -SkipHttpErrorCheck -ErrorVariable errs)
         $results.Count | Should -Be 3
         $skipped = @($results | Where-Object { $_.ErrorKind -eq 'Skipped' })
         @($skipped.RequestedUri | Sort-Object) | Should -Be @("$base/bytes/21", "$base/bytes/22")
@@ -279,7 +279,7 @@ Describe 'Start-FetchJob with a journal' {
     It 'journals, resumes (Skipped count in the job summary) and outputs Skipped results with -IncludeSkipped' {
         $journal = Join-Path TestDrive: 'job.jsonl'
         $urls = @("$base/bytes/41", "$base/bytes/42", "$base/status/500", "$base/delay/20")
-        $job = Start-FetchJob $urls -JournalPath $journal
+        $job = Start-FetchJob $urls -JournalPath $journal -SkipHttpErrorCheck
         $s1 = Receive-FetchJob $job -Summary -Wait
         $s1.State | Should -Be 'Completed'
         $s1.Completed | Should -Be 4
@@ -289,7 +289,7 @@ Describe 'Start-FetchJob with a journal' {
         $j1.Torn.Count | Should -Be 0
 
         Reset-IdleServer $server
-        $job2 = Start-FetchJob $urls -JournalPath $journal -Resume
+        $job2 = Start-FetchJob $urls -JournalPath $journal -Resume -SkipHttpErrorCheck
         $s2 = Receive-FetchJob $job2 -Summary -Wait
         $s2.Skipped | Should -Be 3
         $s2.Completed | Should -Be 1
@@ -300,7 +300,7 @@ Describe 'Start-FetchJob with a journal' {
         $arrivals = Get-ArrivalCounts
         @($arrivals.Keys) | Should -Be @('/status/500')
 
-        $job3 = Start-FetchJob $urls -JournalPath $journal -Resume -IncludeSkipped
+        $job3 = Start-FetchJob $urls -JournalPath $journal -Resume -IncludeSkipped -SkipHttpErrorCheck
         $null = Receive-FetchJob $job3 -Summary -Wait
         $r3 = @(Receive-FetchJob $job3 -ErrorVariable jobErrs)
         $r3.Count | Should -Be 4

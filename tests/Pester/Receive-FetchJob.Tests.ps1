@@ -25,8 +25,8 @@ BeforeAll {
 
     # Starts a FetchJob and waits (bounded) until it has finished.
     function Start-FinishedJob {
-        param([object[]] $Uri, [string] $Name)
-        $p = @{ Uri = $Uri }
+        param([object[]] $Uri, [string] $Name, [switch] $SkipHttpErrorCheck)
+        $p = @{ Uri = $Uri; SkipHttpErrorCheck = $SkipHttpErrorCheck }
         if ($Name) { $p.Name = $Name }
         $j = Start-FetchJob @p
         Wait-Job $j -Timeout 15 | Should -Not -BeNullOrEmpty -Because 'the job must finish'
@@ -238,7 +238,7 @@ Describe 'Receive-FetchJob -Failed and -Summary' {
     }
 
     It '-Summary returns a FetchJobSummary with the right counts and consumes nothing' {
-        $job = Start-FinishedJob $mixUrls -Name 'summary-job'
+        $job = Start-FinishedJob $mixUrls -Name 'summary-job' -SkipHttpErrorCheck
         $summary = @(Receive-FetchJob $job -Summary)
         $summary.Count | Should -Be 1
         $s = $summary[0]

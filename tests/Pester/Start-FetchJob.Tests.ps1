@@ -28,7 +28,7 @@ Describe 'Start-FetchJob parameters' {
     AfterEach { Remove-FetchJobs }
 
     It 'takes every request parameter of Invoke-AsyncFetch, plus -Name' {
-        $request = 'Uri', 'Method', 'Headers', 'Body', 'ContentType', 'UserAgent', 'TimeoutSec', 'ConnectTimeoutSec', 'ThrottleLimit', 'PerHostLimit', 'NoContent'
+        $request = 'Uri', 'Method', 'Headers', 'Body', 'ContentType', 'UserAgent', 'TimeoutSec', 'ConnectionTimeoutSeconds', 'ThrottleLimit', 'PerHostLimit', 'NoContent', 'SkipHttpErrorCheck'
         $invoke = (Get-Command Invoke-AsyncFetch).Parameters
         $start = (Get-Command Start-FetchJob).Parameters
         foreach ($p in $request) {
@@ -224,11 +224,11 @@ Describe 'FetchJob streams' {
     AfterEach { Remove-FetchJobs }
 
     It 'writes AsyncFetch.FetchResult objects to Output' {
-        $job = Start-FetchJob "$base/bytes/4", "$base/status/404"
+        $job = Start-FetchJob "$base/bytes/4", "$base/status/404" -SkipHttpErrorCheck
         Wait-Job $job -Timeout 10 | Out-Null
         $job.Output.Count | Should -Be 2
         $job.Output | ForEach-Object { $_ | Should -BeOfType ([AsyncFetch.FetchResult]) }
-        $job.Error.Count | Should -Be 0 -Because 'an HTTP 404 is a response, not an error'
+        $job.Error.Count | Should -Be 0 -Because 'an HTTP 404 is a response, not an error (with -SkipHttpErrorCheck)'
     }
 
     It '<Case> writes a <ErrorId> error to the Error stream, the same ErrorId as Invoke-AsyncFetch' -ForEach @(

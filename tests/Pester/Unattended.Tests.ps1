@@ -27,7 +27,7 @@ AfterAll {
 Describe '-SummaryVariable figures' {
     BeforeAll {
         Reset-IdleServer $server
-        $script:mixed = @(Get-MixedUrls | Invoke-AsyncFetch -SummaryVariable mixedSummary -ErrorAction SilentlyContinue -ErrorVariable mixedErrors)
+        $script:mixed = @(Get-MixedUrls | Invoke-AsyncFetch -SummaryVariable mixedSummary -SkipHttpErrorCheck -ErrorAction SilentlyContinue -ErrorVariable mixedErrors)
         $script:summary = $mixedSummary
     }
 

@@ -41,5 +41,8 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>A Proxy-Authorization value to send (one in <see cref="Headers"/> is then left out), or null.</summary>
         public string? ProxyAuthorization;
+
+        /// <summary>An Authorization value to send, or null; the caller leaves it null when <see cref="Headers"/> has one.</summary>
+        public string? Authorization;
     }
 }

@@ -125,6 +125,11 @@ namespace AsyncFetch.Engine.Http
                 w.Ascii("Proxy-Authorization: ").Ascii(proxyAuthorization).Ascii("\r\n");
             }
 
+            if (head.Authorization != null)
+            {
+                w.Ascii("Authorization: ").Ascii(head.Authorization).Ascii("\r\n");
+            }
+
             foreach (KeyValuePair<string, string> h in head.Headers)
             {
                 if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding")

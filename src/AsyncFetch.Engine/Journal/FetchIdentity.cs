@@ -19,10 +19,16 @@ namespace AsyncFetch.Engine.Journal
             _b = b;
         }
 
-        /// <summary>The identity of a request: METHOD + " " + absolute URI (or the text given) + " " + SHA-256 of the body.</summary>
+        /// <summary>
+        /// The identity of a request: METHOD + " " + absolute URI (or the text given) + " " + SHA-256 of the body. The
+        /// URI is taken without its password (<see cref="FetchRedaction.Text"/>: "https://user:***@host/"): a journal
+        /// is a file people copy around, and an unkeyed hash of a URL whose other parts are known would let anyone
+        /// with the file test password guesses offline. So a URL keeps its identity when only its password changes,
+        /// and -Resume still recognizes it; URLs without a password have the identity they always had.
+        /// </summary>
         public static FetchIdentity Of(FetchRequest request)
         {
-            string uri = request.Uri?.IsAbsoluteUri == true ? request.Uri.AbsoluteUri : request.RawUri ?? request.Uri?.OriginalString ?? string.Empty;
+            string uri = FetchRedaction.Text(request.Uri?.IsAbsoluteUri == true ? request.Uri.AbsoluteUri : request.RawUri ?? request.Uri?.OriginalString ?? string.Empty)!;
             using (SHA256 sha = SHA256.Create())
             {
                 string bodyHash = request.Body == null || request.Body.Length == 0 ? "-" : ToHex(sha.ComputeHash(request.Body));

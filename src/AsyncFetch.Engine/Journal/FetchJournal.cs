@@ -122,13 +122,16 @@ namespace AsyncFetch.Engine.Journal
             }
         }
 
-        /// <summary>Records a finished request. <paramref name="input"/> is the input as text (the URL line, the CSV row...).</summary>
+        /// <summary>
+        /// Records a finished request. <paramref name="input"/> is the input as text (the URL line, the CSV row...).
+        /// No password of a URL reaches the file (<see cref="FetchRedaction"/>), nor any header value.
+        /// </summary>
         public void Append(FetchResult result, string? input)
         {
             StringBuilder sb = _line.Clear().Append('{');
             JsonLine.AppendString(sb, "id", FetchIdentity.Of(result.GetRequest()).ToString());
             JsonLine.AppendString(sb, "time", DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
-            JsonLine.AppendString(sb, "input", input);
+            JsonLine.AppendString(sb, "input", FetchRedaction.Text(input)); // the URLs of the result are redacted already
             JsonLine.AppendString(sb, "method", result.Method);
             JsonLine.AppendString(sb, "uri", result.RequestedUri);
             JsonLine.AppendString(sb, "finalUri", result.Uri?.AbsoluteUri);

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Net;
-using System.Text;
 
 namespace AsyncFetch.Engine.Proxy
 {
@@ -23,23 +22,19 @@ namespace AsyncFetch.Engine.Proxy
             string? password = null;
             if (credential != null)
             {
-                user = string.IsNullOrEmpty(credential.Domain) ? credential.UserName : credential.Domain + "\\" + credential.UserName;
+                user = FetchCredential.UserNameOf(credential);
                 password = credential.Password;
             }
-            else if (proxy.UserInfo.Length > 0)
+            else
             {
-                // UserInfo is still percent-encoded: split at the first raw ':' first, so an encoded one (%3A) stays in its part.
-                string info = proxy.UserInfo;
-                int colon = info.IndexOf(':');
-                user = Uri.UnescapeDataString(colon >= 0 ? info.Substring(0, colon) : info);
-                password = colon >= 0 ? Uri.UnescapeDataString(info.Substring(colon + 1)) : string.Empty;
+                FetchCredential.TrySplitUserInfo(proxy, out user, out password);
             }
 
             string key = "proxy:" + Name;
             if (user != null)
             {
                 UserName = user;
-                Authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + (password ?? string.Empty)));
+                Authorization = FetchCredential.BasicValue(user, password ?? string.Empty);
 
                 // Connections authenticated differently are kept apart; the key holds a hash, not the password.
                 key += "|" + user + "#" + Fnv1a(Authorization).ToString("x16", CultureInfo.InvariantCulture);

@@ -114,6 +114,19 @@ namespace AsyncFetch.Engine.Requests
             Open(allowPooled: true);
         }
 
+        /// <summary>
+        /// The server asked for the credentials the request holds back until asked (a 401 offering Basic): the same URL
+        /// once more, with them (<paramref name="answer"/>). Part of the attempt like a redirect hop, but not a redirect:
+        /// nothing is added to the chain.
+        /// </summary>
+        internal void AnswerChallenge(FetchRequest answer)
+        {
+            Request = answer;
+            _response.Forget();
+            Result.Timings.ResetPhases();
+            Open(allowPooled: true);
+        }
+
         /// <summary>Loop thread: the attempt failed and a retry waits: the attempt ends, and nothing of its response stays.</summary>
         internal void EndAttemptToRetry()
         {

@@ -89,7 +89,7 @@ namespace AsyncFetch.Engine.Requests
         /// Writes the head of <paramref name="request"/> (validated, aimed at <paramref name="uri"/>) into
         /// <paramref name="buffer"/> (grown as needed) and returns its length. With a <paramref name="proxy"/> (plain http
         /// through it) the target is in absolute form and the proxy's credentials go along as Proxy-Authorization
-        /// (replacing a caller-set one).
+        /// (replacing a caller-set one). The request's own credentials go as Authorization when they are due.
         /// </summary>
         [MethodImpl(Hot.Path)]
         public static int Write(ref byte[] buffer, FetchRequest request, Uri uri, string defaultUserAgent, bool acceptCompressed, ProxyRoute? proxy = null)
@@ -105,6 +105,7 @@ namespace AsyncFetch.Engine.Requests
                 AcceptCompressed = acceptCompressed,
                 AbsoluteForm = proxy != null,
                 ProxyAuthorization = proxy?.Authorization,
+                Authorization = request.AuthorizationToSend,
             };
             return HttpRequestWriter.WriteHead(ref buffer, in head);
         }

@@ -11,8 +11,9 @@ namespace AsyncFetch.Engine.Requests
     /// might be redirected or retried, or the first failure, so most requests never need one.
     ///
     /// When the headers are in, the response is only classified (<see cref="Intercepts"/>): the result, or one the
-    /// policy will act on, a redirect (with a Location, while redirects are followed) or a status to retry (with a
-    /// retry left, for an idempotent method, and a Retry-After the request is willing to wait). That much must be known
+    /// policy will act on, a redirect (with a Location, while redirects are followed), a 401 whose challenge the request
+    /// answers with credentials it held back until asked, or a status to retry (with a retry left, for an idempotent
+    /// method, and a Retry-After the request is willing to wait). That much must be known
     /// then, because it decides where the body goes: a response that is not the result has its body drained without
     /// keeping it (the connection stays reusable). Everything else is decided once the attempt's response is complete
     /// and the connection has returned from the parser (<see cref="ActOnResponse"/>): the redirect's target and whether
@@ -41,6 +42,7 @@ namespace AsyncFetch.Engine.Requests
         private readonly FetchOperation _op;
         private ResponsePlan _plan;
         private string? _redirectLocation; // the Location of a redirect to follow
+        private FetchRequest? _challengeAnswer; // the request that answers a 401's challenge
         private TimeSpan? _retryAfter; // the wait a response to retry asked for (Retry-After); null: the backoff
         private int _retries;
         private LoopTimer? _retryTimer;
@@ -51,6 +53,7 @@ namespace AsyncFetch.Engine.Requests
             Deliver = 0,
             Redirect,
             Retry,
+            Authenticate,
         }
 
         public RequestPolicy(FetchOperation op)
@@ -74,6 +77,7 @@ namespace AsyncFetch.Engine.Requests
         {
             _plan = ResponsePlan.Deliver;
             _redirectLocation = null;
+            _challengeAnswer = null;
             _retryAfter = null;
             int status = parser.StatusCode;
             if (status < 301)
@@ -91,6 +95,12 @@ namespace AsyncFetch.Engine.Requests
 
                 _redirectLocation = location;
                 _plan = ResponsePlan.Redirect;
+                return true;
+            }
+
+            if (status == 401 && (_challengeAnswer = Request.ForChallenge(parser.Headers.GetValues("WWW-Authenticate"))) != null)
+            {
+                _plan = ResponsePlan.Authenticate; // credentials held back until asked: the same URL again, with them
                 return true;
             }
 
@@ -153,6 +163,11 @@ namespace AsyncFetch.Engine.Requests
                     _retryAfter = null;
                     ScheduleRetry(delay);
                     return true;
+                case ResponsePlan.Authenticate:
+                    FetchRequest answer = _challengeAnswer!;
+                    _challengeAnswer = null;
+                    _op.AnswerChallenge(answer);
+                    return true;
                 default:
                     return false;
             }
@@ -190,6 +205,7 @@ namespace AsyncFetch.Engine.Requests
             _retries++;
             _plan = ResponsePlan.Deliver;
             _redirectLocation = null;
+            _challengeAnswer = null;
             _retryAfter = null;
             _op.EndAttemptToRetry();
             _retryTimer = _op.Loop.SetTimer(delay, RetryTimerCallback, this);

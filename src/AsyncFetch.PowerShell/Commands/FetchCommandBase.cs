@@ -13,7 +13,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// The request parameters shared by Invoke-AsyncFetch and Start-FetchJob: one definition, so the two
     /// commands cannot drift apart. Names follow Invoke-WebRequest where it has the same thing.
     /// </summary>
-    public abstract class FetchCommandBase : PSCmdlet
+    public abstract partial class FetchCommandBase : PSCmdlet
     {
         public const int DefaultThrottleLimit = 32;
         public const int DefaultTimeoutSec = 100;
@@ -62,15 +62,13 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public string? UserAgent { get; set; }
 
-        /// <summary>Seconds one attempt may take from its start to the end of the response (default 100).</summary>
+        /// <summary>
+        /// Seconds one attempt may take from its start to the end of the response (default 100). Not Invoke-WebRequest's
+        /// -TimeoutSec, which is an alias of its -ConnectionTimeoutSeconds and ends with the response headers.
+        /// </summary>
         [Parameter]
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = DefaultTimeoutSec;
-
-        /// <summary>Seconds allowed for establishing a connection (default 15).</summary>
-        [Parameter]
-        [ValidateRange(1, 3600)]
-        public int ConnectTimeoutSec { get; set; } = DefaultConnectTimeoutSec;
 
         /// <summary>Requests in flight at once (default 32).</summary>
         [Parameter]
@@ -231,7 +229,7 @@ namespace AsyncFetch.PowerShell.Commands
                 ContentType = contentType,
                 UserAgent = UserAgent,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
+                ConnectTimeout = EngineConnectTimeout,
                 DiscardBody = NoContent.IsPresent,
                 SkipCertificateCheck = SkipCertificateCheck.IsPresent ? true : (bool?)null,
                 ClientCertificates = Certificate == null ? null : new X509CertificateCollection { Certificate },
@@ -244,6 +242,8 @@ namespace AsyncFetch.PowerShell.Commands
                 Force = Force.IsPresent,
                 Proxy = BuildProxy(),
                 Location = CurrentFileSystemLocation(),
+                Credential = BuildCredential(),
+                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent ? true : (bool?)null,
             };
         }
 

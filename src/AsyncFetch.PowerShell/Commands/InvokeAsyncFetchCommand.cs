@@ -23,7 +23,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "AsyncFetch", HelpUri = "https://github.com/AsyncFetch/AsyncFetch/blob/main/docs/en-US/Invoke-AsyncFetch.md")]
     [OutputType(typeof(FetchResult), typeof(PSObject))]
-    public sealed class InvokeAsyncFetchCommand : FetchCommandBase, IDisposable
+    public sealed partial class InvokeAsyncFetchCommand : FetchCommandBase, IDisposable
     {
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
         private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(200);
@@ -60,6 +60,7 @@ namespace AsyncFetch.PowerShell.Commands
         protected override void BeginProcessing()
         {
             _defaults = BuildDefaults();
+            PrepareOutFile(_defaults);
             _recorder = OpenRecorder();
             _batch = new FetchBatch(EngineHost.Shared, BuildBatchOptions(Ordered.IsPresent));
             _refillRun = Math.Max(1, Math.Min(ThrottleLimit / 2, _batch.Window / 4));
@@ -68,7 +69,7 @@ namespace AsyncFetch.PowerShell.Commands
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
             _progress = !Equals(GetVariableValue("ProgressPreference"), ActionPreference.SilentlyContinue);
             _progressId = Math.Abs(GetHashCode() % 100000) + 1;
-            _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete), _verbose);
+            _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete, WritesResults), _verbose, CheckHttpStatus);
             if (!MyInvocation.ExpectingInput)
             {
                 _knownTotal = Uri.Length;
@@ -85,6 +86,7 @@ namespace AsyncFetch.PowerShell.Commands
         [MethodImpl(Hot.Path)]
         protected override void ProcessRecord()
         {
+            CountOutFileInputs();
             foreach (PSObject? input in Uri)
             {
                 RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? built, out string? problem);

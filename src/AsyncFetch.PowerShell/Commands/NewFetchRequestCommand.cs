@@ -14,7 +14,7 @@ namespace AsyncFetch.PowerShell.Commands
     [OutputType(typeof(FetchRequest))]
     public sealed class NewFetchRequestCommand : PSCmdlet
     {
-        /// <summary>The URL of the request.</summary>
+        /// <summary>The URL of the request; one without a scheme (example.com/x, 127.0.0.1:8080/x) gets http://, as with Invoke-WebRequest.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Url", "Link")]
         [ValidateNotNullOrEmpty]
@@ -79,6 +79,28 @@ namespace AsyncFetch.PowerShell.Commands
         [ValidateRange(1, int.MaxValue)]
         public int RetryIntervalSec { get; set; }
 
+        /// <summary>
+        /// The user name and password for this request's server (not set: the fetching command's -Credential). With
+        /// -Authentication Basic they go with the request; without it only when the server asks (a 401 offering Basic).
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>How this request's credentials are sent: None (default), Basic (-Credential), Bearer or OAuth (-Token).</summary>
+        [Parameter]
+        public FetchAuthentication Authentication { get; set; }
+
+        /// <summary>The token of this request, sent as "Authorization: Bearer token" with -Authentication Bearer or OAuth.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public System.Security.SecureString? Token { get; set; }
+
+        /// <summary>Send this request's credentials over plain http too (not set: the fetching command's -AllowUnencryptedAuthentication).</summary>
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
         /// <summary>Anything to carry to the result (as its Input); by default the pipeline input object.</summary>
         [Parameter]
         public object? Tag { get; set; }
@@ -88,6 +110,8 @@ namespace AsyncFetch.PowerShell.Commands
         public PSObject? InputObject { get; set; }
 
         private string? _outFile;
+        private FetchCredential? _credential;
+        private bool _credentialBuilt;
 
         private bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
@@ -105,13 +129,11 @@ namespace AsyncFetch.PowerShell.Commands
                 return;
             }
 
-            var request = new FetchRequest(Uri.Trim())
-            {
-                Body = body,
-                ContentType = contentType,
-                UserAgent = UserAgent,
-                Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri,
-            };
+            FetchRequest request = RequestBuilder.ForUrl(Uri.Trim()); // without a scheme: http://, as Invoke-WebRequest
+            request.Body = body;
+            request.ContentType = contentType;
+            request.UserAgent = UserAgent;
+            request.Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Method)))
             {
                 request.Method = Method.ToUpperInvariant(); // unset: the fetching command's -Method applies
@@ -148,6 +170,18 @@ namespace AsyncFetch.PowerShell.Commands
             if (IsBound(nameof(RetryIntervalSec)))
             {
                 request.RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec);
+            }
+
+            if (!_credentialBuilt)
+            {
+                _credential = CredentialBuilder.Build(this, Credential, Authentication, Token); // once: the same for every input
+                _credentialBuilt = true;
+            }
+
+            request.Credential = _credential;
+            if (IsBound(nameof(AllowUnencryptedAuthentication)))
+            {
+                request.AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent;
             }
 
             foreach (var header in RequestBuilder.HeaderList(Headers))

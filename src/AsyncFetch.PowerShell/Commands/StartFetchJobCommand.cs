@@ -39,7 +39,8 @@ namespace AsyncFetch.PowerShell.Commands
         {
             System.Collections.Generic.Dictionary<string, object?> usingValues = new System.Collections.Generic.Dictionary<string, object?>();
             bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && ((SwitchParameter)v).IsPresent;
-            string command = MyInvocation.Line?.Trim() is string line && line.Length > 0
+            // The job's Command, shown by Get-Job: the line as typed, without the password of a URL in it.
+            string command = FetchRedaction.Text(MyInvocation.Line?.Trim()) is string line && line.Length > 0
                 ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
                 : "Start-FetchJob";
             string? onComplete = OnComplete == null ? null : UsingCapture.Rewrite(OnComplete.ToString(), this, out usingValues);
@@ -47,7 +48,7 @@ namespace AsyncFetch.PowerShell.Commands
             RunRecorder recorder = OpenRecorder();
             try
             {
-                _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent);
+                _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent, CheckHttpStatus);
                 _job.StartJob();
             }
             catch

@@ -21,6 +21,23 @@ namespace AsyncFetch.PowerShell.Internal
         public const string JournalFailed = Prefix + "JournalFailed";
         public const string InvalidOutputPath = Prefix + "InvalidOutputPath";
         public const string InvalidProxy = Prefix + "InvalidProxy";
+        public const string AuthenticationTokenConflict = Prefix + "AuthenticationTokenConflict";
+        public const string AuthenticationCredentialNotSupplied = Prefix + "AuthenticationCredentialNotSupplied";
+        public const string AuthenticationTokenNotSupplied = Prefix + "AuthenticationTokenNotSupplied";
+        public const string InvalidToken = Prefix + "InvalidToken";
+        public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
+
+        /// <summary>A response with a 4xx or 5xx status (not a failure: its ErrorKind is None), unless -SkipHttpErrorCheck.</summary>
+        public const string HttpError = Prefix + "HttpError";
+
+        /// <summary>Invoke-AsyncFetch -OutFile was given more than one URL (it names one file).</summary>
+        public const string OutFileNeedsOneUrl = Prefix + "OutFileNeedsOneUrl";
+
+        /// <summary>-PassThru without -OutFile (Invoke-WebRequest's WebCmdletOutFileMissingException).</summary>
+        public const string OutFileMissing = Prefix + "OutFileMissing";
+
+        /// <summary>-OutFile together with -OutDirectory.</summary>
+        public const string OutFileConflict = Prefix + "OutFileConflict";
 
         public static string For(FetchErrorKind kind) => Prefix + kind;
 

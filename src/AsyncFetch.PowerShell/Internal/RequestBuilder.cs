@@ -13,7 +13,8 @@ namespace AsyncFetch.PowerShell.Internal
     /// Turns pipeline input into requests. Strings and [uri] are URLs (blank lines and lines starting with '#'
     /// are skipped: URL files have them); a FetchRequest is used as given, with the command's values filling what
     /// it leaves unset; any other object is used through its Uri, Url or Link property. The input object
-    /// rides along as the request's Tag, which the result shows as Input.
+    /// rides along as the request's Tag, which the result shows as Input. A URL without a scheme gets http://, as
+    /// Invoke-WebRequest gives it (<see cref="ForUrl(string)"/>).
     /// </summary>
     internal static class RequestBuilder
     {
@@ -45,15 +46,15 @@ namespace AsyncFetch.PowerShell.Internal
                     return Outcome.Request;
                 case string text:
                     string trimmed = text.Trim();
-                    if (trimmed.Length == 0 || trimmed[0] == '#')
+                    if (IsBlankOrComment(trimmed))
                     {
                         return Outcome.Skip;
                     }
 
-                    request = defaults.Apply(new FetchRequest(trimmed) { Tag = input }, overrideExisting: true);
+                    request = FromUrl(ForUrl(trimmed), input, defaults);
                     return Outcome.Request;
                 case Uri uri:
-                    request = defaults.Apply(new FetchRequest(uri) { Tag = input }, overrideExisting: true);
+                    request = FromUrl(ForUrl(uri), input, defaults);
                     return Outcome.Request;
             }
 
@@ -77,13 +78,13 @@ namespace AsyncFetch.PowerShell.Internal
 
                 if (inner is string s && s.Trim().Length > 0)
                 {
-                    request = defaults.Apply(new FetchRequest(s.Trim()) { Tag = input }, overrideExisting: true);
+                    request = FromUrl(ForUrl(s.Trim()), input, defaults);
                     return Outcome.Request;
                 }
 
                 if (inner is Uri u)
                 {
-                    request = defaults.Apply(new FetchRequest(u) { Tag = input }, overrideExisting: true);
+                    request = FromUrl(ForUrl(u), input, defaults);
                     return Outcome.Request;
                 }
             }
@@ -92,6 +93,46 @@ namespace AsyncFetch.PowerShell.Internal
             request = new FetchRequest(wrapped.ToString()) { Tag = input };
             return Outcome.NotAUrl;
         }
+
+        /// <summary>A request made from a URL input: the input rides along as its Tag, and the command's values are its values.</summary>
+        [MethodImpl(Hot.Path)]
+        private static FetchRequest FromUrl(FetchRequest request, object? input, RequestDefaults defaults)
+        {
+            request.Tag = input;
+            return defaults.Apply(request, overrideExisting: true);
+        }
+
+        /// <summary>True for the inputs <see cref="FromInput"/> skips ($null, a blank line, a '#' comment), without converting anything.</summary>
+        public static bool GivesNothing(object? input)
+        {
+            object? value = input is PSObject pso ? pso.BaseObject : input;
+            return value == null || (value is string text && IsBlankOrComment(text.Trim()));
+        }
+
+        private static bool IsBlankOrComment(string trimmed) => trimmed.Length == 0 || trimmed[0] == '#';
+
+        /// <summary>
+        /// A request for a URL as a user typed it. Text that is not an absolute URI, such as 127.0.0.1:8090/get,
+        /// localhost/x or example.com, is taken as http://text, as Invoke-WebRequest does (its PrepareUri: a relative
+        /// [uri] gets "http://" in front). Its edge cases are Invoke-WebRequest's too: localhost:8090/x parses as a URI
+        /// whose scheme is "localhost", so it stays as it is and fails as InvalidRequest; text that does not make an
+        /// http URL with the prefix either (/x, //host/x, "not a url") also stays, and fails with its own text.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        public static FetchRequest ForUrl(string text)
+        {
+            var request = new FetchRequest(text);
+            return request.Uri != null && !request.Uri.IsAbsoluteUri && WithHttp(text) is Uri withScheme
+                ? new FetchRequest(withScheme.OriginalString)
+                : request;
+        }
+
+        /// <summary>A request for a [uri]; a relative one gets http:// as in <see cref="ForUrl(string)"/>.</summary>
+        public static FetchRequest ForUrl(Uri uri) =>
+            !uri.IsAbsoluteUri && WithHttp(uri.OriginalString) is Uri withScheme ? new FetchRequest(withScheme.OriginalString) : new FetchRequest(uri);
+
+        private static Uri? WithHttp(string text) =>
+            Uri.TryCreate("http://" + text, UriKind.Absolute, out Uri? uri) ? uri : null;
 
         /// <summary>A -Body as bytes: string as UTF-8, byte[] as is, a dictionary as a urlencoded form.</summary>
         public static byte[]? BodyBytes(object? body, ref string? contentType)

@@ -48,6 +48,17 @@ namespace AsyncFetch.PowerShell.Internal
 
         public bool Force { get; set; }
 
+        /// <summary>The command's server credentials (-Credential, -Authentication, -Token); null: none.</summary>
+        public FetchCredential? Credential { get; set; }
+
+        public bool? AllowUnencryptedAuthentication { get; set; }
+
+        /// <summary>Invoke-AsyncFetch -OutFile as a full path: where its one request's body goes, replacing what is there.</summary>
+        public string? OutFile { get; set; }
+
+        /// <summary>-OutFile names an existing folder: the file in it is named as -OutDirectory names files.</summary>
+        public bool OutFileIsFolder { get; set; }
+
         /// <summary>
         /// The caller's file-system location when the command started: a FetchRequest built by hand with a relative
         /// OutFile or OutDirectory is taken relative to it, as New-FetchRequest's paths are (the engine would use the
@@ -93,9 +104,30 @@ namespace AsyncFetch.PowerShell.Internal
                 request.OutDirectory = Rooted(request.OutDirectory);
             }
 
+            if (OutFile != null && request.OutFile == null && request.OutDirectory == null)
+            {
+                // As Invoke-WebRequest -OutFile: an existing file is replaced, and a folder gets a file named from the response.
+                if (OutFileIsFolder)
+                {
+                    request.OutDirectory = OutFile;
+                }
+                else
+                {
+                    request.OutFile = OutFile;
+                }
+
+                request.Force = true;
+            }
+
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
             request.Force |= Force;
             request.Proxy ??= Proxy;
+            request.AllowUnencryptedAuthentication ??= AllowUnencryptedAuthentication;
+            if (Credential != null && request.GetCredential() == null)
+            {
+                request.Credential = Credential; // a New-FetchRequest credential, or a user name and password in the URL, wins
+            }
+
             foreach (KeyValuePair<string, string> h in Headers)
             {
                 if (!HasHeader(request, h.Key))

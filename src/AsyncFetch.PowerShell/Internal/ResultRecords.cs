@@ -22,6 +22,22 @@ namespace AsyncFetch.PowerShell.Internal
             return new ErrorRecord(new FetchException(result), errorId ?? ErrorIds.For(result.ErrorKind), ErrorIds.CategoryOf(result.ErrorKind), result);
         }
 
+        /// <summary>
+        /// The non-terminating error of a response with an error status (4xx, 5xx), as Invoke-WebRequest reports it
+        /// (its category, InvalidOperation, and its wording), with the URL that answered; TargetObject: the result.
+        /// </summary>
+        public static ErrorRecord HttpErrorFor(FetchResult result)
+        {
+            string status = result.ReasonPhrase.Length == 0
+                ? result.StatusCode.ToString(CultureInfo.InvariantCulture)
+                : string.Format(CultureInfo.InvariantCulture, "{0} ({1})", result.StatusCode, result.ReasonPhrase);
+            string answered = result.Uri?.AbsoluteUri ?? result.RequestedUri; // both stored without a password (FetchRedaction)
+            string message = result.RedirectCount == 0
+                ? string.Format(CultureInfo.CurrentCulture, Strings.HttpError, status, answered)
+                : string.Format(CultureInfo.CurrentCulture, Strings.HttpErrorRedirected, status, answered, result.RequestedUri);
+            return new ErrorRecord(new FetchException(message, null, result), ErrorIds.HttpError, ErrorCategory.InvalidOperation, result);
+        }
+
         /// <summary>The one verbose line per completion: status (or error kind), milliseconds, bytes, URI; then redirects, attempts and the output file when there are any.</summary>
         public static string VerboseLine(FetchResult result)
         {

@@ -62,8 +62,8 @@ namespace AsyncFetch.PowerShell.Internal
         public long Skipped => System.Threading.Interlocked.Read(ref _skipped);
 
         /// <summary>
-        /// What one input becomes: a request to send; a result at once (not a URL, or skipped by -Resume when
-        /// <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
+        /// What one input becomes: a request to send; a result at once (not a URL, credentials over plain http, or
+        /// skipped by -Resume when <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
         /// <paramref name="problem"/>: the message of a NotAUrl input, when RequestBuilder had a better one.
         /// </summary>
         [MethodImpl(Hot.Path)]
@@ -87,6 +87,14 @@ namespace AsyncFetch.PowerShell.Internal
                 _summary.AddSkipped();
                 System.Threading.Interlocked.Increment(ref _skipped);
                 return includeSkipped ? new Admission(null, FetchResult.CreateFailure(request!, FetchErrorKind.Skipped, Strings.Skipped)) : default;
+            }
+
+            if (FetchCredential.IsRefusedOverHttp(request!))
+            {
+                // Refused here rather than by the engine, to say it with the parameter's name and a stable ErrorId.
+                FetchResult refused = FetchResult.CreateFailure(request!, FetchErrorKind.InvalidRequest, CredentialBuilder.UnencryptedMessage(request!));
+                _errorIds[refused] = ErrorIds.AllowUnencryptedAuthenticationRequired;
+                return new Admission(null, refused);
             }
 
             return new Admission(request, null);

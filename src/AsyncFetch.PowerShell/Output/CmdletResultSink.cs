@@ -17,11 +17,14 @@ namespace AsyncFetch.PowerShell.Output
     {
         private readonly Cmdlet _cmdlet;
         private readonly ScriptBlock? _onComplete;
+        private readonly bool _writeResults;
 
-        public CmdletResultSink(Cmdlet cmdlet, ScriptBlock? onComplete)
+        /// <param name="writeResults">False: no -OnComplete means no output (-OutFile without -PassThru, as Invoke-WebRequest).</param>
+        public CmdletResultSink(Cmdlet cmdlet, ScriptBlock? onComplete, bool writeResults = true)
         {
             _cmdlet = cmdlet;
             _onComplete = onComplete;
+            _writeResults = writeResults;
         }
 
         /// <summary>False: a stopped Invoke-AsyncFetch writes nothing more (its pipeline is stopping), so a Canceled result it writes is an error like any failure.</summary>
@@ -32,7 +35,11 @@ namespace AsyncFetch.PowerShell.Output
         {
             if (_onComplete == null)
             {
-                _cmdlet.WriteObject(result);
+                if (_writeResults)
+                {
+                    _cmdlet.WriteObject(result);
+                }
+
                 return;
             }
 

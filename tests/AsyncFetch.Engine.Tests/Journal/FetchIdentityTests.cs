@@ -88,5 +88,17 @@ namespace AsyncFetch.Engine.Tests.Journal
             Assert.False(FetchIdentity.TryParse(new string('g', 32), out _));
             Assert.False(FetchIdentity.TryParse("0x" + text.Substring(2), out _));
         }
+
+        [Fact]
+        public void A_password_in_the_url_is_not_part_of_the_identity()
+        {
+            // Keyed on the URL without its password: the journal holds no hash to test password guesses against, and
+            // a run with a changed password still resumes.
+            Assert.Equal(Id("http://u:***@h.test/a"), Id("http://u:secretpw@h.test/a"));
+            Assert.Equal(Id("http://u:other@h.test/a"), Id("http://u:secretpw@h.test/a"));
+            Assert.Equal(Id("http://***@h.test/a"), Id("http://tok3n@h.test/a"));
+            Assert.NotEqual(Id("http://h.test/a"), Id("http://u:secretpw@h.test/a"));
+            Assert.NotEqual(Id("http://v:secretpw@h.test/a"), Id("http://u:secretpw@h.test/a"));
+        }
     }
 }

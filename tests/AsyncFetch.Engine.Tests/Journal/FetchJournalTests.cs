@@ -138,6 +138,26 @@ namespace AsyncFetch.Engine.Tests.Journal
         }
 
         [Fact]
+        public void No_password_of_a_url_reaches_the_file_and_resuming_still_finds_the_request()
+        {
+            string path = _dir.File("secret.jsonl");
+            const string url = "http://alice:secretpw@h.test/a";
+            FetchResult ok = Response(url, input: url);
+            FetchResult failed = Failure("http://bob:secretpw2@h.test/b", FetchErrorKind.Connect, "Could not reach 'http://bob:secretpw2@h.test/b'.");
+            using (FetchJournal journal = FetchJournal.OpenForAppend(path))
+            {
+                journal.Append(ok, url);
+                journal.Append(failed, "@{Url=http://bob:secretpw2@h.test/b}");
+            }
+
+            string text = File.ReadAllText(path);
+            Assert.DoesNotContain("secretpw", text, StringComparison.Ordinal);
+            Assert.Contains("alice:***@h.test", text, StringComparison.Ordinal);
+            Assert.Contains("bob:***@h.test", text, StringComparison.Ordinal);
+            Assert.Contains(FetchIdentity.Of(new FetchRequest(url)), FetchJournal.Read(path).Succeeded);
+        }
+
+        [Fact]
         public void Reopening_appends_after_what_is_there_and_a_later_success_counts()
         {
             string path = _dir.File("sub/dir/j.jsonl"); // the folder is created
