@@ -259,7 +259,7 @@ namespace AsyncFetch.Engine.Connections
             }
             catch (Exception e)
             {
-                OnFault(e); // the parse path's sink may throw (a body over the limit), as it does inside OnReady
+                OnFault(e); // as inside OnReady: an unexpected failure fails the request and closes the connection
             }
         }
 
