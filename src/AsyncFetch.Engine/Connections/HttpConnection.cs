@@ -158,6 +158,12 @@ namespace AsyncFetch.Engine.Connections
                 return false;
             }
 
+            if (status == HttpParseStatus.Stopped)
+            {
+                StopResponse();
+                return false;
+            }
+
             return true; // more to come, or paused by the sink: the transport keeps the rest
         }
 
@@ -202,14 +208,7 @@ namespace AsyncFetch.Engine.Connections
         {
             FetchOperation? op = Detach();
             Close();
-            if (exception is FetchFailure failure)
-            {
-                op?.Fail(failure.Kind, failure.Message, null); // a limit the request's sink enforces
-            }
-            else
-            {
-                op?.Fail(FetchErrorKind.Internal, "Unexpected failure while handling the connection: " + exception.Message, exception);
-            }
+            op?.Fail(FetchErrorKind.Internal, "Unexpected failure while handling the connection: " + exception.Message, exception);
         }
 
         /// <summary>Closes the transport at once (the current request, if any, must already have been detached).</summary>
@@ -270,6 +269,17 @@ namespace AsyncFetch.Engine.Connections
             string message = _parser.ErrorMessage ?? error.ToString();
             Close();
             op.OnParseError(error, message);
+        }
+
+        /// <summary>
+        /// The request's sink refused the response (over a limit, a file that cannot be written): the connection, in the
+        /// middle of it, closes, and the request hears it now that the parse has returned.
+        /// </summary>
+        private void StopResponse()
+        {
+            FetchOperation op = Detach()!;
+            Close();
+            op.OnResponseStopped();
         }
 
         private void LostConnection(string message)

@@ -47,5 +47,11 @@ namespace AsyncFetch.Engine.Http
         /// was set; feed the unconsumed rest again to go on.
         /// </summary>
         Paused,
+
+        /// <summary>
+        /// The sink refused to go on (<see cref="IHttpBodySink"/> returned false): the response is abandoned where it
+        /// stands, and the connection, in the middle of it, cannot carry another.
+        /// </summary>
+        Stopped,
     }
 }

@@ -15,7 +15,7 @@ namespace AsyncFetch.Engine.Http
     /// take more stops the parse after them (<see cref="PauseAfterBody"/>), and the rest is offered again later. Every
     /// element is bounded (header section, header count, chunk-size line, body), so a hostile peer can make
     /// it fail but never make it buffer without limit. Errors are a reason (<see cref="HttpParseError"/>) and a
-    /// message, never an exception.
+    /// message, never an exception. The sink may stop the parse by returning false (<see cref="HttpParseStatus.Stopped"/>).
     ///
     /// Framing follows RFC 9112 section 6: no body for HEAD, 1xx, 204, 304 and a 2xx to CONNECT; with Transfer-Encoding,
     /// chunked when it is the final transfer coding, else read until close (Content-Length is ignored then, and the
@@ -65,6 +65,7 @@ namespace AsyncFetch.Engine.Http
             UntilClose,
             Complete,
             Error,
+            Stopped,
         }
 
         public HttpParseError Error { get; private set; }
@@ -177,6 +178,8 @@ namespace AsyncFetch.Engine.Http
                         return HttpParseStatus.Complete;
                     case State.Error:
                         return HttpParseStatus.Error;
+                    case State.Stopped:
+                        return HttpParseStatus.Stopped;
                     case State.StatusLine:
                     case State.Headers:
                     case State.Trailers:
@@ -222,7 +225,7 @@ namespace AsyncFetch.Engine.Http
                         used = _state == State.UntilClose ? rest.Length : (int)Math.Min(rest.Length, _chunkRemaining);
                         if (!Deliver(rest.Slice(0, used), sink))
                         {
-                            return HttpParseStatus.Error;
+                            return _state == State.Error ? HttpParseStatus.Error : HttpParseStatus.Stopped;
                         }
 
                         Advance(ref consumed, used);
@@ -299,6 +302,8 @@ namespace AsyncFetch.Engine.Http
                     return HttpParseStatus.Complete;
                 case State.Error:
                     return HttpParseStatus.Error;
+                case State.Stopped:
+                    return HttpParseStatus.Stopped;
                 case State.UntilClose:
                     _state = State.Complete;
                     return HttpParseStatus.Complete;
@@ -422,7 +427,12 @@ namespace AsyncFetch.Engine.Http
             }
 
             BodyBytes += data.Length;
-            sink?.OnBody(data);
+            if (sink != null && !sink.OnBody(data))
+            {
+                _state = State.Stopped;
+                return false;
+            }
+
             return true;
         }
 

@@ -1,11 +1,8 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using System.Threading.Tasks;
 using AsyncFetch.Engine.Connections;
-using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.Engine.Proxy;
@@ -19,33 +16,32 @@ namespace AsyncFetch.Engine.Requests
     /// is guarded so it happens exactly once whoever gets there first.
     ///
     /// An attempt: slot granted by the limiter, total-timeout timer armed, an idle pooled connection taken
-    /// or a new one resolved and connected (under the connect timeout), request sent, response parsed into
-    /// this object (it is the parser's sink). A failure on a reused connection before any response byte is
-    /// a stale keep-alive connection: an idempotent request gets one more attempt on a new connection.
-    /// Redirects and retries with backoff sit above the attempt: see FetchOperation.Policy.cs.
+    /// or a new one resolved and connected (under the connect timeout), request sent, response parsed. This object is
+    /// the parser's sink and passes what it reports to its <see cref="ResponseRecorder"/>, which records it and hands the
+    /// body to one sink. The connection reports how the response ended once it has returned from the parser (complete,
+    /// stopped by the sink, a parse error, the connection lost), and only then is anything decided. A failure on a reused connection
+    /// before any response byte is a stale keep-alive connection: an idempotent request gets one more attempt on a new
+    /// connection. Redirects and retries with backoff sit above the attempt (<see cref="RequestPolicy"/>).
     /// </summary>
-    internal sealed partial class FetchOperation : IHttpBodySink
+    internal sealed partial class FetchOperation
     {
         private static readonly Action<object?> TotalTimeoutCallback = s => ((FetchOperation)s!).OnTotalTimeout();
 
         private static int s_nextHash;
         private readonly FetchEngine _engine;
         private readonly Action<FetchResult> _callback;
+        private readonly ResponseRecorder _response;
+        private RequestPolicy? _policy; // created when a response or a failure may call for a redirect or a retry
         private readonly int _hash = Interlocked.Increment(ref s_nextHash); // cheaper than the identity hash in the engine's pending set
         private Uri _uri = null!;
         private int _completed;
-        private bool _staleRetried;
         private LoopTimer? _totalTimer;
         private ConnectionEstablishment? _establishment;
         private long _queuedAt;
         private long _attemptStart;
         private bool _https;
         private ProxyRoute? _proxy;
-        private string[]? _decodings; // the codings to remove from the body, in that order (see DecodingsFor); null for none
-        private byte[]? _body;
-        private long _bodyLength; // a discarded body may pass 2 GiB; a kept one never does (checked in OnBody)
-        private long _declaredLength = -1;
-        private bool _keepBody;
+        private bool _requestSent; // some of the current request went out: a non-idempotent one is not retried
 
         public FetchOperation(FetchEngine engine, FetchRequest request, FetchLimiter limiter, Action<FetchResult> callback)
         {
@@ -54,6 +50,7 @@ namespace AsyncFetch.Engine.Requests
             Limiter = limiter;
             _callback = callback;
             Result = new FetchResult(request);
+            _response = new ResponseRecorder(this);
         }
 
         /// <summary>The request being sent: the caller's, or after a redirect the next hop's (the result keeps the caller's).</summary>
@@ -75,37 +72,26 @@ namespace AsyncFetch.Engine.Requests
         /// <summary>The limiter's per-host slots while this request holds one.</summary>
         internal FetchLimiter.HostSlots? HostSlots { get; set; }
 
-        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
-        internal byte[]? ReceiveArray { get; set; }
-
         /// <summary>The connection carrying the current attempt.</summary>
         internal HttpConnection? Connection { get; set; }
 
         internal CancellationTokenRegistration CancellationRegistration { get; set; }
 
         /// <summary>The request carries "Connection: close": its connection is not reused whatever the server says.</summary>
-        internal bool RequestAsksToClose
-        {
-            get
-            {
-                foreach (System.Collections.Generic.KeyValuePair<string, string> h in Request.Headers)
-                {
-                    if (string.Equals(h.Key, "Connection", StringComparison.OrdinalIgnoreCase) && Internal.HttpText.HasToken(h.Value, "close"))
-                    {
-                        return true;
-                    }
-                }
+        internal bool RequestAsksToClose => FetchRequestHead.AsksToClose(Request);
 
-                return false;
-            }
-        }
+        internal EventLoop Loop => _engine.Loop;
+
+        internal FetchEngineOptions Options => _engine.Options;
+
+        internal bool IsShuttingDown => _engine.IsShuttingDown;
+
+        private RequestPolicy Policy => _policy ??= new RequestPolicy(this);
 
         private TimeSpan Timeout => Request.Timeout ?? _engine.Options.Timeout;
 
         /// <summary>How long establishing a connection may take (TCP connect, proxy tunnel and TLS handshake together).</summary>
         internal TimeSpan ConnectTimeout => Request.ConnectTimeout ?? _engine.Options.ConnectTimeout;
-
-        private long MaxBody => Request.MaxResponseBytes ?? _engine.Options.MaxResponseBytes;
 
         /// <summary>Submitting thread: fixes the target once validation has passed.</summary>
         [MethodImpl(Hot.Path)]
@@ -229,376 +215,17 @@ namespace AsyncFetch.Engine.Requests
 
         public void OnFirstByte() => Result.Timings.FirstByteMs = Ms(EventLoop.Now - _attemptStart);
 
-        [MethodImpl(Hot.Path)]
-        public void OnHeadersComplete(HttpResponseParser parser)
-        {
-            Result.StatusCode = parser.StatusCode;
-            Result.ReasonPhrase = parser.ReasonPhrase;
-            Result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
-            Result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
-            if (parser.StatusCode >= 301 && InterceptResponse(parser))
-            {
-                return; // a redirect to follow or a status to retry: its body is drained and discarded
-            }
-
-            string? encoding = _engine.Options.AutomaticDecompression ? parser.Headers["Content-Encoding"] : null;
-            _decodings = DecodingsFor(parser.TransferCodings, ContentDecoder.IsSupported(encoding) ? encoding : null);
-            if (Request.HasOutputTarget && BeginDownload(parser))
-            {
-                return; // the body goes to a file (FetchOperation.Download.cs)
-            }
-
-            _keepBody = !Request.DiscardBody || _decodings != null;
-            _bodyLength = 0;
-            _body = null;
-
-            // The limit protects memory: a body that is only counted (DiscardBody, not compressed) may be any size.
-            if (_keepBody && _decodings == null && parser.ContentLength is long declared && MaxBody >= 0 && declared > MaxBody)
-            {
-                throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declared} bytes) is larger than the limit of {MaxBody} bytes.");
-            }
-
-            _declaredLength = parser.ContentLength ?? -1;
-            if (_keepBody && _declaredLength > 0)
-            {
-                // Framed by Content-Length: up to 1 MiB is allocated at once (the final array for most bodies);
-                // beyond that the buffer grows as bytes arrive, so a declared length alone costs no memory.
-                _body = new byte[Math.Min(_declaredLength, 1 << 20)];
-            }
-        }
-
-        [MethodImpl(Hot.Path)]
-        public void OnBody(ReadOnlySpan<byte> data)
-        {
-            if (_plan != ResponsePlan.Deliver)
-            {
-                return; // the body of a redirect or of a response to be retried: nobody will see it
-            }
-
-            if (_download != null)
-            {
-                _download.Write(data, ReceiveArray);
-                _bodyLength += data.Length;
-                return;
-            }
-
-            // A kept body is limited as it arrives; an encoded one too (its decoded size is checked again while
-            // decoding), since it is held in memory until then.
-            if (_keepBody && MaxBody >= 0 && _bodyLength + (long)data.Length > MaxBody)
-            {
-                throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body is larger than the limit of {MaxBody} bytes.");
-            }
-
-            if (!_keepBody)
-            {
-                _bodyLength += data.Length;
-                return;
-            }
-
-            if (_body == null || _bodyLength + data.Length > _body.Length)
-            {
-                long needed = _bodyLength + (long)data.Length;
-                long wanted = Math.Max(needed, Math.Max(4096, (_body?.Length ?? 0) * 2L));
-                if (_declaredLength >= needed && wanted > _declaredLength)
-                {
-                    wanted = _declaredLength; // grow to exactly the declared size: the final array needs no trim
-                }
-
-                if (MaxBody >= 0 && wanted > MaxBody)
-                {
-                    wanted = MaxBody; // no room past the limit, which the body cannot pass (checked above)
-                }
-
-                if (wanted > int.MaxValue - 64)
-                {
-                    throw new FetchFailure(FetchErrorKind.TooLarge, "The response body is larger than 2 GiB, which cannot be held in memory.");
-                }
-
-                Array.Resize(ref _body, (int)wanted);
-            }
-
-            data.CopyTo(new Span<byte>(_body, (int)_bodyLength, data.Length));
-            _bodyLength += data.Length;
-        }
-
-        /// <summary>The connection parsed a whole response (and has already been pooled or closed).</summary>
-        [MethodImpl(Hot.Path)]
-        public void OnResponseComplete()
-        {
-            if (IsCompleted)
-            {
-                return;
-            }
-
-            try
-            {
-                if (_plan != ResponsePlan.Deliver)
-                {
-                    FollowPlan();
-                    return;
-                }
-
-                _responseComplete = true;
-                CompleteResponse();
-            }
-            catch (Exception e)
-            {
-                // The connection has let go of this request already: nobody else would fail it.
-                Fail(FetchErrorKind.Internal, "Unexpected failure while finishing the response: " + e.Message, e);
-            }
-        }
-
-        private void CompleteResponse()
-        {
-            if (_download != null)
-            {
-                CompleteDownload();
-                return;
-            }
-
-            if (_decodings != null && _body != null)
-            {
-                byte[] body = _body;
-                int length = (int)_bodyLength;
-                _body = null;
-                if (length <= InlineDecodeLimit)
-                {
-                    // Only while the output stays small: a few hundred bytes of br can decode to the whole MaxBody.
-                    var inline = new Decoded(body, length, _decodings, MaxBody, !Request.DiscardBody, InlineDecodedLimit);
-                    if (inline.Run() != ContentDecoder.Outcome.Unfinished)
-                    {
-                        FinishDecoded(inline);
-                        return;
-                    }
-                }
-
-                // A large body is decoded on the thread pool: the loop must not stall every other socket and
-                // timer meanwhile.
-                OffLoop(new Decoded(body, length, _decodings, MaxBody, !Request.DiscardBody, -1), w => w.Run(), FinishDecoded);
-                return;
-            }
-
-            if (_keepBody)
-            {
-                Result.Body = _body == null ? Array.Empty<byte>() : _body.Length == _bodyLength ? _body : Trim(_body, (int)_bodyLength);
-            }
-
-            Result.ContentLength = _bodyLength;
-            _body = null;
-            Complete(FetchErrorKind.None, null, null);
-        }
-
-        /// <summary>
-        /// What to remove from a body with <paramref name="transferCodings"/> (in the order applied) and the supported
-        /// <paramref name="contentEncoding"/> (null when none, or not to be decoded): the transfer codings first, last
-        /// applied first, then the content coding (RFC 9112 section 6.1, RFC 9110 section 8.4). Null when there is nothing.
-        /// </summary>
-        private static string[]? DecodingsFor(IReadOnlyList<string> transferCodings, string? contentEncoding)
-        {
-            int count = transferCodings.Count + (contentEncoding == null ? 0 : 1);
-            if (count == 0)
-            {
-                return null;
-            }
-
-            var decodings = new string[count];
-            for (int i = 0; i < transferCodings.Count; i++)
-            {
-                decodings[i] = transferCodings[transferCodings.Count - 1 - i];
-            }
-
-            if (contentEncoding != null)
-            {
-                decodings[count - 1] = contentEncoding;
-            }
-
-            return decodings;
-        }
-
-        /// <summary>Compressed bodies up to this size are decoded on the loop (a thread hop would cost more).</summary>
-        private const int InlineDecodeLimit = 64 * 1024;
-
-        /// <summary>An inline decoding stops past this much output and starts again on the thread pool (a bomb, or very repetitive data).</summary>
-        private const int InlineDecodedLimit = 1024 * 1024;
-
-        /// <summary>
-        /// Runs work that must not hold up the loop (decoding a large body) on the thread pool, then hands it back
-        /// to the loop through <see cref="EventLoop.PostWhenDone"/>, as DNS answers come back. The attempt's timeout
-        /// keeps running meanwhile, so <paramref name="onLoop"/> first checks that the request has not ended (timed
-        /// out, cancelled). When the loop is gone (the engine was disposed and failed the request already),
-        /// <paramref name="ifLoopGone"/> cleans up instead. <paramref name="run"/> reports its failures on the work
-        /// object and does not throw.
-        /// </summary>
-        private void OffLoop<TWork>(TWork work, Action<TWork> run, Action<TWork> onLoop, Action<TWork>? ifLoopGone = null)
-        {
-            var job = new OffLoopJob<TWork>(work, run, onLoop, ifLoopGone);
-            _engine.Loop.PostWhenDone(Task.Run(job.Run), OffLoopJob<TWork>.OnLoop, job, OffLoopJob<TWork>.IfLoopGone);
-        }
-
-        private sealed class OffLoopJob<TWork>
-        {
-            public static readonly Action<Task, object?> OnLoop = (t, s) => ((OffLoopJob<TWork>)s!)._onLoop(((OffLoopJob<TWork>)s!)._work);
-            public static readonly Action<Task, object?> IfLoopGone = (t, s) => ((OffLoopJob<TWork>)s!)._ifLoopGone?.Invoke(((OffLoopJob<TWork>)s!)._work);
-
-            private readonly TWork _work;
-            private readonly Action<TWork> _run;
-            private readonly Action<TWork> _onLoop;
-            private readonly Action<TWork>? _ifLoopGone;
-
-            public OffLoopJob(TWork work, Action<TWork> run, Action<TWork> onLoop, Action<TWork>? ifLoopGone)
-            {
-                _work = work;
-                _run = run;
-                _onLoop = onLoop;
-                _ifLoopGone = ifLoopGone;
-            }
-
-            public void Run() => _run(_work);
-        }
-
-        /// <summary>Loop thread: the decoded body (or why it could not be decoded) completes the request.</summary>
-        private void FinishDecoded(Decoded work)
-        {
-            if (IsCompleted)
-            {
-                return; // timed out or cancelled while decoding
-            }
-
-            ContentDecoder.Outcome outcome = work.Run();
-            if (work.Failure != null)
-            {
-                Fail(FetchErrorKind.Internal, "Unexpected failure while decoding the response: " + work.Failure.Message, work.Failure);
-            }
-            else if (outcome == ContentDecoder.Outcome.TooLarge)
-            {
-                Fail(FetchErrorKind.TooLarge, work.Error!, null);
-            }
-            else if (outcome == ContentDecoder.Outcome.Broken)
-            {
-                Fail(FetchErrorKind.Protocol, work.Error!, null);
-            }
-            else
-            {
-                Result.Body = work.Output;
-                Result.ContentLength = work.DecodedLength;
-                Complete(FetchErrorKind.None, null, null);
-            }
-        }
-
-        /// <summary>
-        /// One decoding, run once (on the loop for small bodies, on the thread pool for large ones): the codings come off
-        /// one after another, each output the next one's input, and every output meets the same limit.
-        /// </summary>
-        private sealed class Decoded
-        {
-            private byte[]? _body; // the encoded body, let go of once decoded
-            private readonly int _length;
-            private readonly string[] _codings;
-            private readonly long _max;
-            private readonly bool _keep;
-            private readonly long _yieldAfter;
-            private bool _done;
-
-            public Decoded(byte[] body, int length, string[] codings, long max, bool keep, long yieldAfter)
-            {
-                _yieldAfter = yieldAfter;
-                _body = body;
-                _length = length;
-                _codings = codings;
-                _max = max;
-                _keep = keep;
-            }
-
-            public ContentDecoder.Outcome Outcome { get; private set; }
-
-            public byte[]? Output { get; private set; }
-
-            public long DecodedLength { get; private set; }
-
-            public string? Error { get; private set; }
-
-            public Exception? Failure { get; private set; }
-
-            /// <summary>Decodes (the first time) and returns the outcome; never throws.</summary>
-            public ContentDecoder.Outcome Run()
-            {
-                if (!_done)
-                {
-                    _done = true;
-                    try
-                    {
-                        byte[] data = _body!;
-                        int length = _length;
-                        for (int i = 0; i < _codings.Length; i++)
-                        {
-                            bool last = i == _codings.Length - 1;
-                            Outcome = ContentDecoder.Decode(data, length, _codings[i], _max, !last || _keep, out byte[]? output, out long decodedLength, out string? error, _yieldAfter);
-                            DecodedLength = decodedLength;
-                            Error = error;
-                            if (Outcome != ContentDecoder.Outcome.Decoded || last)
-                            {
-                                Output = Outcome == ContentDecoder.Outcome.Decoded ? output : null;
-                                break;
-                            }
-
-                            data = output!;
-                            length = data.Length;
-                        }
-                    }
-                    catch (Exception e)
-                    {
-                        Failure = e; // not the data's fault (out of memory, say): reported as Internal
-                    }
-                    finally
-                    {
-                        _body = null; // the result lives on without it (an unfinished inline run starts over with a new Decoded)
-                    }
-                }
-
-                return Outcome;
-            }
-        }
-
-        public void OnParseError(HttpParseError error, string message)
-        {
-            FetchErrorKind kind = error switch
-            {
-                HttpParseError.HeaderSectionTooLarge => FetchErrorKind.TooLarge,
-                HttpParseError.TooManyHeaders => FetchErrorKind.TooLarge,
-                HttpParseError.BodyTooLarge => FetchErrorKind.TooLarge,
-                HttpParseError.UnexpectedEndOfStream => FetchErrorKind.ConnectionLost,
-                _ => FetchErrorKind.Protocol,
-            };
-            Fail(kind, message, null);
-        }
-
-        /// <summary>The connection broke; <paramref name="staleConnection"/>: it was a reused one and nothing of the response had arrived.</summary>
-        public void OnConnectionLost(string message, bool staleConnection)
-        {
-            if (IsCompleted)
-            {
-                return;
-            }
-
-            if (staleConnection && !_staleRetried && HttpRequestWriter.IsIdempotent(Request.Method))
-            {
-                _staleRetried = true;
-                _engine.Loop.CancelTimer(_totalTimer);
-                StartAttempt(allowPooled: false);
-                return;
-            }
-
-            Fail(FetchErrorKind.ConnectionLost, message, null);
-        }
-
         /// <summary>Loop thread (or any thread before the request reached the loop): fails the attempt, which is retried if the retry policy allows, or else the request.</summary>
         public void Fail(FetchErrorKind kind, string message, Exception? exception)
         {
-            if (!TryRetryFailure(kind, exception))
+            if (!Policy.TryRetryFailure(kind, exception, _requestSent, _response.IsComplete))
             {
                 Complete(kind, message, exception);
             }
         }
+
+        /// <summary>The response's body is stored (the recorder has put it on the result): the request succeeds.</summary>
+        internal void Succeed() => Complete(FetchErrorKind.None, null, null);
 
         /// <summary>Loop thread: cancellation requested through the token.</summary>
         public void Cancel() => Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
@@ -617,7 +244,7 @@ namespace AsyncFetch.Engine.Requests
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
             Connection = null;
-            AbandonDownload();
+            ReleaseBody();
             Deliver();
         }
 
@@ -627,17 +254,13 @@ namespace AsyncFetch.Engine.Requests
             try
             {
                 Result.Attempts++;
-                if (_download != null)
-                {
-                    AbandonDownload(); // a previous attempt's partial file
-                }
+                ReleaseBody(); // a previous attempt's partial file
 
                 _attemptStart = EventLoop.Now;
                 Result.Timings.ResetPhases();
                 Result.StatusCode = 0;
                 Result.SetRemoteEndPoint(null, 0);
-                _requestSent = false;
-                _responseComplete = false;
+                _engine.Loop.CancelTimer(_totalTimer); // a stale connection's attempt, given up for this one
                 _totalTimer = _engine.Loop.SetTimer(Timeout, TotalTimeoutCallback, this);
                 Open(allowPooled);
             }
@@ -651,6 +274,7 @@ namespace AsyncFetch.Engine.Requests
         [MethodImpl(Hot.Path)]
         private void Open(bool allowPooled)
         {
+            _requestSent = false;
             HttpConnection? pooled = allowPooled ? _engine.Pools.TakeIdle(OriginKey) : null;
             if (pooled != null)
             {
@@ -702,8 +326,9 @@ namespace AsyncFetch.Engine.Requests
             Fail(FetchErrorKind.Timeout, $"The request did not complete within {Seconds(Timeout)} (TimeoutSec).", null);
         }
 
+        /// <summary>Completes the request with its result (loop thread, or any thread before the request reached the loop); a no-op once completed.</summary>
         [MethodImpl(Hot.Path)]
-        private void Complete(FetchErrorKind kind, string? message, Exception? exception)
+        internal void Complete(FetchErrorKind kind, string? message, Exception? exception)
         {
             if (Interlocked.Exchange(ref _completed, 1) != 0)
             {
@@ -711,24 +336,15 @@ namespace AsyncFetch.Engine.Requests
             }
 
             EventLoop loop = _engine.Loop;
-            if (loop.IsLoopThread)
+            bool onLoop = loop.IsLoopThread;
+            if (onLoop)
             {
-                loop.CancelTimer(_totalTimer);
-                loop.CancelTimer(_retryTimer);
-                DropConnection();
-                if (_attemptStart != 0)
-                {
-                    Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
-                }
+                EndAttempt(loop);
             }
 
+            _policy?.EndRetryWait(onLoop);
             _totalTimer = null;
-            _retryTimer = null;
-            _body = null;
-            if (_download != null)
-            {
-                AbandonDownload(); // a failure after the file was started: no partial file stays
-            }
+            ReleaseBody(); // a failure after a download's file was started: no partial file stays
 
             Result.ErrorKind = kind;
             Result.ErrorMessage = message;
@@ -744,6 +360,22 @@ namespace AsyncFetch.Engine.Requests
             }
 
             Deliver();
+        }
+
+        /// <summary>
+        /// Loop thread: the attempt is over, whether the request completes or waits to retry: its timers stop, its
+        /// connection closes (a response still in flight is abandoned with it), and its time is recorded.
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        private void EndAttempt(EventLoop loop)
+        {
+            loop.CancelTimer(_totalTimer);
+            _totalTimer = null;
+            DropConnection();
+            if (_attemptStart != 0)
+            {
+                Result.Timings.TotalMs = Ms(EventLoop.Now - _attemptStart);
+            }
         }
 
         [MethodImpl(Hot.Path)]
@@ -769,28 +401,13 @@ namespace AsyncFetch.Engine.Requests
             }
         }
 
-        private double Ms(long ticks) => _engine.Loop.TicksToMilliseconds(ticks);
+        /// <summary>Lets go of the current response's body (an unfinished download's file is deleted). Any thread.</summary>
+        [MethodImpl(Hot.Path)]
+        private void ReleaseBody() => _response.Release();
 
-        private static byte[] Trim(byte[] data, int length)
-        {
-            var trimmed = new byte[length];
-            Buffer.BlockCopy(data, 0, trimmed, 0, length);
-            return trimmed;
-        }
+        private double Ms(long ticks) => _engine.Loop.TicksToMilliseconds(ticks);
 
         /// <summary>"2.5 s": a timeout, for messages.</summary>
         internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
-    }
-
-    /// <summary>Thrown inside the parse path to fail the current request with a specific kind.</summary>
-    internal sealed class FetchFailure : Exception
-    {
-        public FetchFailure(FetchErrorKind kind, string message)
-            : base(message)
-        {
-            Kind = kind;
-        }
-
-        public FetchErrorKind Kind { get; }
     }
 }

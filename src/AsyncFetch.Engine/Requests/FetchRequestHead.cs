@@ -71,6 +71,20 @@ namespace AsyncFetch.Engine.Requests
             return HttpRequestWriter.ValidateHeader("Content-Type", request.ContentType) ?? HttpRequestWriter.ValidateHeader("User-Agent", request.UserAgent);
         }
 
+        /// <summary>The request carries "Connection: close": its connection is not reused whatever the server says.</summary>
+        public static bool AsksToClose(FetchRequest request)
+        {
+            foreach (KeyValuePair<string, string> h in request.Headers)
+            {
+                if (string.Equals(h.Key, "Connection", StringComparison.OrdinalIgnoreCase) && HttpText.HasToken(h.Value, "close"))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         /// <summary>
         /// Writes the head of <paramref name="request"/> (validated, aimed at <paramref name="uri"/>) into
         /// <paramref name="buffer"/> (grown as needed) and returns its length; see <see cref="Describe"/>.

@@ -101,17 +101,17 @@ namespace AsyncFetch.Engine.Tests.Http
 
             public MemoryStream Body { get; } = new MemoryStream();
 
-            public void OnHeadersComplete(HttpResponseParser parser)
-            {
-            }
+            public bool OnHeadersComplete(HttpResponseParser parser) => true;
 
-            public void OnBody(ReadOnlySpan<byte> data)
+            public bool OnBody(ReadOnlySpan<byte> data)
             {
                 Body.Write(data);
                 if (++_pieces % _pieceLimit == 0)
                 {
                     _parser.PauseAfterBody = true;
                 }
+
+                return true;
             }
         }
     }

@@ -13,16 +13,18 @@ namespace AsyncFetch.Engine.Tests.Support
 
         public int HeadersCompleteCalls { get; private set; }
 
-        public void OnHeadersComplete(HttpResponseParser parser)
+        public bool OnHeadersComplete(HttpResponseParser parser)
         {
             HeadersCompleteCalls++;
             if (HeadersCompleteCalls > 1 || Body.Length > 0)
             {
                 throw new InvalidOperationException("OnHeadersComplete called twice or after body bytes.");
             }
+
+            return true;
         }
 
-        public void OnBody(ReadOnlySpan<byte> data)
+        public bool OnBody(ReadOnlySpan<byte> data)
         {
             if (HeadersCompleteCalls != 1)
             {
@@ -35,6 +37,7 @@ namespace AsyncFetch.Engine.Tests.Support
             }
 
             Body.Write(data);
+            return true;
         }
     }
 
