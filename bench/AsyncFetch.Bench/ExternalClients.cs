@@ -31,8 +31,14 @@ namespace AsyncFetch.Bench
         /// <summary>The bench driver built from an earlier revision (bench/run --baseline REV): its engine is the "engine-baseline" client.</summary>
         public string? BaselineDriver { get; init; }
 
+        /// <summary>The clients to run (bench/run --clients a,b); null for all.</summary>
+        public HashSet<string>? Selected { get; init; }
+
+        /// <summary>The client was left out by --clients.</summary>
+        public bool NotSelected(string client) => Selected != null && !Selected.Contains(client);
+
         /// <summary>Why the tool a client needs is missing (null when it is there).</summary>
-        public string? Missing(string client) => client switch
+        public string? Missing(string client) => NotSelected(client) ? "not selected (--clients)" : client switch
         {
             "cmdlet" or "cmdlet-callback" or "cmdlet-stream" or "baseline" => Pwsh && Module != null ? null : "pwsh or the built module not found",
             "foreach-parallel" => Pwsh ? null : "pwsh not found",

@@ -12,7 +12,7 @@ namespace AsyncFetch.Bench
     ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]
     ///         one measured run in this process; prints a RESULT line (--out-dir: every body written to a file in DIR)
     ///   suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE]
-    ///         [--baseline-driver DLL --baseline-name REV]
+    ///         [--baseline-driver DLL --baseline-name REV] [--clients engine,httpclient,...]
     ///         every workload against every client that can do it, each run a child process; prints (and writes)
     ///         the markdown report; exit 0 when every run of every client completed without errors
     /// </summary>
@@ -23,7 +23,7 @@ namespace AsyncFetch.Bench
             if (args.Length == 0 || args[0] is not ("run" or "suite"))
             {
                 Console.Error.WriteLine("usage: run --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]");
-                Console.Error.WriteLine("       suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE] [--wrk-threads N] [--baseline-driver DLL --baseline-name REV]");
+                Console.Error.WriteLine("       suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE] [--wrk-threads N] [--baseline-driver DLL --baseline-name REV] [--clients a,b]");
                 return 2;
             }
 
@@ -64,9 +64,10 @@ namespace AsyncFetch.Bench
                 Pwsh = module != null && Tools.Which("pwsh") != null,
                 WrkThreads = Int(opts, "wrk-threads", 1),
                 BaselineDriver = opts.GetValueOrDefault("baseline-driver"),
+                Selected = opts.TryGetValue("clients", out string? selected) ? new HashSet<string>(selected.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null,
             };
             Workload.BaselineName = opts.GetValueOrDefault("baseline-name") ?? Workload.BaselineName;
-            foreach (string c in Workload.AllClients.Where(c => tools.Missing(c) != null && !Workload.OnRequestOnly(c)).Select(c => tools.Missing(c)!).Distinct())
+            foreach (string c in Workload.AllClients.Where(c => tools.Missing(c) != null && !Workload.OnRequestOnly(c) && !tools.NotSelected(c)).Select(c => tools.Missing(c)!).Distinct())
             {
                 Console.Error.WriteLine($"bench: {c}: its clients are reported n/a");
             }

@@ -114,7 +114,7 @@ namespace AsyncFetch.Bench
             foreach (string client in w.Clients)
             {
                 string? na = w.NotApplicable(client) ?? tools.Missing(client);
-                if (na != null && Workload.OnRequestOnly(client))
+                if (na != null && (Workload.OnRequestOnly(client) || tools.NotSelected(client)))
                 {
                     continue;
                 }
