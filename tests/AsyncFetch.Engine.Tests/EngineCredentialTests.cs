@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 using AsyncFetch.TestServer;
 using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Credentials
+namespace AsyncFetch.Engine.Tests
 {
     /// <summary>
     /// Credentials on the wire, against the Kestrel loopback server: when they are sent (at once, or after a Basic

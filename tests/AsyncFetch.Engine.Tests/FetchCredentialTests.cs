@@ -4,7 +4,7 @@ using System.Net;
 using System.Security;
 using System.Text;
 
-namespace AsyncFetch.Engine.Tests.Credentials
+namespace AsyncFetch.Engine.Tests
 {
     /// <summary>FetchCredential and the credentials a FetchRequest carries, without a server.</summary>
     public sealed class FetchCredentialTests

@@ -1,6 +1,6 @@
 using System;
 
-namespace AsyncFetch.Engine.Tests.Credentials
+namespace AsyncFetch.Engine.Tests
 {
     /// <summary>FetchRedaction: the password of every URL in a text goes, the rest of the text stays as it was.</summary>
     public sealed class FetchRedactionTests

@@ -3,7 +3,7 @@ using System.Net;
 using System.Threading.Tasks;
 using static AsyncFetch.Engine.Tests.Support.TestUtil;
 
-namespace AsyncFetch.Engine.Tests.Credentials
+namespace AsyncFetch.Engine.Tests.Tls
 {
     /// <summary>Over https credentials need no allowance, and a redirect from https to plain http does not carry them.</summary>
     public sealed class TlsCredentialTests : IClassFixture<TlsFixture>, IClassFixture<ServerFixture>
