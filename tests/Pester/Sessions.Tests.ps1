@@ -139,6 +139,10 @@ Describe 'Cookie values stay out of sight' {
         ($verbose | Out-String) | Should -Not -Match $value
         Get-Content $journal -Raw | Should -Not -Match $value
         ($s | Out-String) | Should -Not -Match $value
+        ($s | Out-String) | Should -Match '1 cookie'
+        $s.Headers['Cookie'] = "hand=$value"
+        ($s | Out-String) | Should -Not -Match $value
+        $s.Headers.Remove('Cookie')
         ($s | Format-List * | Out-String) | Should -Not -Match $value
         "$s" | Should -Not -Match $value
     }
