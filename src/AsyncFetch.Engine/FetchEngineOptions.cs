@@ -130,6 +130,16 @@ namespace AsyncFetch
         /// </summary>
         public FetchProxy? Proxy { get; set; }
 
+        /// <summary>
+        /// The cookie jar for requests that leave <see cref="FetchRequest.CookieContainer"/> unset; null (the default): no
+        /// cookies are sent or kept. Each request (and each of its redirect hops) sends the jar's Cookie value for its
+        /// URL, and every response (redirect responses included) stores its Set-Cookie fields in the jar under the URL
+        /// that answered; the rules (domain, path, Secure, expiry, limits) are the container's, RFC 6265 as it reads it.
+        /// The engine uses the jar on its loop thread only; one jar may be shared by several engines and by other code,
+        /// which relies on the container's own locking (as HttpClientHandler does).
+        /// </summary>
+        public System.Net.CookieContainer? CookieContainer { get; set; }
+
         /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
         internal Func<string, System.Threading.Tasks.Task<System.Net.IPAddress[]>>? Resolver { get; set; }
 

@@ -169,6 +169,14 @@ namespace AsyncFetch
         public FetchProxy? Proxy { get; set; }
 
         /// <summary>
+        /// The cookie jar of this request and its redirect hops (see <see cref="FetchEngineOptions.CookieContainer"/>):
+        /// its cookies for each hop's URL are sent, and the Set-Cookie fields of every response are stored in it, so
+        /// requests sharing a jar see each other's cookies. A Cookie header of the caller's own is sent too, the jar's
+        /// cookies after it in the same field. Null: the engine's jar, if any.
+        /// </summary>
+        public System.Net.CookieContainer? CookieContainer { get; set; }
+
+        /// <summary>
         /// Credentials for the server (see <see cref="FetchCredential"/> for when they are sent). Null: the user name and
         /// password in <see cref="Uri"/> ("https://user:password@host/"), if any, sent as Basic with the request, as curl
         /// does; user information is never sent in the request line or Host either way.
@@ -283,6 +291,7 @@ namespace AsyncFetch
             copy.SkipCertificateCheck = SkipCertificateCheck;
             copy.ClientCertificates = ClientCertificates;
             copy.Proxy = Proxy;
+            copy.CookieContainer = CookieContainer;
             copy._credential = _credential;
             copy._ignoreUserInfo = _ignoreUserInfo;
             copy.AllowUnencryptedAuthentication = AllowUnencryptedAuthentication;

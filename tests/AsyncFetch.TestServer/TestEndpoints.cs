@@ -89,6 +89,7 @@ internal sealed partial class TestEndpoints
                 case "attachment": return AttachmentAsync(context); // TestEndpoints.Downloads.cs
                 case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
                 case "bearer": return BearerAsync(context); // TestEndpoints.Auth.cs
+                case "cookies": return CookiesEchoAsync(context); // TestEndpoints.Cookies.cs
 
                 // Typed bodies for parsing (TestEndpoints.Content.cs)
                 case "json": return SampleAsync(context, SampleJson, "application/json; charset=utf-8");
@@ -134,6 +135,8 @@ internal sealed partial class TestEndpoints
                     : BadRequestAsync(context);
             case "headers":
                 return TryParse(arg, 0, 10_000, out long count) ? HeadersAsync(context, (int)count) : BadRequestAsync(context);
+            case "cookies":
+                return CookiesAsync(context, arg); // TestEndpoints.Cookies.cs
 
             // Redirect and retry policy (TestEndpoints.Retry.cs)
             case "retry-after":

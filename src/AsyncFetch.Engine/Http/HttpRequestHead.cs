@@ -44,5 +44,8 @@ namespace AsyncFetch.Engine.Http
 
         /// <summary>An Authorization value to send, or null; the caller leaves it null when <see cref="Headers"/> has one.</summary>
         public string? Authorization;
+
+        /// <summary>Cookies to send (a cookie-string, RFC 6265 section 5.4), or null: appended to a Cookie field in <see cref="Headers"/>, else a field of its own.</summary>
+        public string? Cookie;
     }
 }

@@ -130,6 +130,7 @@ namespace AsyncFetch.Engine.Http
                 w.Ascii("Authorization: ").Ascii(head.Authorization).Ascii("\r\n");
             }
 
+            string? cookie = head.Cookie;
             foreach (KeyValuePair<string, string> h in head.Headers)
             {
                 if (IsHeader(h.Key, "Content-Length") || IsHeader(h.Key, "Transfer-Encoding")
@@ -138,7 +139,19 @@ namespace AsyncFetch.Engine.Http
                     continue;
                 }
 
-                w.Ascii(h.Key).Ascii(": ").Utf8(h.Value).Ascii("\r\n");
+                w.Ascii(h.Key).Ascii(": ").Utf8(h.Value);
+                if (cookie != null && IsHeader(h.Key, "Cookie"))
+                {
+                    w.Ascii("; ").Utf8(cookie); // one Cookie field (RFC 6265 section 5.4): the caller's cookies, then the jar's
+                    cookie = null;
+                }
+
+                w.Ascii("\r\n");
+            }
+
+            if (cookie != null)
+            {
+                w.Ascii("Cookie: ").Utf8(cookie).Ascii("\r\n");
             }
 
             w.Ascii("\r\n");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using AsyncFetch.Engine.Connections;
+using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.Engine.Proxy;
@@ -143,6 +144,9 @@ namespace AsyncFetch.Engine.Requests
         /// <summary>The current request's target (a redirect hop's, after a redirect).</summary>
         internal Uri Target => _uri;
 
+        /// <summary>The cookie jar of the current request, or null: none.</summary>
+        internal System.Net.CookieContainer? Cookies => Request.CookieContainer ?? _engine.Options.CookieContainer;
+
         /// <summary>The User-Agent the request sends (for a CONNECT too).</summary>
         internal string UserAgent => Request.UserAgent ?? _engine.Options.UserAgent;
 
@@ -195,7 +199,9 @@ namespace AsyncFetch.Engine.Requests
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
-            int length = buffer.WriteHead(FetchRequestHead.Describe(Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy));
+            HttpRequestHead head = FetchRequestHead.Describe(Request, _uri, o.UserAgent, o.AutomaticDecompression, _https ? null : _proxy);
+            head.Cookie = CookieJar.HeaderFor(Cookies, _uri); // each hop its own: the jar may have changed since the last
+            int length = buffer.WriteHead(head);
             byte[]? body = Request.Body;
             separateBody = null;
             if (body != null && body.Length > 0)

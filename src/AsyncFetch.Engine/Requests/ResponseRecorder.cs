@@ -59,6 +59,7 @@ namespace AsyncFetch.Engine.Requests
             result.ReasonPhrase = parser.ReasonPhrase;
             result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
             result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
+            CookieJar.Store(_op.Cookies, _op.Target, parser.Headers); // every response's cookies, a redirect's too
             string[]? decodings = null;
             if (isResult)
             {

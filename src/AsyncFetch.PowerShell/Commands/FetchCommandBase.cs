@@ -214,6 +214,7 @@ namespace AsyncFetch.PowerShell.Commands
 
         private protected RequestDefaults BuildDefaults()
         {
+            OpenSession();
             string? contentType = ContentType;
             byte[]? body = null;
             try
@@ -225,7 +226,7 @@ namespace AsyncFetch.PowerShell.Commands
                 ThrowTerminatingError(new ErrorRecord(e, ErrorIds.UnsupportedBody, ErrorCategory.InvalidArgument, Body));
             }
 
-            return new RequestDefaults
+            return UseSession(new RequestDefaults
             {
                 Method = Method.ToUpperInvariant(),
                 Headers = RequestBuilder.HeaderList(Headers),
@@ -244,11 +245,11 @@ namespace AsyncFetch.PowerShell.Commands
                 RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
                 OutDirectory = OutDirectory == null ? null : OutputPaths.Resolve(this, OutDirectory),
                 Force = Force.IsPresent,
-                Proxy = BuildProxy(),
+                Proxy = SessionProxy() ?? BuildProxy(),
                 Location = CurrentFileSystemLocation(),
                 Credential = BuildCredential(),
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent ? true : (bool?)null,
-            };
+            });
         }
 
         /// <summary>The caller's file-system location, or null where there is none (a runspace without a file system drive).</summary>

@@ -26,6 +26,7 @@ namespace AsyncFetch.PowerShell.Internal
         public const string AuthenticationTokenNotSupplied = Prefix + "AuthenticationTokenNotSupplied";
         public const string InvalidToken = Prefix + "InvalidToken";
         public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
+        public const string SessionConflict = Prefix + "SessionConflict";
 
         /// <summary>A response with a 4xx or 5xx status (not a failure: its ErrorKind is None), unless -SkipHttpErrorCheck.</summary>
         public const string HttpError = Prefix + "HttpError";

@@ -53,6 +53,9 @@ namespace AsyncFetch.PowerShell.Internal
 
         public bool? AllowUnencryptedAuthentication { get; set; }
 
+        /// <summary>The cookie jar of the command's requests (its session's, or one of its own).</summary>
+        public System.Net.CookieContainer? Cookies { get; set; }
+
         /// <summary>Invoke-AsyncFetch -OutFile as a full path: where its one request's body goes, replacing what is there.</summary>
         public string? OutFile { get; set; }
 
@@ -123,6 +126,7 @@ namespace AsyncFetch.PowerShell.Internal
             request.OutDirectory ??= OutDirectory; // a request with its own OutFile ignores it (the engine's rule)
             request.Force |= Force;
             request.Proxy ??= Proxy;
+            request.CookieContainer ??= Cookies;
             request.AllowUnencryptedAuthentication ??= AllowUnencryptedAuthentication;
             if (Credential != null && request.GetCredential() == null)
             {
