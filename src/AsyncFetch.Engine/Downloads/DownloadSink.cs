@@ -14,11 +14,8 @@ namespace AsyncFetch.Engine.Downloads
     ///
     /// The body is written, as it arrives, to a temporary file next to the target ("name.partial-xxxxxxxxxxxx")
     /// and renamed to its final name only once it is complete: a crash or a failed request never leaves a half
-    /// file under the real name, and a collision is decided at rename time, when the name is actually taken.
-    /// Renames run on the loop thread one after another, and a rename that must not replace uses File.Move,
-    /// which fails when the target exists, so two downloads of one batch can never get the same name; the next
-    /// suffix is tried instead ("name (1).ext", ...). With Force the rename replaces (atomically where the
-    /// runtime offers File.Move(..., overwrite: true)).
+    /// file under the real name. <see cref="DownloadTarget"/> checks the target, creates the temporary file and
+    /// decides collisions at rename time.
     ///
     /// Writes are synchronous FileStream writes on the loop thread through a 64 KiB buffer of our own (the
     /// parser's chunks are spans over the loop's receive buffer, and netstandard2.0's Stream takes only arrays).
@@ -32,27 +29,17 @@ namespace AsyncFetch.Engine.Downloads
     internal sealed partial class DownloadSink
     {
         private const int BufferSize = 64 * 1024;
-        private const int MaxSuffix = 9999;
 
-        /// <summary>File.Move(source, dest, overwrite) where the runtime has it (.NET Core 3+): an atomic replace.</summary>
-        private static readonly Action<string, string, bool>? MoveWithOverwrite = FindMoveWithOverwrite();
-
-        private readonly string _directory;
-        private readonly string _name;
-        private readonly bool _explicitName;
-        private readonly bool _force;
+        private readonly DownloadTarget _target;
         private readonly long _limit;
         private FileStream? _file;
         private byte[]? _buffer;
         private int _buffered;
         private string? _tempPath;
 
-        private DownloadSink(string directory, string name, bool explicitName, bool force, long limit, string[]? decodings)
+        private DownloadSink(DownloadTarget target, long limit, string[]? decodings)
         {
-            _directory = directory;
-            _name = name;
-            _explicitName = explicitName;
-            _force = force;
+            _target = target;
             _limit = limit;
             Decodings = decodings;
         }
@@ -74,10 +61,10 @@ namespace AsyncFetch.Engine.Downloads
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declaredLength} bytes) is larger than the download limit of {limit} bytes.");
             }
 
-            DownloadSink sink = request.OutFile != null
-                ? ForFile(request.OutFile, request.Force, limit, decodings)
-                : ForDirectory(request.OutDirectory!, DownloadNames.Derive(contentDisposition, responseUri), request.Force, limit, decodings);
-            sink.CreateTemp();
+            var sink = new DownloadSink(DownloadTarget.Resolve(request, responseUri, contentDisposition), limit, decodings);
+            sink._file = sink._target.CreateTemp(out string temp);
+            sink._tempPath = temp;
+            sink._buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             return sink;
         }
 
@@ -129,7 +116,7 @@ namespace AsyncFetch.Engine.Downloads
                 var outputs = new string[Decodings.Length];
                 for (int i = 0; i < outputs.Length; i++)
                 {
-                    outputs[i] = NewTempPath();
+                    outputs[i] = _target.NewTempPath();
                 }
 
                 decode = new DecodeJob(_tempPath!, outputs, Decodings, _limit);
@@ -184,104 +171,6 @@ namespace AsyncFetch.Engine.Downloads
             catch (Exception e) when (IsFileError(e))
             {
                 // Nothing better to do: the .partial name tells a user what it is.
-            }
-        }
-
-        private static DownloadSink ForFile(string outFile, bool force, long limit, string[]? decodings)
-        {
-            string full;
-            string? directory;
-            try
-            {
-                full = Path.GetFullPath(outFile);
-                directory = Path.GetDirectoryName(full);
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file path '{outFile}' is not valid: {e.Message}");
-            }
-
-            string name = Path.GetFileName(full);
-            if (directory == null || name.Length == 0)
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file path '{outFile}' does not name a file.");
-            }
-
-            if (!Directory.Exists(directory))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The directory of the output file '{full}' does not exist.");
-            }
-
-            if (Directory.Exists(full))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file '{full}' is a directory.");
-            }
-
-            if (!force && File.Exists(full))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file '{full}' already exists (use Force to replace it).");
-            }
-
-            return new DownloadSink(directory, name, explicitName: true, force, limit, decodings);
-        }
-
-        private static DownloadSink ForDirectory(string outDirectory, string name, bool force, long limit, string[]? decodings)
-        {
-            string full;
-            try
-            {
-                full = Path.GetFullPath(outDirectory);
-                Directory.CreateDirectory(full);
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output directory '{outDirectory}' cannot be used: {e.Message}");
-            }
-
-            var sink = new DownloadSink(full, name, explicitName: false, force, limit, decodings);
-            sink.PathFor(name); // the name is sanitized; this is the last line of defence
-            return sink;
-        }
-
-        /// <summary>The full path of <paramref name="name"/> in the target directory, verified to be inside it.</summary>
-        private string PathFor(string name)
-        {
-            string path = Path.GetFullPath(Path.Combine(_directory, name));
-            string parent = Path.GetDirectoryName(path) ?? string.Empty;
-            if (!string.Equals(parent.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar), _directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar), StringComparison.Ordinal)
-                || !string.Equals(Path.GetFileName(path), name, StringComparison.Ordinal))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The file name '{name}' would leave the output directory '{_directory}'.");
-            }
-
-            return path;
-        }
-
-        /// <summary>"name.partial-xxxxxxxxxxxx" in the target directory (an explicit name is shortened so the suffix fits in 255 bytes).</summary>
-        private string NewTempPath() =>
-            Path.Combine(_directory, DownloadNames.Shorten(_name, DownloadNames.MaxNameBytes) + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 12));
-
-        private void CreateTemp()
-        {
-            for (int attempt = 0; ; attempt++)
-            {
-                string temp = NewTempPath();
-                try
-                {
-                    // No FileStream buffer: Write fills our own (it must copy the span anyway) and writes it whole.
-                    _file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-                    _tempPath = temp;
-                    _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                    return;
-                }
-                catch (IOException) when (attempt < 3 && File.Exists(temp))
-                {
-                    // A random name taken: take another.
-                }
-                catch (Exception e) when (IsFileError(e))
-                {
-                    throw new FetchFailure(FetchErrorKind.File, $"Cannot create a file in '{_directory}': {e.Message}");
-                }
             }
         }
 
@@ -361,92 +250,9 @@ namespace AsyncFetch.Engine.Downloads
         /// <summary>Renames the complete temporary file to its final name; returns the final path. Throws <see cref="FetchFailure"/> (File).</summary>
         private string Place()
         {
-            string source = _tempPath!;
-            string target = PathFor(_name);
-            try
-            {
-                if (_force)
-                {
-                    if (Directory.Exists(target))
-                    {
-                        throw new FetchFailure(FetchErrorKind.File, $"Cannot replace '{target}': it is a directory.");
-                    }
-
-                    Replace(source, target);
-                    _tempPath = null;
-                    return target;
-                }
-
-                if (_explicitName)
-                {
-                    if (!TryMove(source, target))
-                    {
-                        throw new FetchFailure(FetchErrorKind.File, $"The output file '{target}' already exists (use Force to replace it).");
-                    }
-
-                    _tempPath = null;
-                    return target;
-                }
-
-                for (int n = 1; n <= MaxSuffix; n++)
-                {
-                    if (TryMove(source, target))
-                    {
-                        _tempPath = null;
-                        return target;
-                    }
-
-                    target = PathFor(DownloadNames.WithSuffix(_name, n));
-                }
-
-                throw new FetchFailure(FetchErrorKind.File, $"No free name for '{_name}' in '{_directory}' (tried {MaxSuffix} suffixes).");
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"Cannot move the download to '{target}': {e.Message}");
-            }
-        }
-
-        /// <summary>Moves unless <paramref name="target"/> exists (File.Move refuses to replace); false when it does.</summary>
-        private static bool TryMove(string source, string target)
-        {
-            if (File.Exists(target) || Directory.Exists(target))
-            {
-                return false;
-            }
-
-            try
-            {
-                File.Move(source, target);
-                return true;
-            }
-            catch (IOException) when (File.Exists(target) || Directory.Exists(target))
-            {
-                return false; // taken between the check and the move (another process)
-            }
-        }
-
-        private static void Replace(string source, string target)
-        {
-            if (MoveWithOverwrite != null)
-            {
-                MoveWithOverwrite(source, target, true);
-                return;
-            }
-
-            // .NET Framework: no replacing move; the target is briefly absent.
-            if (File.Exists(target))
-            {
-                File.Delete(target);
-            }
-
-            File.Move(source, target);
-        }
-
-        private static Action<string, string, bool>? FindMoveWithOverwrite()
-        {
-            System.Reflection.MethodInfo? move = typeof(File).GetMethod(nameof(File.Move), new[] { typeof(string), typeof(string), typeof(bool) });
-            return move == null ? null : (Action<string, string, bool>)move.CreateDelegate(typeof(Action<string, string, bool>));
+            string path = _target.Place(_tempPath!);
+            _tempPath = null;
+            return path;
         }
     }
 }
