@@ -229,7 +229,7 @@ namespace AsyncFetch.Engine.Connections
             {
                 for (int i = 0; i < TlsReadsPerPass; i++)
                 {
-                    if (_state != ConnectionState.Active || _tlsRead != null)
+                    if (_state != ConnectionState.Active || _tlsRead != null || _readPaused)
                     {
                         return;
                     }

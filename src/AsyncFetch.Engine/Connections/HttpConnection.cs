@@ -152,7 +152,7 @@ namespace AsyncFetch.Engine.Connections
                         ContinueSend();
                     }
 
-                    if ((events & SelectorEvents.Read) != 0 && _state == ConnectionState.Active)
+                    if ((events & SelectorEvents.Read) != 0 && _state == ConnectionState.Active && !_readPaused)
                     {
                         Receive();
                     }
@@ -391,9 +391,9 @@ namespace AsyncFetch.Engine.Connections
                     return;
                 }
 
-                if (!Consume(buffer, start + n) || n < room || _state != ConnectionState.Active)
+                if (!Consume(buffer, start + n) || n < room || _state != ConnectionState.Active || _readPaused)
                 {
-                    return; // the response is done (or failed), or a short read: the kernel had no more for now
+                    return; // the response is done (or failed), a short read (the kernel had no more for now), or paused
                 }
             }
 
@@ -481,6 +481,7 @@ namespace AsyncFetch.Engine.Connections
         {
             FetchOperation op = Detach()!;
             RequestsServed++;
+            EndReadPause(reusable);
             if (reusable)
             {
                 _state = ConnectionState.Idle;
@@ -553,7 +554,7 @@ namespace AsyncFetch.Engine.Connections
             if (_writeInterest != on && _key != null)
             {
                 _writeInterest = on;
-                _engine.Loop.Modify(_key, on ? SelectorEvents.ReadWrite : SelectorEvents.Read);
+                UpdatePlainInterest();
             }
         }
 
