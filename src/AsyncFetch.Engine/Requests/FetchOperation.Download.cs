@@ -11,8 +11,10 @@ namespace AsyncFetch.Engine.Requests
     /// redirect, 204, a HEAD request) is handled as if there were no output target, so the caller can read an
     /// error body, within MaxResponseBytes as always. A request that fails after its file was started
     /// (timeout, reset, parse error, cancel, disk error, disposal) has its partial file deleted.
+    /// The file work runs off the loop (see DownloadSink): when the disk falls behind, the connection's reads pause
+    /// until the sink has room again.
     /// </summary>
-    internal sealed partial class FetchOperation
+    internal sealed partial class FetchOperation : IDownloadOwner
     {
         private DownloadSink? _download;
 
@@ -20,7 +22,8 @@ namespace AsyncFetch.Engine.Requests
 
         /// <summary>
         /// Headers complete: starts the download when this response is one to write; false to handle it in memory.
-        /// Throws <see cref="FetchFailure"/> (File, TooLarge) when the target cannot be used.
+        /// Throws <see cref="FetchFailure"/> (TooLarge) for a declared length over the limit; a target that cannot be
+        /// used fails the request later, through <see cref="IDownloadOwner.OnDownloadFailed"/>.
         /// </summary>
         private bool BeginDownload(HttpResponseParser parser)
         {
@@ -32,6 +35,8 @@ namespace AsyncFetch.Engine.Requests
             }
 
             _download = DownloadSink.Open(
+                _engine.Loop,
+                this,
                 Request,
                 _uri, // the current hop: after redirects, the URL that answered
                 parser.Headers["Content-Disposition"],
@@ -45,63 +50,21 @@ namespace AsyncFetch.Engine.Requests
             return true;
         }
 
-        /// <summary>The response is complete: the file gets its final name, or goes to the thread pool to be decoded first.</summary>
-        private void CompleteDownload()
+        /// <summary>The response is complete: the file is closed, decoded if compressed and renamed off the loop; the outcome comes back below.</summary>
+        private void CompleteDownload() => _download!.Finish();
+
+        /// <summary>Loop thread: a body chunk for the file; a full queue pauses the connection's reads.</summary>
+        private void WriteDownload(ReadOnlySpan<byte> data)
         {
-            DownloadSink download = _download!;
-            string? path;
-            DownloadSink.DecodeJob? decode;
-            try
+            if (!_download!.Write(data))
             {
-                path = download.Finish(out decode);
+                Connection?.PauseReading();
             }
-            catch (FetchFailure failure)
-            {
-                Fail(failure.Kind, failure.Message, null); // deletes the temporary file
-                return;
-            }
-
-            if (decode == null)
-            {
-                FinishDownload(path!, _bodyLength);
-                return;
-            }
-
-            // Decoded on the pool; a request that ends meanwhile (or whose engine is gone) discards the output.
-            OffLoop(decode, j => j.Run(), OnDownloadDecoded, j => j.Discard());
         }
 
-        /// <summary>Loop thread: the decoding of a compressed download finished.</summary>
-        private void OnDownloadDecoded(DownloadSink.DecodeJob job)
-        {
-            DownloadSink? download = _download;
-            if (IsCompleted || download == null)
-            {
-                job.Discard(); // timed out or cancelled while decoding
-                return;
-            }
+        void IDownloadOwner.OnDownloadDrained() => Connection?.ResumeReading();
 
-            if (job.Error != null)
-            {
-                Fail(job.ErrorKind, job.Error, job.Exception);
-                return;
-            }
-
-            string path;
-            try
-            {
-                path = download.Decoded(job);
-            }
-            catch (FetchFailure failure)
-            {
-                Fail(failure.Kind, failure.Message, null);
-                return;
-            }
-
-            FinishDownload(path, job.DecodedLength);
-        }
-
-        private void FinishDownload(string path, long length)
+        void IDownloadOwner.OnDownloadPlaced(string path, long length)
         {
             _download = null; // placed: nothing to delete any more
             Result.OutFile = path;
@@ -109,6 +72,9 @@ namespace AsyncFetch.Engine.Requests
             Result.Body = null;
             Complete(FetchErrorKind.None, null, null);
         }
+
+        void IDownloadOwner.OnDownloadFailed(FetchErrorKind kind, string message, Exception? exception) =>
+            Fail(kind, message, exception); // nothing is left on disk; the sink's Abort, on the way, is a no-op
 
         /// <summary>Closes and deletes an unfinished download (the request failed, or a new attempt starts). Any thread; idempotent.</summary>
         private void AbandonDownload() => Interlocked.Exchange(ref _download, null)?.Abort();

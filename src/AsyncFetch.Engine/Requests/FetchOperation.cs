@@ -338,7 +338,7 @@ namespace AsyncFetch.Engine.Requests
 
             if (_download != null)
             {
-                _download.Write(data, ReceiveArray);
+                WriteDownload(data);
                 _bodyLength += data.Length;
                 return;
             }
