@@ -169,6 +169,7 @@ namespace AsyncFetch.Engine.Downloads
                     length = job.DecodedLength;
                 }
 
+                BeforePlace?.Invoke();
                 _placedPath = _target!.Place(_tempPath!);
                 _tempPath = null;
                 _length = length;

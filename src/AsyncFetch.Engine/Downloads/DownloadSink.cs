@@ -93,6 +93,7 @@ namespace AsyncFetch.Engine.Downloads
         private bool _aborted;
         private bool _ended; // the writer is done; the outcome fields are set
         private bool _delivered; // the outcome reached the owner
+        private int _peakQueued;
 
         private DownloadSink(EventLoop loop, IDownloadOwner owner, FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit)
         {
@@ -111,8 +112,14 @@ namespace AsyncFetch.Engine.Downloads
         /// <summary>Bytes of the body (as received) passed to <see cref="Write"/> so far.</summary>
         public long Received { get; private set; }
 
+        /// <summary>Tests: every sink the engine opens, before its writer starts (to set the hooks below). Null in production.</summary>
+        internal static Action<DownloadSink>? OpenedForTests { get; set; }
+
         /// <summary>Tests: runs on the writer before each buffer is written (to hold the writer back).</summary>
         internal Action? BeforeWrite { get; set; }
+
+        /// <summary>Tests: runs on the writer before the complete file is renamed (to line renames up).</summary>
+        internal Action? BeforePlace { get; set; }
 
         /// <summary>Tests: full buffers queued now, the one being written included.</summary>
         internal int Queued
@@ -122,6 +129,18 @@ namespace AsyncFetch.Engine.Downloads
                 lock (_queue)
                 {
                     return _queue.Count;
+                }
+            }
+        }
+
+        /// <summary>Tests: the most full buffers this download ever had queued.</summary>
+        internal int PeakQueued
+        {
+            get
+            {
+                lock (_queue)
+                {
+                    return _peakQueued;
                 }
             }
         }
@@ -142,6 +161,7 @@ namespace AsyncFetch.Engine.Downloads
             }
 
             var sink = new DownloadSink(loop, owner, request, responseUri, contentDisposition, decodings, limit) { _running = true };
+            OpenedForTests?.Invoke(sink);
             sink.Schedule();
             return sink;
         }
@@ -266,6 +286,7 @@ namespace AsyncFetch.Engine.Downloads
                     if (buffer != null && count > 0)
                     {
                         _queue.Enqueue(new Chunk(buffer, count));
+                        _peakQueued = Math.Max(_peakQueued, _queue.Count);
                         buffer = null;
                         int queuedInProcess = Interlocked.Increment(ref s_queuedInProcess);
                         room = _queue.Count < MaxQueued && queuedInProcess <= MaxQueuedInProcess;
