@@ -22,8 +22,8 @@ namespace AsyncFetch.Engine.Downloads
     /// (the parser's chunks are spans over the loop's receive buffer, reused at once) and hands full buffers to a queue:
     /// no system call, a lock taken once per 64 KiB. A writer on the thread pool runs the file operations of one download
     /// one after another, in order: check the target and create the temporary file, write each queued buffer, close,
-    /// decode, rename. At most one writer per download exists (it keeps going while the queue has work, then stops), so
-    /// at most one operation per file is in flight. The thread pool rather than a writer thread of our own: downloads to
+    /// decode, rename. At most one writer per download exists (it keeps going while the queue has work, then stops; an
+    /// idle one is woken when two buffers wait, or the body is complete), so at most one operation per file is in flight. The thread pool rather than a writer thread of our own: downloads to
     /// different disks do not wait for each other (one stalled network share would stall every download behind a single
     /// writer), nothing has to be started or stopped with the engine, and it is what .NET's own asynchronous FileStream
     /// does on Unix; a download holds a pool thread only while it has work queued. Results come back through
@@ -62,6 +62,9 @@ namespace AsyncFetch.Engine.Downloads
 
         /// <summary>Full buffers queued across the process beyond which every download that adds one is asked to pause.</summary>
         internal const int MaxQueuedInProcess = 256;
+
+        /// <summary>An idle writer is woken once this many buffers wait (or the body is complete): half the thread pool hand-offs of waking it per buffer.</summary>
+        internal const int WakeAt = 2;
 
         /// <summary>A paused download is told to read again once its queue is down to this many buffers.</summary>
         private const int ResumeAt = MaxQueued / 2;
@@ -294,8 +297,8 @@ namespace AsyncFetch.Engine.Downloads
                     }
 
                     _finishing |= finish;
-                    start = !_running;
-                    _running = true;
+                    start = !_running && (_finishing || _queue.Count >= WakeAt);
+                    _running |= start;
                 }
             }
 

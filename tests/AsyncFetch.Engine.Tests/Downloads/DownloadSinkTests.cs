@@ -124,7 +124,11 @@ namespace AsyncFetch.Engine.Tests.Downloads
                 gate.Wait(Patience);
             };
 
-            await Write(sink, Random(Block, 2));
+            for (int i = 0; i < DownloadSink.WakeAt; i++)
+            {
+                await Write(sink, Random(Block, 2 + i)); // enough to wake the writer
+            }
+
             Assert.True(entered.Wait(Patience), "the write never started");
             string[] partial = Entries();
             Assert.Single(partial);
