@@ -23,7 +23,8 @@ namespace AsyncFetch.Engine.Downloads
     /// no system call, a lock taken once per 64 KiB. A writer on the thread pool runs the file operations of one download
     /// one after another, in order: check the target and create the temporary file, write each queued buffer, close,
     /// decode, rename. At most one writer per download exists (it keeps going while the queue has work, then stops; an
-    /// idle one is woken when two buffers wait, or the body is complete), so at most one operation per file is in flight. The thread pool rather than a writer thread of our own: downloads to
+    /// idle one is woken when two buffers wait, when Write asks for a pause, or when the body is complete), so at most one
+    /// operation per file is in flight. The thread pool rather than a writer thread of our own: downloads to
     /// different disks do not wait for each other (one stalled network share would stall every download behind a single
     /// writer), nothing has to be started or stopped with the engine, and it is what .NET's own asynchronous FileStream
     /// does on Unix; a download holds a pool thread only while it has work queued. Results come back through
@@ -150,6 +151,9 @@ namespace AsyncFetch.Engine.Downloads
 
         /// <summary>Tests: full buffers queued across the process now.</summary>
         internal static int QueuedInProcess => Volatile.Read(ref s_queuedInProcess);
+
+        /// <summary>Tests: counts <paramref name="buffers"/> more (or fewer) as queued across the process, as other downloads would.</summary>
+        internal static void AddQueuedInProcessForTests(int buffers) => Interlocked.Add(ref s_queuedInProcess, buffers);
 
         /// <summary>
         /// Loop thread: starts a download (the target is checked and the temporary file created on the writer; a failure
@@ -297,7 +301,7 @@ namespace AsyncFetch.Engine.Downloads
                     }
 
                     _finishing |= finish;
-                    start = !_running && (_finishing || _queue.Count >= WakeAt);
+                    start = !_running && (_finishing || !room || _queue.Count >= WakeAt); // a paused download must drain
                     _running |= start;
                 }
             }

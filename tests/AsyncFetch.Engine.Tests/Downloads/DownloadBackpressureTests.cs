@@ -139,6 +139,36 @@ namespace AsyncFetch.Engine.Tests.Downloads
         }
 
         /// <summary>
+        /// Other downloads have the process-wide number of buffers queued: a download's first full buffer already asks for
+        /// a pause, and its writer, woken by that, drains it and says so.
+        /// </summary>
+        [Fact]
+        public async Task Once_the_process_wide_bound_is_reached_a_single_buffer_pauses_and_drains()
+        {
+            using var loop = new EventLoop("download-process-bound");
+            var owner = new DownloadSinkTests.Owner(loop);
+            var request = new FetchRequest("http://127.0.0.1/") { OutFile = Path.Combine(_dir, "bound.bin") };
+            DownloadSink sink = await LoopWait.OnLoop(loop, () => DownloadSink.Open(loop, owner, request, null, null, null, -1, -1));
+            byte[] block = new byte[DownloadSink.BufferSize];
+            new Random(9).NextBytes(block);
+            DownloadSink.AddQueuedInProcessForTests(DownloadSink.MaxQueuedInProcess);
+            try
+            {
+                Assert.False(await LoopWait.OnLoop(loop, () => sink.Write(block)), "a buffer beyond the process-wide bound left room");
+                Assert.True(await owner.DrainedSignal.WaitAsync(Patience), "no drained notification: the writer was never woken");
+            }
+            finally
+            {
+                DownloadSink.AddQueuedInProcessForTests(-DownloadSink.MaxQueuedInProcess);
+            }
+
+            await LoopWait.OnLoop(loop, sink.Finish);
+            DownloadSinkTests.Outcome end = await owner.Ended.Task.WaitAsync(Patience);
+            Assert.Equal(FetchErrorKind.None, end.Kind);
+            Assert.Equal(block, File.ReadAllBytes(end.Path!));
+        }
+
+        /// <summary>
         /// A connection as the request drives one, without the network: reads of 128 KiB in 16 KiB body chunks; after a
         /// Write returned false the rest of that read still goes in, then nothing until the drained notification.
         /// </summary>
