@@ -48,6 +48,7 @@ namespace AsyncFetch.Engine.Downloads
             bool aborted;
             lock (_queue)
             {
+                // One look under the lock: an Abort that found this writer running leaves the cleanup to it.
                 aborted = _aborted;
                 if (aborted)
                 {
@@ -169,6 +170,11 @@ namespace AsyncFetch.Engine.Downloads
                     length = job.DecodedLength;
                 }
 
+                if (StopIfAborted())
+                {
+                    return false; // timed out or cancelled meanwhile (a long decoding, say): the real name is never touched
+                }
+
                 BeforePlace?.Invoke();
                 _placedPath = _target!.Place(_tempPath!);
                 _tempPath = null;
@@ -181,6 +187,23 @@ namespace AsyncFetch.Engine.Downloads
             }
 
             return false;
+        }
+
+        /// <summary>Writer: when the download was aborted, stops the writer and cleans up; true then.</summary>
+        private bool StopIfAborted()
+        {
+            lock (_queue)
+            {
+                if (!_aborted)
+                {
+                    return false;
+                }
+
+                _running = false;
+            }
+
+            Release();
+            return true;
         }
 
         /// <summary>

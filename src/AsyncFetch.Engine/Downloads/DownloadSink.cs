@@ -348,7 +348,7 @@ namespace AsyncFetch.Engine.Downloads
             string? path;
             lock (_queue)
             {
-                if (_aborted)
+                if (_aborted || _delivered)
                 {
                     return;
                 }
