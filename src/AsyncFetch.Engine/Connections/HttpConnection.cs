@@ -142,7 +142,6 @@ namespace AsyncFetch.Engine.Connections
                 op.OnFirstByte();
             }
 
-            op.ReceiveArray = buffer;
             HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, count), op, out consumed);
             if (status == HttpParseStatus.Complete)
             {

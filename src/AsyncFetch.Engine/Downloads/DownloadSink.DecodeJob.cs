@@ -4,14 +4,12 @@ using AsyncFetch.Engine.Http;
 
 namespace AsyncFetch.Engine.Downloads
 {
-    /// <summary>The decoding of a compressed download, off the loop thread.</summary>
     internal sealed partial class DownloadSink
     {
         /// <summary>
-        /// Decoding a complete compressed download on the thread pool: reads the encoded temporary file, writes
-        /// the decoded one, deletes the encoded one; with several codings, once per coding, each output the next
-        /// one's input. Owns the files until its result is taken on the loop (<see cref="Decoded"/>) or thrown away
-        /// (<see cref="Discard"/>).
+        /// Decoding a complete compressed download on its writer (the thread pool): reads the encoded temporary file,
+        /// writes the decoded one, deletes the encoded one; with several codings, once per coding, each output the next
+        /// one's input. Owns the files while it runs; on failure it leaves none of them behind.
         /// </summary>
         internal sealed class DecodeJob
         {
@@ -98,9 +96,6 @@ namespace AsyncFetch.Engine.Downloads
                     }
                 }
             }
-
-            /// <summary>The request no longer wants the file (it failed meanwhile, or the loop is gone).</summary>
-            public void Discard() => TryDelete(OutputPath);
 
             private void Fail(FetchErrorKind kind, string message, Exception? exception)
             {

@@ -1,56 +1,110 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Security;
+using System.Threading;
+using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Downloads
 {
     /// <summary>
-    /// One response body on its way to a file. Loop thread only, except <see cref="DecodeJob"/>.
+    /// One response body on its way to a file, with every file operation off the loop thread.
     ///
     /// The body is written, as it arrives, to a temporary file next to the target ("name.partial-xxxxxxxxxxxx")
     /// and renamed to its final name only once it is complete: a crash or a failed request never leaves a half
-    /// file under the real name, and a collision is decided at rename time, when the name is actually taken.
-    /// Renames run on the loop thread one after another, and a rename that must not replace uses File.Move,
-    /// which fails when the target exists, so two downloads of one batch can never get the same name; the next
-    /// suffix is tried instead ("name (1).ext", ...). With Force the rename replaces (atomically where the
-    /// runtime offers File.Move(..., overwrite: true)).
+    /// file under the real name. <see cref="DownloadTarget"/> checks the target, creates the temporary file and
+    /// decides collisions at rename time. A compressed body (gzip, deflate) is written as received, then decoded from
+    /// that file into a second temporary file (<see cref="DecodeJob"/>), neither side ever in memory.
     ///
-    /// Writes are synchronous FileStream writes on the loop thread through a 64 KiB buffer of our own (the
-    /// parser's chunks are spans over the loop's receive buffer, and netstandard2.0's Stream takes only arrays).
-    /// A write that fits in the page cache costs microseconds; a disk that stalls would stall the loop, which
-    /// is the price of not copying every body through a queue to another thread.
+    /// Threads. The loop thread calls the public members; it copies each body chunk into a 64 KiB buffer of the sink
+    /// (the parser's chunks are spans over the loop's receive buffer, reused at once) and hands full buffers to a queue:
+    /// no system call, a lock taken once per 64 KiB. A writer on the thread pool runs the file operations of one download
+    /// one after another, in order: check the target and create the temporary file, write each queued buffer, close,
+    /// decode, rename. At most one writer per download exists (it keeps going while the queue has work, then stops; an
+    /// idle one is woken when two buffers wait, when Write asks for a pause, or when the body is complete), so at most one
+    /// operation per file is in flight. The thread pool rather than a writer thread of our own: downloads to
+    /// different disks do not wait for each other (one stalled network share would stall every download behind a single
+    /// writer), nothing has to be started or stopped with the engine, and it is what .NET's own asynchronous FileStream
+    /// does on Unix; a download holds a pool thread only while it has work queued. Results come back through
+    /// <see cref="EventLoop.Post(Action{object}, object)"/>.
     ///
-    /// A compressed body (gzip, deflate) is written as received, then decoded on the thread pool from that
-    /// file into a second temporary file: decoding never runs on the loop and neither side is ever in memory. A body
-    /// with several codings (transfer codings, then the content coding) goes through one temporary file per coding.
+    /// Bounded memory. A download holds the buffer the loop is filling plus at most <see cref="MaxQueued"/> full ones
+    /// (the one being written included), reused for its whole life; when the queue is full, Write returns false and the
+    /// caller pauses the connection's reads (backpressure) until the drained notification. The bytes a connection had
+    /// already read when it paused are still accepted, so the bound is MaxQueued + 1 buffers plus one receive buffer (about
+    /// 450 KiB with the default 64 KiB header limit). Across the process, once <see cref="MaxQueuedInProcess"/> buffers
+    /// wait, every download that adds one is paused as well.
+    ///
+    /// Usage (loop thread; the owner's callbacks come on the loop thread too, always from a posted callback):
+    /// <code>
+    /// sink = DownloadSink.Open(loop, owner, request, uri, contentDisposition, decodings, limit, declaredLength); // throws TooLarge for a declared length over the limit
+    /// per body chunk:   if (!sink.Write(chunk)) connection.PauseReading();   // throws TooLarge past the limit
+    /// owner.OnDownloadDrained():   connection.ResumeReading();               // may come when not paused: resuming is idempotent
+    /// body complete:    sink.Finish();   // then exactly one of owner.OnDownloadPlaced(path, length) / owner.OnDownloadFailed(kind, message, exception)
+    /// request ends otherwise (failure, timeout, cancel, retry, engine disposed):  sink.Abort();   // any thread; idempotent
+    /// </code>
+    /// OnDownloadFailed may come at any time after Open (the target cannot be used, the disk is full), before Finish too;
+    /// the request then fails with it (its Abort is a no-op). After Abort no callback comes. Abort deletes the temporary
+    /// file (and a file renamed in the meantime: the request reports failure, so no file stays): at once, on the calling
+    /// thread, when no file operation is in flight, so a failed request's result never arrives before its partial file
+    /// is gone; otherwise the writer does it as soon as its operation returns. When the loop has stopped (a post is
+    /// refused), the writer cleans up the same way. Nothing is thrown on the pool: a file system error becomes a File
+    /// failure and anything else an Internal one.
     /// </summary>
     internal sealed partial class DownloadSink
     {
-        private const int BufferSize = 64 * 1024;
-        private const int MaxSuffix = 9999;
+        /// <summary>Size of the buffers a body is copied into on the loop and written from.</summary>
+        internal const int BufferSize = 64 * 1024;
 
-        /// <summary>File.Move(source, dest, overwrite) where the runtime has it (.NET Core 3+): an atomic replace.</summary>
-        private static readonly Action<string, string, bool>? MoveWithOverwrite = FindMoveWithOverwrite();
+        /// <summary>Full buffers a download may have queued (the one being written included) before Write asks for a pause.</summary>
+        internal const int MaxQueued = 4;
 
-        private readonly string _directory;
-        private readonly string _name;
-        private readonly bool _explicitName;
-        private readonly bool _force;
+        /// <summary>Full buffers queued across the process beyond which every download that adds one is asked to pause.</summary>
+        internal const int MaxQueuedInProcess = 256;
+
+        /// <summary>An idle writer is woken once this many buffers wait (or the body is complete): half the thread pool hand-offs of waking it per buffer.</summary>
+        internal const int WakeAt = 2;
+
+        /// <summary>A paused download is told to read again once its queue is down to this many buffers.</summary>
+        private const int ResumeAt = MaxQueued / 2;
+
+        private static readonly WaitCallback RunCallback = s => ((DownloadSink)s!).Run();
+        private static readonly Action<object?> DrainedCallback = s => ((DownloadSink)s!).OnDrained();
+        private static readonly Action<object?> EndedCallback = s => ((DownloadSink)s!).OnEnded();
+
+        private static int s_queuedInProcess;
+
+        private readonly EventLoop _loop;
+        private readonly IDownloadOwner _owner;
+        private readonly FetchRequest _request;
+        private readonly Uri? _responseUri;
+        private readonly string? _contentDisposition;
         private readonly long _limit;
-        private FileStream? _file;
-        private byte[]? _buffer;
-        private int _buffered;
-        private string? _tempPath;
 
-        private DownloadSink(string directory, string name, bool explicitName, bool force, long limit, string[]? decodings)
+        // The loop thread's.
+        private byte[]? _fill;
+        private int _filled;
+        private bool _room = true;
+
+        // Shared by the loop and the writer, under lock (_queue).
+        private readonly Queue<Chunk> _queue = new Queue<Chunk>(MaxQueued);
+        private readonly Stack<byte[]> _spare = new Stack<byte[]>();
+        private bool _running; // a writer is queued or running: it alone touches the file fields below
+        private bool _finishing;
+        private bool _wantDrained;
+        private bool _aborted;
+        private bool _ended; // the writer is done; the outcome fields are set
+        private bool _delivered; // the outcome reached the owner
+        private int _peakQueued;
+
+        private DownloadSink(EventLoop loop, IDownloadOwner owner, FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit)
         {
-            _directory = directory;
-            _name = name;
-            _explicitName = explicitName;
-            _force = force;
+            _loop = loop;
+            _owner = owner;
+            _request = request;
+            _responseUri = responseUri;
+            _contentDisposition = contentDisposition;
             _limit = limit;
             Decodings = decodings;
         }
@@ -58,29 +112,72 @@ namespace AsyncFetch.Engine.Downloads
         /// <summary>The codings to remove from the file once complete, in that order; null for an identity body.</summary>
         public string[]? Decodings { get; }
 
-        /// <summary>Bytes of the body (as received) written so far.</summary>
+        /// <summary>Bytes of the body (as received) passed to <see cref="Write"/> so far.</summary>
         public long Received { get; private set; }
 
+        /// <summary>Tests: every sink the engine opens, before its writer starts (to set the hooks below). Null in production.</summary>
+        internal static Action<DownloadSink>? OpenedForTests { get; set; }
+
+        /// <summary>Tests: runs on the writer before each buffer is written (to hold the writer back).</summary>
+        internal Action? BeforeWrite { get; set; }
+
+        /// <summary>Tests: runs on the writer before the complete file is renamed (to line renames up).</summary>
+        internal Action? BeforePlace { get; set; }
+
+        /// <summary>Tests: full buffers queued now, the one being written included.</summary>
+        internal int Queued
+        {
+            get
+            {
+                lock (_queue)
+                {
+                    return _queue.Count;
+                }
+            }
+        }
+
+        /// <summary>Tests: the most full buffers this download ever had queued.</summary>
+        internal int PeakQueued
+        {
+            get
+            {
+                lock (_queue)
+                {
+                    return _peakQueued;
+                }
+            }
+        }
+
+        /// <summary>Tests: full buffers queued across the process now.</summary>
+        internal static int QueuedInProcess => Volatile.Read(ref s_queuedInProcess);
+
+        /// <summary>Tests: counts <paramref name="buffers"/> more (or fewer) as queued across the process, as other downloads would.</summary>
+        internal static void AddQueuedInProcessForTests(int buffers) => Interlocked.Add(ref s_queuedInProcess, buffers);
+
         /// <summary>
-        /// Checks the target and creates the temporary file. Throws <see cref="FetchFailure"/>: File when the target
-        /// cannot be used, TooLarge when the declared length of an identity body is over the limit.
+        /// Loop thread: starts a download (the target is checked and the temporary file created on the writer; a failure
+        /// comes as <see cref="IDownloadOwner.OnDownloadFailed"/>). Throws <see cref="FetchFailure"/> (TooLarge) at once
+        /// when the declared length of an identity body is over the limit.
         /// </summary>
-        public static DownloadSink Open(FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit, long declaredLength)
+        public static DownloadSink Open(EventLoop loop, IDownloadOwner owner, FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit, long declaredLength)
         {
             if (limit >= 0 && declaredLength > limit)
             {
                 throw new FetchFailure(FetchErrorKind.TooLarge, $"The response body ({declaredLength} bytes) is larger than the download limit of {limit} bytes.");
             }
 
-            DownloadSink sink = request.OutFile != null
-                ? ForFile(request.OutFile, request.Force, limit, decodings)
-                : ForDirectory(request.OutDirectory!, DownloadNames.Derive(contentDisposition, responseUri), request.Force, limit, decodings);
-            sink.CreateTemp();
+            var sink = new DownloadSink(loop, owner, request, responseUri, contentDisposition, decodings, limit) { _running = true };
+            OpenedForTests?.Invoke(sink);
+            sink.Schedule();
             return sink;
         }
 
-        /// <summary>Appends body bytes (loop thread). Throws <see cref="FetchFailure"/> (TooLarge, File).</summary>
-        public void Write(ReadOnlySpan<byte> data, byte[]? array)
+        /// <summary>
+        /// Loop thread: appends body bytes (copied; <paramref name="data"/> may be reused once this returns). Returns false
+        /// when the queue is full: the caller should pause reading until <see cref="IDownloadOwner.OnDownloadDrained"/>
+        /// (the bytes were taken all the same). Throws <see cref="FetchFailure"/> (TooLarge) past the limit.
+        /// </summary>
+        public bool Write(ReadOnlySpan<byte> data)
         {
             // Compressed bytes count too: an endless compressed stream must not fill the disk before it is decoded.
             if (_limit >= 0 && Received + data.Length > _limit)
@@ -89,79 +186,63 @@ namespace AsyncFetch.Engine.Downloads
             }
 
             Received += data.Length;
-            if (data.Length >= DirectWriteMin && array != null && TryOffsetIn(array, data, out int offset))
-            {
-                // A large chunk goes from the receive buffer to the file as it is: no copy into our buffer first
-                // (netstandard2.0's FileStream takes arrays only, hence the offset into the array the span is from).
-                FlushBuffer();
-                WriteFile(array, offset, data.Length);
-                return;
-            }
-
-            byte[] buffer = _buffer!;
             while (data.Length > 0)
             {
-                int n = Math.Min(data.Length, buffer.Length - _buffered);
-                data.Slice(0, n).CopyTo(new Span<byte>(buffer, _buffered, n));
-                _buffered += n;
+                byte[] fill = _fill ??= TakeBuffer();
+                int n = Math.Min(data.Length, fill.Length - _filled);
+                data.Slice(0, n).CopyTo(new Span<byte>(fill, _filled, n));
+                _filled += n;
                 data = data.Slice(n);
-                if (_buffered == buffer.Length)
+                if (_filled == fill.Length)
                 {
-                    FlushBuffer();
+                    _fill = null;
+                    _filled = 0;
+                    _room = Hand(fill, fill.Length, finish: false);
                 }
             }
+
+            return _room;
+        }
+
+        /// <summary>Loop thread: the body is complete. The outcome comes as OnDownloadPlaced or OnDownloadFailed.</summary>
+        public void Finish()
+        {
+            byte[]? fill = _fill;
+            int filled = _filled;
+            _fill = null;
+            _filled = 0;
+            Hand(fill, filled, finish: true);
         }
 
         /// <summary>
-        /// The body is complete: for an identity body, closes the file and gives it its final name (returned);
-        /// for a compressed one, closes it and returns the decoding to run on the thread pool (the path is then null).
-        /// Throws <see cref="FetchFailure"/> (File).
+        /// The request no longer wants the file (it failed, timed out, was cancelled, or a new attempt starts): the temporary
+        /// file is closed and deleted, and no owner callback comes after this. Any thread; idempotent; never throws. A no-op
+        /// once the outcome has reached the owner.
         /// </summary>
-        public string? Finish(out DecodeJob? decode)
-        {
-            FlushBuffer();
-            CloseFile();
-            if (Decodings != null)
-            {
-                // From here the job owns the files until its result is back on the loop (see Decoded).
-                var outputs = new string[Decodings.Length];
-                for (int i = 0; i < outputs.Length; i++)
-                {
-                    outputs[i] = NewTempPath();
-                }
-
-                decode = new DecodeJob(_tempPath!, outputs, Decodings, _limit);
-                _tempPath = null;
-                return null;
-            }
-
-            decode = null;
-            return Place();
-        }
-
-        /// <summary>Loop thread: the decoding finished and the request is still live; the decoded file gets its final name.</summary>
-        public string Decoded(DecodeJob job)
-        {
-            _tempPath = job.OutputPath;
-            return Place();
-        }
-
-        /// <summary>Closes and deletes the temporary file (a failed, timed out or cancelled request). Never throws; idempotent.</summary>
         public void Abort()
         {
-            try
+            bool releaseNow;
+            lock (_queue)
             {
-                _file?.Dispose();
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                // The data is being thrown away: a failing flush does not matter.
+                if (_aborted || _delivered)
+                {
+                    return;
+                }
+
+                _aborted = true;
+                releaseNow = !_running;
             }
 
-            _file = null;
-            ReturnBuffer();
-            TryDelete(_tempPath); // null while a DecodeJob owns the files
-            _tempPath = null;
+            if (_fill != null && _loop.IsLoopThread)
+            {
+                ArrayPool<byte>.Shared.Return(_fill);
+                _fill = null;
+            }
+
+            if (releaseNow)
+            {
+                Release(); // nothing in flight: gone before the request's result is delivered
+            }
         }
 
         /// <summary>True for the exceptions file system calls throw for bad paths, permissions and full disks.</summary>
@@ -185,266 +266,125 @@ namespace AsyncFetch.Engine.Downloads
             }
         }
 
-        private static DownloadSink ForFile(string outFile, bool force, long limit, string[]? decodings)
+        /// <summary>Loop thread: a spare buffer of this download, or a new one.</summary>
+        private byte[] TakeBuffer()
         {
-            string full;
-            string? directory;
-            try
+            lock (_queue)
             {
-                full = Path.GetFullPath(outFile);
-                directory = Path.GetDirectoryName(full);
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file path '{outFile}' is not valid: {e.Message}");
-            }
-
-            string name = Path.GetFileName(full);
-            if (directory == null || name.Length == 0)
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file path '{outFile}' does not name a file.");
-            }
-
-            if (!Directory.Exists(directory))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The directory of the output file '{full}' does not exist.");
-            }
-
-            if (Directory.Exists(full))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file '{full}' is a directory.");
-            }
-
-            if (!force && File.Exists(full))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output file '{full}' already exists (use Force to replace it).");
-            }
-
-            return new DownloadSink(directory, name, explicitName: true, force, limit, decodings);
-        }
-
-        private static DownloadSink ForDirectory(string outDirectory, string name, bool force, long limit, string[]? decodings)
-        {
-            string full;
-            try
-            {
-                full = Path.GetFullPath(outDirectory);
-                Directory.CreateDirectory(full);
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The output directory '{outDirectory}' cannot be used: {e.Message}");
-            }
-
-            var sink = new DownloadSink(full, name, explicitName: false, force, limit, decodings);
-            sink.PathFor(name); // the name is sanitized; this is the last line of defence
-            return sink;
-        }
-
-        /// <summary>The full path of <paramref name="name"/> in the target directory, verified to be inside it.</summary>
-        private string PathFor(string name)
-        {
-            string path = Path.GetFullPath(Path.Combine(_directory, name));
-            string parent = Path.GetDirectoryName(path) ?? string.Empty;
-            if (!string.Equals(parent.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar), _directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar), StringComparison.Ordinal)
-                || !string.Equals(Path.GetFileName(path), name, StringComparison.Ordinal))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"The file name '{name}' would leave the output directory '{_directory}'.");
-            }
-
-            return path;
-        }
-
-        /// <summary>"name.partial-xxxxxxxxxxxx" in the target directory (an explicit name is shortened so the suffix fits in 255 bytes).</summary>
-        private string NewTempPath() =>
-            Path.Combine(_directory, DownloadNames.Shorten(_name, DownloadNames.MaxNameBytes) + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 12));
-
-        private void CreateTemp()
-        {
-            for (int attempt = 0; ; attempt++)
-            {
-                string temp = NewTempPath();
-                try
+                if (_spare.Count > 0)
                 {
-                    // No FileStream buffer: Write fills our own (it must copy the span anyway) and writes it whole.
-                    _file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-                    _tempPath = temp;
-                    _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                    return;
-                }
-                catch (IOException) when (attempt < 3 && File.Exists(temp))
-                {
-                    // A random name taken: take another.
-                }
-                catch (Exception e) when (IsFileError(e))
-                {
-                    throw new FetchFailure(FetchErrorKind.File, $"Cannot create a file in '{_directory}': {e.Message}");
+                    return _spare.Pop();
                 }
             }
+
+            return ArrayPool<byte>.Shared.Rent(BufferSize);
         }
 
-        private void FlushBuffer()
+        /// <summary>Loop thread: queues a full (or, finishing, the last) buffer and starts the writer if it is idle; returns whether there is room.</summary>
+        private bool Hand(byte[]? buffer, int count, bool finish)
         {
-            if (_buffered == 0)
+            bool start = false;
+            bool room = true;
+            lock (_queue)
             {
-                return;
+                if (!_aborted && !_ended)
+                {
+                    if (buffer != null && count > 0)
+                    {
+                        _queue.Enqueue(new Chunk(buffer, count));
+                        _peakQueued = Math.Max(_peakQueued, _queue.Count);
+                        buffer = null;
+                        int queuedInProcess = Interlocked.Increment(ref s_queuedInProcess);
+                        room = _queue.Count < MaxQueued && queuedInProcess <= MaxQueuedInProcess;
+                        _wantDrained |= !room;
+                    }
+
+                    _finishing |= finish;
+                    start = !_running && (_finishing || !room || _queue.Count >= WakeAt); // a paused download must drain
+                    _running |= start;
+                }
             }
 
-            WriteFile(_buffer!, 0, _buffered);
-            _buffered = 0;
-        }
-
-        private void WriteFile(byte[] array, int offset, int count)
-        {
-            try
-            {
-                _file!.Write(array, offset, count);
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"Cannot write to '{_tempPath}': {e.Message}");
-            }
-        }
-
-        /// <summary>Chunks at least this large are written straight from the receive buffer.</summary>
-        private const int DirectWriteMin = 16 * 1024;
-
-        /// <summary>Where <paramref name="data"/> starts inside <paramref name="array"/>; false when it is not a slice of it.</summary>
-        private static bool TryOffsetIn(byte[] array, ReadOnlySpan<byte> data, out int offset)
-        {
-            offset = 0;
-            if (array.Length == 0)
-            {
-                return false;
-            }
-
-            long distance = (long)Unsafe.ByteOffset(ref array[0], ref MemoryMarshal.GetReference(data));
-            if (distance < 0 || distance + data.Length > array.Length)
-            {
-                return false;
-            }
-
-            offset = (int)distance;
-            return true;
-        }
-
-        private void CloseFile()
-        {
-            try
-            {
-                _file?.Dispose();
-                _file = null;
-            }
-            catch (Exception e) when (IsFileError(e))
-            {
-                throw new FetchFailure(FetchErrorKind.File, $"Cannot write to '{_tempPath}': {e.Message}");
-            }
-            finally
-            {
-                ReturnBuffer();
-            }
-        }
-
-        private void ReturnBuffer()
-        {
-            byte[]? buffer = _buffer;
-            _buffer = null;
-            _buffered = 0;
             if (buffer != null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer); // empty, or the download is over: nothing more will be written
             }
+
+            if (start)
+            {
+                Schedule();
+            }
+
+            return room;
         }
 
-        /// <summary>Renames the complete temporary file to its final name; returns the final path. Throws <see cref="FetchFailure"/> (File).</summary>
-        private string Place()
-        {
-            string source = _tempPath!;
-            string target = PathFor(_name);
-            try
-            {
-                if (_force)
-                {
-                    if (Directory.Exists(target))
-                    {
-                        throw new FetchFailure(FetchErrorKind.File, $"Cannot replace '{target}': it is a directory.");
-                    }
+        private void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(RunCallback, this);
 
-                    Replace(source, target);
-                    _tempPath = null;
-                    return target;
+        /// <summary>Loop thread: the writer drained the queue after a Write returned false.</summary>
+        private void OnDrained()
+        {
+            lock (_queue)
+            {
+                if (_aborted || _ended)
+                {
+                    return;
                 }
 
-                if (_explicitName)
+                if (_queue.Count >= MaxQueued)
                 {
-                    if (!TryMove(source, target))
-                    {
-                        throw new FetchFailure(FetchErrorKind.File, $"The output file '{target}' already exists (use Force to replace it).");
-                    }
+                    _wantDrained = true; // filled again since (reads already in flight): wait for the next
+                    return;
+                }
+            }
 
-                    _tempPath = null;
-                    return target;
+            _room = true;
+            _owner.OnDownloadDrained();
+        }
+
+        /// <summary>Loop thread: hands the outcome to the owner, unless the request has let go of the download.</summary>
+        private void OnEnded()
+        {
+            string? path;
+            lock (_queue)
+            {
+                if (_aborted || _delivered)
+                {
+                    return;
                 }
 
-                for (int n = 1; n <= MaxSuffix; n++)
-                {
-                    if (TryMove(source, target))
-                    {
-                        _tempPath = null;
-                        return target;
-                    }
-
-                    target = PathFor(DownloadNames.WithSuffix(_name, n));
-                }
-
-                throw new FetchFailure(FetchErrorKind.File, $"No free name for '{_name}' in '{_directory}' (tried {MaxSuffix} suffixes).");
+                _delivered = true;
+                path = _placedPath;
+                _placedPath = null; // the owner's file from here on
             }
-            catch (Exception e) when (IsFileError(e))
+
+            Release(); // the buffers; the files are gone or placed
+            if (_fill != null)
             {
-                throw new FetchFailure(FetchErrorKind.File, $"Cannot move the download to '{target}': {e.Message}");
+                ArrayPool<byte>.Shared.Return(_fill);
+                _fill = null;
+            }
+
+            if (_error != null)
+            {
+                _owner.OnDownloadFailed(_errorKind, _error, _exception);
+            }
+            else
+            {
+                _owner.OnDownloadPlaced(path!, _length);
             }
         }
 
-        /// <summary>Moves unless <paramref name="target"/> exists (File.Move refuses to replace); false when it does.</summary>
-        private static bool TryMove(string source, string target)
+        private readonly struct Chunk
         {
-            if (File.Exists(target) || Directory.Exists(target))
+            public Chunk(byte[] array, int count)
             {
-                return false;
+                Array = array;
+                Count = count;
             }
 
-            try
-            {
-                File.Move(source, target);
-                return true;
-            }
-            catch (IOException) when (File.Exists(target) || Directory.Exists(target))
-            {
-                return false; // taken between the check and the move (another process)
-            }
-        }
+            public byte[] Array { get; }
 
-        private static void Replace(string source, string target)
-        {
-            if (MoveWithOverwrite != null)
-            {
-                MoveWithOverwrite(source, target, true);
-                return;
-            }
-
-            // .NET Framework: no replacing move; the target is briefly absent.
-            if (File.Exists(target))
-            {
-                File.Delete(target);
-            }
-
-            File.Move(source, target);
-        }
-
-        private static Action<string, string, bool>? FindMoveWithOverwrite()
-        {
-            System.Reflection.MethodInfo? move = typeof(File).GetMethod(nameof(File.Move), new[] { typeof(string), typeof(string), typeof(bool) });
-            return move == null ? null : (Action<string, string, bool>)move.CreateDelegate(typeof(Action<string, string, bool>));
+            public int Count { get; }
         }
     }
 }

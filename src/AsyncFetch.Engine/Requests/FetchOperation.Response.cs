@@ -18,16 +18,13 @@ namespace AsyncFetch.Engine.Requests
     {
         private bool _staleRetried;
 
-        /// <summary>The array the bytes being parsed come from (set by the connection before each parse), so a download can write body chunks from it without a copy.</summary>
-        internal byte[]? ReceiveArray { get; set; }
-
         /// <summary>The parser has the status line and headers: the policy classifies the response, the recorder records it and chooses its sink.</summary>
         [MethodImpl(Hot.Path)]
         public bool OnHeadersComplete(HttpResponseParser parser) =>
             _response.OnHeaders(parser, isResult: parser.StatusCode < 301 || !Policy.Intercepts(parser));
 
         [MethodImpl(Hot.Path)]
-        public bool OnBody(ReadOnlySpan<byte> data) => _response.OnBody(data, ReceiveArray);
+        public bool OnBody(ReadOnlySpan<byte> data) => _response.OnBody(data);
 
         /// <summary>
         /// The connection parsed a whole response and has returned from the parser (and pooled or closed itself): a

@@ -78,7 +78,7 @@ namespace AsyncFetch.Engine.Requests
                     long limit = request.MaxDownloadBytes ?? options.MaxDownloadBytes;
                     string? disposition = parser.Headers["Content-Disposition"];
                     // Named after the current hop: after redirects, the URL that answered.
-                    _sink = FileBodySink.Open(request, _op.Target, disposition, decodings, limit, parser.ContentLength ?? -1, out SinkFailure? failure);
+                    _sink = FileBodySink.Open(this, request, _op.Target, disposition, decodings, limit, parser.ContentLength ?? -1, out SinkFailure? failure);
                     return _sink != null || Stop(failure!);
                 default:
                     DiscardBodySink discard = _discard ??= new DiscardBodySink();
@@ -88,14 +88,27 @@ namespace AsyncFetch.Engine.Requests
             }
         }
 
-        /// <summary>Hands body bytes (a slice of <paramref name="array"/> when not null) to the sink; false (the parse stops) when it refuses them.</summary>
+        /// <summary>
+        /// Hands body bytes to the sink; false (the parse stops) when it refuses them. A sink that is full (a download whose
+        /// disk falls behind) has the connection's reads paused until it drains (<see cref="IBodySinkOwner.OnBodyDrained"/>).
+        /// </summary>
         [MethodImpl(Hot.Path)]
-        public bool OnBody(ReadOnlySpan<byte> data, byte[]? array)
+        public bool OnBody(ReadOnlySpan<byte> data)
         {
-            // Full would ask the connection to pause reading until the sink drains; no sink says so yet, and one that
-            // does must take what comes meanwhile.
             IBodySink sink = _sink!;
-            return sink.Write(data, array) != SinkWrite.Failed || Stop(sink.Failure!);
+            SinkWrite written = sink.Write(data);
+            if (written == SinkWrite.Accepted)
+            {
+                return true;
+            }
+
+            if (written == SinkWrite.Full)
+            {
+                _op.Connection?.PauseReading(); // the parse stops after these bytes; the rest waits in the transport
+                return true;
+            }
+
+            return Stop(sink.Failure!);
         }
 
         /// <summary>Why the sink stopped the parse (once: the reason is forgotten).</summary>
@@ -150,6 +163,9 @@ namespace AsyncFetch.Engine.Requests
             result.Body = body;
             _op.Succeed();
         }
+
+        /// <summary>Loop thread, from a posted callback: the file sink has room again (resuming parses what was kept, at once).</summary>
+        void IBodySinkOwner.OnBodyDrained(IBodySink sink) => _op.Connection?.ResumeReading();
 
         void IBodySinkOwner.OnBodyFailed(IBodySink sink, SinkFailure failure) => _op.Fail(failure.Kind, failure.Message, failure.Exception);
 

@@ -18,7 +18,7 @@ namespace AsyncFetch.Engine.Responses
         public void Begin() => _length = 0;
 
         [MethodImpl(Hot.Path)]
-        public SinkWrite Write(ReadOnlySpan<byte> data, byte[]? array)
+        public SinkWrite Write(ReadOnlySpan<byte> data)
         {
             _length += data.Length;
             return SinkWrite.Accepted;

@@ -5,35 +5,45 @@ using AsyncFetch.Engine.Downloads;
 namespace AsyncFetch.Engine.Responses
 {
     /// <summary>
-    /// A body on its way to a file: the sink face of a <see cref="DownloadSink"/>, which does the file work (a temporary
-    /// file renamed when complete, naming, Force, MaxDownloadBytes, decoding a compressed download on the thread pool).
-    /// This adapter turns its <see cref="FetchFailure"/>s into recorded failures, so none crosses the parser, and brings
-    /// the decoding back to the request. A download that does not complete (a failure, a timeout, a cancel, disposal)
-    /// has its partial file deleted (<see cref="Abort"/>). Loop thread, except <see cref="Abort"/>.
+    /// A body on its way to a file: the sink face of a <see cref="DownloadSink"/>, which does the file work off the loop
+    /// (a temporary file renamed when complete, naming, Force, MaxDownloadBytes, decoding a compressed download), and
+    /// the <see cref="IDownloadOwner"/> it reports to. This adapter turns the download's <see cref="FetchFailure"/>s into
+    /// recorded failures, so none crosses the parser, and passes its notifications on to the request:
+    /// - <see cref="Write"/> returns <see cref="SinkWrite.Full"/> when the download's queue is full (the disk falls
+    ///   behind): the request pauses the connection's reads until <see cref="IBodySinkOwner.OnBodyDrained"/>.
+    /// - <see cref="Finish"/> hands the last bytes over; the outcome comes later, from a posted loop callback
+    ///   (<see cref="IBodySinkOwner.OnBodyStored"/> with the file's path, or <see cref="IBodySinkOwner.OnBodyFailed"/>).
+    /// - A file error can end the download before the body is complete: <see cref="IBodySinkOwner.OnBodyFailed"/> then
+    ///   comes before <see cref="Finish"/>, from a posted loop callback too (never from inside a parse).
+    /// A download that does not complete (a failure, a timeout, a cancel, disposal) has its partial file deleted
+    /// (<see cref="Abort"/>), and reports nothing after that. Loop thread, except <see cref="Abort"/>.
     /// </summary>
-    internal sealed class FileBodySink : IBodySink
+    internal sealed class FileBodySink : IBodySink, IDownloadOwner
     {
-        private DownloadSink? _download; // null once the file is placed, or abandoned
-        private long _length;
+        private readonly IBodySinkOwner _owner;
+        private DownloadSink? _download; // null once the file is placed, failed, or abandoned
 
-        private FileBodySink(DownloadSink download)
+        private FileBodySink(IBodySinkOwner owner)
         {
-            _download = download;
+            _owner = owner;
         }
 
         public SinkFailure? Failure { get; private set; }
 
         /// <summary>
-        /// Checks the target and creates the temporary file; null, with <paramref name="failure"/> (File, or TooLarge when
-        /// the declared length of an identity body is over the download limit), when that cannot be done.
-        /// <paramref name="responseUri"/> is the URL that answered (after redirects), for a name derived from it.
+        /// Starts the download for <paramref name="owner"/> (the target is checked and the temporary file created off the
+        /// loop: a failure there comes as <see cref="IBodySinkOwner.OnBodyFailed"/>); null, with <paramref name="failure"/>
+        /// (TooLarge), when the declared length of an identity body is over the download limit. <paramref name="responseUri"/>
+        /// is the URL that answered (after redirects), for a name derived from it.
         /// </summary>
-        public static FileBodySink? Open(FetchRequest request, Uri responseUri, string? contentDisposition, string[]? decodings, long limit, long declaredLength, out SinkFailure? failure)
+        public static FileBodySink? Open(IBodySinkOwner owner, FetchRequest request, Uri responseUri, string? contentDisposition, string[]? decodings, long limit, long declaredLength, out SinkFailure? failure)
         {
+            var sink = new FileBodySink(owner);
             try
             {
+                sink._download = DownloadSink.Open(owner.Loop, sink, request, responseUri, contentDisposition, decodings, limit, declaredLength);
                 failure = null;
-                return new FileBodySink(DownloadSink.Open(request, responseUri, contentDisposition, decodings, limit, declaredLength));
+                return sink;
             }
             catch (FetchFailure e)
             {
@@ -42,80 +52,56 @@ namespace AsyncFetch.Engine.Responses
             }
         }
 
-        public SinkWrite Write(ReadOnlySpan<byte> data, byte[]? array)
+        public SinkWrite Write(ReadOnlySpan<byte> data)
         {
-            try
+            DownloadSink? download = _download;
+            if (download == null)
             {
-                _download!.Write(data, array);
-            }
-            catch (FetchFailure e)
-            {
-                Failure = new SinkFailure(e.Kind, e.Message); // TooLarge, File
+                // The download ended before the body did (its failure is on its way to the owner): refuse the rest.
+                Failure ??= new SinkFailure(FetchErrorKind.File, "The download ended before the response body was complete.");
                 return SinkWrite.Failed;
             }
 
-            _length += data.Length;
-            return SinkWrite.Accepted;
-        }
-
-        /// <summary>The file gets its final name, or goes to the thread pool to be decoded first.</summary>
-        public void Finish(IBodySinkOwner owner)
-        {
-            DownloadSink download = _download!;
-            string? path;
-            DownloadSink.DecodeJob? decode;
             try
             {
-                path = download.Finish(out decode);
+                return download.Write(data) ? SinkWrite.Accepted : SinkWrite.Full;
             }
             catch (FetchFailure e)
             {
-                owner.OnBodyFailed(this, new SinkFailure(e.Kind, e.Message)); // the request's Abort deletes the temporary file
-                return;
+                Failure = new SinkFailure(e.Kind, e.Message); // TooLarge
+                return SinkWrite.Failed;
             }
-
-            if (decode == null)
-            {
-                _download = null; // placed: nothing to delete any more
-                owner.OnBodyStored(this, null, _length, path);
-                return;
-            }
-
-            // Decoded on the pool; a request that ends meanwhile (or whose engine is gone) discards the output.
-            OffLoop.Run(owner.Loop, decode, j => j.Run(), j => Decoded(owner, j), j => j.Discard());
         }
+
+        /// <summary>The file is closed, decoded if compressed and renamed off the loop; the outcome comes back to <paramref name="owner"/>.</summary>
+        public void Finish(IBodySinkOwner owner) => _download?.Finish();
 
         public void Abort() => Interlocked.Exchange(ref _download, null)?.Abort();
 
-        /// <summary>Loop thread: the decoding of a compressed download finished.</summary>
-        private void Decoded(IBodySinkOwner owner, DownloadSink.DecodeJob job)
+        void IDownloadOwner.OnDownloadDrained()
         {
-            DownloadSink? download = _download;
-            if (download == null || !owner.Wants(this))
+            if (_owner.Wants(this))
             {
-                job.Discard(); // timed out or cancelled while decoding
-                return;
+                _owner.OnBodyDrained(this);
             }
+        }
 
-            if (job.Error != null)
-            {
-                owner.OnBodyFailed(this, new SinkFailure(job.ErrorKind, job.Error, job.Exception));
-                return;
-            }
-
-            string path;
-            try
-            {
-                path = download.Decoded(job);
-            }
-            catch (FetchFailure e)
-            {
-                owner.OnBodyFailed(this, new SinkFailure(e.Kind, e.Message));
-                return;
-            }
-
+        void IDownloadOwner.OnDownloadPlaced(string path, long length)
+        {
             _download = null; // placed: nothing to delete any more
-            owner.OnBodyStored(this, null, job.DecodedLength, path);
+            if (_owner.Wants(this))
+            {
+                _owner.OnBodyStored(this, null, length, path);
+            }
+        }
+
+        void IDownloadOwner.OnDownloadFailed(FetchErrorKind kind, string message, Exception? exception)
+        {
+            _download = null; // nothing is left on disk
+            if (_owner.Wants(this))
+            {
+                _owner.OnBodyFailed(this, new SinkFailure(kind, message, exception));
+            }
         }
     }
 }

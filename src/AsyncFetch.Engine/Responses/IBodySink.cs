@@ -15,18 +15,16 @@ namespace AsyncFetch.Engine.Responses
         /// <summary>Why the sink refused the body (set when <see cref="Write"/> returned <see cref="SinkWrite.Failed"/>); null otherwise.</summary>
         SinkFailure? Failure { get; }
 
-        /// <summary>
-        /// Body bytes, already de-chunked; <paramref name="data"/> is valid only during the call, and is a slice of
-        /// <paramref name="array"/> when that is not null (the connection's receive buffer), which lets a sink write it
-        /// without a copy.
-        /// </summary>
-        SinkWrite Write(ReadOnlySpan<byte> data, byte[]? array);
+        /// <summary>Body bytes, already de-chunked; <paramref name="data"/> is valid only during the call (a sink that keeps them copies them).</summary>
+        SinkWrite Write(ReadOnlySpan<byte> data);
 
         /// <summary>
         /// The body is complete and the connection has let go of the response. The sink stores it (at once, or after
         /// work on the thread pool such as decoding) and reports to <paramref name="owner"/> on the loop thread:
         /// <see cref="IBodySinkOwner.OnBodyStored"/> or <see cref="IBodySinkOwner.OnBodyFailed"/>, exactly once, unless the
-        /// owner no longer <see cref="IBodySinkOwner.Wants"/> it by then.
+        /// owner no longer <see cref="IBodySinkOwner.Wants"/> it by then. A sink whose storage fails before the body is
+        /// complete (a file sink's disk) may report <see cref="IBodySinkOwner.OnBodyFailed"/> earlier, from a posted loop
+        /// callback; Finish is then not called.
         /// </summary>
         void Finish(IBodySinkOwner owner);
 
@@ -41,9 +39,9 @@ namespace AsyncFetch.Engine.Responses
         Accepted = 0,
 
         /// <summary>
-        /// Taken, but the sink is full (a file written off the loop, behind): the connection should stop reading until
-        /// the sink says it has drained. None of today's sinks returns it; a connection that cannot pause may go on
-        /// writing, and the sink must then take the bytes all the same.
+        /// Taken, but the sink is full (a file written off the loop, behind): the request pauses the connection's reads
+        /// until the sink says it has drained (<see cref="IBodySinkOwner.OnBodyDrained"/>). Bytes the connection had read
+        /// already still come, and the sink takes them all the same.
         /// </summary>
         Full,
 

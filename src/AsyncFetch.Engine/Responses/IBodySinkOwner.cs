@@ -20,6 +20,12 @@ namespace AsyncFetch.Engine.Responses
         /// </summary>
         void OnBodyStored(IBodySink sink, byte[]? body, long length, string? path);
 
+        /// <summary>
+        /// A sink whose <see cref="IBodySink.Write"/> returned <see cref="SinkWrite.Full"/> has room again: the connection
+        /// reads on. Comes from a posted loop callback, never from inside a parse; may come when nothing is paused.
+        /// </summary>
+        void OnBodyDrained(IBodySink sink);
+
         /// <summary>The body could not be stored (too large once decoded, corrupt, a file error).</summary>
         void OnBodyFailed(IBodySink sink, SinkFailure failure);
     }

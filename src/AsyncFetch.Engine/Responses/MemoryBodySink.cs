@@ -70,7 +70,7 @@ namespace AsyncFetch.Engine.Responses
         }
 
         [MethodImpl(Hot.Path)]
-        public SinkWrite Write(ReadOnlySpan<byte> data, byte[]? array)
+        public SinkWrite Write(ReadOnlySpan<byte> data)
         {
             // An encoded body is limited too (its decoded size is checked again while decoding): it is held in memory until then.
             if (_max >= 0 && _length + (long)data.Length > _max)

@@ -12,9 +12,10 @@ using AsyncFetch.Engine.Tests.Support;
 namespace AsyncFetch.Engine.Tests.Requests
 {
     /// <summary>
-    /// A body's sink that cannot take the body (over MaxResponseBytes or MaxDownloadBytes, a file that cannot be
-    /// created) ends the attempt with the right kind and message, and nothing is thrown through the parser: the parse
-    /// returns Stopped, and the request fails once the connection, back from the parser, reports it.
+    /// A body's sink that cannot take the body (over MaxResponseBytes or MaxDownloadBytes) ends the attempt with the
+    /// right kind and message, and nothing is thrown through the parser: the parse returns Stopped, and the request fails
+    /// once the connection, back from the parser, reports it. A file that cannot be created fails the request too, once
+    /// the check made off the loop comes back.
     /// </summary>
     public sealed class SinkFailureTests : IDisposable
     {
@@ -28,7 +29,6 @@ namespace AsyncFetch.Engine.Tests.Requests
         {
             { "memory, declared", "", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", FetchErrorKind.TooLarge, "The response body (11 bytes) is larger than the limit of 10 bytes." },
             { "memory, streamed", "", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n6\r\n678901\r\n0\r\n\r\n", FetchErrorKind.TooLarge, "The response body is larger than the limit of 10 bytes." },
-            { "file, no directory", "outfile", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", FetchErrorKind.File, "does not exist" },
             { "file, declared", "outdir", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", FetchErrorKind.TooLarge, "The response body (5 bytes) is larger than the download limit of 4 bytes." },
             { "file, streamed", "outdir", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", FetchErrorKind.TooLarge, "The response body is larger than the download limit of 4 bytes." },
         };
@@ -76,6 +76,46 @@ namespace AsyncFetch.Engine.Tests.Requests
             FetchResult result = await done.Task.WaitAsync(TestUtil.Patience);
             Assert.True(kind == result.ErrorKind, $"{name}: {result}");
             Assert.Contains(message, result.ErrorMessage);
+            Assert.Equal(200, result.StatusCode);
+            Assert.Null(result.GetBody());
+            Assert.Null(result.OutFile);
+            Assert.Empty(Directory.GetFileSystemEntries(_dir)); // no partial file stays
+        }
+
+        /// <summary>
+        /// A file target that cannot be used is found out off the loop, where the download's file work runs: the sink takes
+        /// the bytes, the parse completes, and the request fails once the check comes back, with the same kind and message.
+        /// </summary>
+        [Fact]
+        public async Task A_file_target_that_cannot_be_used_fails_the_request_once_checked()
+        {
+            var request = new FetchRequest(new Uri("http://127.0.0.1:9/x.bin")) { OutFile = Path.Combine(_dir, "missing", "x.bin") };
+            using var engine = new FetchEngine();
+            var done = new TaskCompletionSource<FetchResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var parsed = new TaskCompletionSource<HttpParseStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+            engine.Loop.Post(() =>
+            {
+                var op = new FetchOperation(engine, request, engine.DefaultLimiter, r => done.TrySetResult(r));
+                op.Prepare(request.Uri!);
+                try
+                {
+                    HttpParseStatus status = new HttpResponseParser().Parse(Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), op, out _);
+                    parsed.TrySetResult(status);
+                    if (status == HttpParseStatus.Complete)
+                    {
+                        op.OnResponseComplete();
+                    }
+                }
+                catch (Exception e)
+                {
+                    parsed.TrySetException(e);
+                }
+            });
+
+            Assert.Equal(HttpParseStatus.Complete, await parsed.Task.WaitAsync(TestUtil.Patience));
+            FetchResult result = await done.Task.WaitAsync(TestUtil.Patience);
+            Assert.True(result.ErrorKind == FetchErrorKind.File, result.ToString());
+            Assert.Contains("does not exist", result.ErrorMessage);
             Assert.Equal(200, result.StatusCode);
             Assert.Null(result.GetBody());
             Assert.Null(result.OutFile);

@@ -37,9 +37,9 @@ namespace AsyncFetch.Engine.Tests.Responses
         {
             var sink = new MemoryBodySink();
             Assert.True(sink.Begin(null, null, 10, keepDecoded: true));
-            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[6], null));
-            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[4], null));
-            Assert.Equal(SinkWrite.Failed, sink.Write(new byte[1], null));
+            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[6]));
+            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[4]));
+            Assert.Equal(SinkWrite.Failed, sink.Write(new byte[1]));
             Assert.Equal(FetchErrorKind.TooLarge, sink.Failure!.Kind);
             Assert.Equal("The response body is larger than the limit of 10 bytes.", sink.Failure.Message);
         }
@@ -51,8 +51,8 @@ namespace AsyncFetch.Engine.Tests.Responses
             var owner = new Owner();
             Assert.True(sink.Begin(null, null, -1, keepDecoded: true));
             byte[] data = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
-            Assert.Equal(SinkWrite.Accepted, sink.Write(data.AsSpan(0, 3000), null));
-            Assert.Equal(SinkWrite.Accepted, sink.Write(data.AsSpan(3000), null));
+            Assert.Equal(SinkWrite.Accepted, sink.Write(data.AsSpan(0, 3000)));
+            Assert.Equal(SinkWrite.Accepted, sink.Write(data.AsSpan(3000)));
             sink.Finish(owner);
             Assert.Equal(1, owner.Reports);
             Assert.Equal(data, owner.Body);
@@ -61,7 +61,7 @@ namespace AsyncFetch.Engine.Tests.Responses
             // Reused: a declared length gets its array at once, and an empty body is an empty array.
             var next = new Owner();
             Assert.True(sink.Begin(3, null, -1, keepDecoded: true));
-            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[] { 1, 2, 3 }, null));
+            Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[] { 1, 2, 3 }));
             sink.Finish(next);
             Assert.Equal(new byte[] { 1, 2, 3 }, next.Body);
             var empty = new Owner();
@@ -79,7 +79,7 @@ namespace AsyncFetch.Engine.Tests.Responses
             sink.Begin();
             for (int i = 0; i < 3; i++)
             {
-                Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[1000], null));
+                Assert.Equal(SinkWrite.Accepted, sink.Write(new byte[1000]));
             }
 
             sink.Finish(owner);
@@ -87,53 +87,6 @@ namespace AsyncFetch.Engine.Tests.Responses
             Assert.Equal(3000, owner.Length);
             Assert.Null(owner.Path);
             Assert.Null(sink.Failure);
-        }
-
-        [Fact]
-        public void File_sink_places_a_complete_body_under_its_name()
-        {
-            var request = new FetchRequest(new Uri("http://example.test/a.txt")) { OutDirectory = _dir };
-            FileBodySink? sink = FileBodySink.Open(request, request.Uri!, null, null, limit: -1, declaredLength: 5, out SinkFailure? failure);
-            Assert.Null(failure);
-            Assert.Equal(SinkWrite.Accepted, sink!.Write("hello"u8, null));
-            var owner = new Owner();
-            sink.Finish(owner);
-            Assert.Equal(1, owner.Reports);
-            Assert.Equal(Path.Combine(_dir, "a.txt"), owner.Path);
-            Assert.Equal(5, owner.Length);
-            Assert.Null(owner.Body);
-            Assert.Equal("hello", File.ReadAllText(owner.Path!));
-            sink.Abort(); // placed: nothing left to delete
-            Assert.True(File.Exists(owner.Path));
-        }
-
-        [Fact]
-        public void File_sink_that_cannot_open_its_target_says_why()
-        {
-            var request = new FetchRequest(new Uri("http://example.test/a.txt")) { OutFile = Path.Combine(_dir, "missing", "a.txt") };
-            Assert.Null(FileBodySink.Open(request, request.Uri!, null, null, -1, -1, out SinkFailure? failure));
-            Assert.Equal(FetchErrorKind.File, failure!.Kind);
-            Assert.Contains("does not exist", failure.Message);
-
-            var declared = new FetchRequest(new Uri("http://example.test/a.txt")) { OutDirectory = _dir };
-            Assert.Null(FileBodySink.Open(declared, declared.Uri!, null, null, limit: 4, declaredLength: 5, out failure));
-            Assert.Equal(FetchErrorKind.TooLarge, failure!.Kind);
-            Assert.Empty(Directory.GetFileSystemEntries(_dir));
-        }
-
-        [Fact]
-        public void File_sink_refuses_bytes_past_the_download_limit_and_its_abort_leaves_no_file()
-        {
-            var request = new FetchRequest(new Uri("http://example.test/a.txt")) { OutDirectory = _dir };
-            FileBodySink sink = FileBodySink.Open(request, request.Uri!, null, null, limit: 4, declaredLength: -1, out _)!;
-            Assert.Equal(SinkWrite.Accepted, sink.Write("abcd"u8, null));
-            Assert.Equal(SinkWrite.Failed, sink.Write("e"u8, null));
-            Assert.Equal(FetchErrorKind.TooLarge, sink.Failure!.Kind);
-            Assert.Equal("The response body is larger than the download limit of 4 bytes.", sink.Failure.Message);
-            Assert.Single(Directory.GetFiles(_dir)); // the temporary file, until the request lets go of it
-            sink.Abort();
-            sink.Abort();
-            Assert.Empty(Directory.GetFileSystemEntries(_dir));
         }
 
         /// <summary>Records what a sink reports; nothing here goes to the thread pool.</summary>
@@ -158,6 +111,8 @@ namespace AsyncFetch.Engine.Tests.Responses
                 Length = length;
                 Path = path;
             }
+
+            public void OnBodyDrained(IBodySink sink) => throw new InvalidOperationException("These sinks are never full.");
 
             public void OnBodyFailed(IBodySink sink, SinkFailure failure) => throw new InvalidOperationException("Unexpected failure: " + failure.Message);
         }
