@@ -10,8 +10,8 @@ namespace AsyncFetch
     /// buffer, so a large upload never sits in memory whole. With a known <see cref="Length"/> it goes with a
     /// Content-Length, otherwise chunked.
     /// Each attempt (a retry, a 307/308 redirect, the answer to a 401 challenge) reads the body again from its start:
-    /// bytes, files and forms can be sent any number of times, a seekable stream is rewound to where it was when the
-    /// body was made, and a stream that cannot seek is sent once only (an attempt that would send it again fails with
+    /// bytes, files and forms can be sent any number of times (also by several requests at once), a seekable stream
+    /// is read from where it was when the body was made each time, and a stream that cannot seek is sent once only (an attempt that would send it again fails with
     /// InvalidRequest, as HttpClient refuses to resend it). Threading: made on any thread; the engine opens it on a
     /// thread-pool thread, one attempt at a time.
     /// </summary>

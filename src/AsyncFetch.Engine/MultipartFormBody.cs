@@ -10,7 +10,7 @@ namespace AsyncFetch
     /// <summary>
     /// A multipart/form-data body (RFC 7578) laid out as HttpClient's MultipartFormDataContent writes Invoke-WebRequest's
     /// -Form: a text field is a part with "Content-Type: text/plain; charset=utf-8" and
-    /// "Content-Disposition: form-data; name=..."; a file is a part with "Content-Disposition: form-data; name=...;
+    /// "Content-Disposition: form-data; name=..." (a value quoted only when it is not a token); a file is a part with "Content-Disposition: form-data; name=...;
     /// filename=...; filename*=utf-8''..." and "Content-Type: application/octet-stream", its bytes read from disk while
     /// the body is sent. The length is known (files are measured when added), so it goes with a Content-Length.
     /// Threading: built on one thread before the request is submitted; not changed afterwards.
@@ -89,19 +89,25 @@ namespace AsyncFetch
         /// <summary>Header text is ASCII here (non-ASCII names are MIME-encoded first), as HttpClient writes it.</summary>
         private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
-        /// <summary>A quoted header parameter; non-ASCII text is MIME encoded-word UTF-8 base64, as ContentDispositionHeaderValue does.</summary>
+        /// <summary>
+        /// A header parameter value as ContentDispositionHeaderValue writes it: bare when it is a token, quoted
+        /// otherwise, and non-ASCII text as a quoted MIME encoded-word (UTF-8, base64).
+        /// </summary>
         internal static string Quote(string value)
         {
             value ??= string.Empty;
+            bool token = value.Length > 0;
             foreach (char c in value)
             {
                 if (c > 127)
                 {
                     return "\"=?utf-8?B?" + Convert.ToBase64String(Encoding.UTF8.GetBytes(value)) + "?=\"";
                 }
+
+                token &= c > ' ' && c < 127 && "()<>@,;:\\\"/[]?={}".IndexOf(c) < 0;
             }
 
-            return "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+            return token ? value : "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         }
 
         /// <summary>RFC 5987 ext-value text: UTF-8, every byte outside attr-char percent-encoded.</summary>

@@ -4,17 +4,18 @@ using System.IO;
 namespace AsyncFetch.Engine.Uploads
 {
     /// <summary>
-    /// A body read from a caller's stream (<see cref="FetchRequestBody.FromStream"/>). A seekable stream is rewound to
-    /// its starting position for each attempt; one that cannot seek is read once. Reads and opens of one body are
-    /// serialized by a lock: an abandoned attempt's read may still be running on the pool while the next attempt
-    /// opens, and it then reads nothing more. Any thread.
+    /// A body read from a caller's stream (<see cref="FetchRequestBody.FromStream"/>). A seekable stream is read from
+    /// its starting position by each reader, which keeps its own position: attempts, and requests of a batch sharing
+    /// the body, each send it whole. A stream that cannot seek is read once: the first reader has it, and opening it
+    /// again throws. Reads are serialized by a lock (one stream, possibly several readers on pool threads). Any thread.
     /// </summary>
     internal sealed class StreamBody : FetchRequestBody
     {
         private readonly Stream _stream;
         private readonly long _start;
+        private readonly long? _length;
         private readonly object _gate = new object();
-        private int _opened; // readers handed out; a reader reads only while it is the newest
+        private bool _opened;
 
         public StreamBody(Stream stream)
         {
@@ -25,67 +26,60 @@ namespace AsyncFetch.Engine.Uploads
             }
 
             _start = stream.CanSeek ? stream.Position : 0;
+            _length = stream.CanSeek ? Math.Max(0, stream.Length - _start) : (long?)null;
         }
 
-        public override long? Length => _stream.CanSeek ? Math.Max(0, _stream.Length - _start) : (long?)null;
+        public override long? Length => _length;
 
         internal override BodyReader Open()
         {
             lock (_gate)
             {
-                if (_opened > 0)
+                if (_opened && _length == null)
                 {
-                    if (!_stream.CanSeek)
-                    {
-                        throw new InvalidOperationException("The request body is a stream that cannot seek: it was sent once and cannot be sent again (for a retry, a 307/308 redirect or an authentication challenge). Use a file or bytes to allow that.");
-                    }
-
-                    _stream.Position = _start;
+                    throw new InvalidOperationException("The request body is a stream that cannot seek: it was sent once and cannot be sent again (for a retry, a 307/308 redirect, an authentication challenge or another URL). Use a file or bytes to allow that.");
                 }
 
-                _opened++;
-                return new Reader(this, _opened, Length);
+                _opened = true;
+                return new Reader(this);
             }
         }
 
         private sealed class Reader : BodyReader
         {
             private readonly StreamBody _body;
-            private readonly int _generation;
-            private long? _remaining;
+            private long _position;
 
-            public Reader(StreamBody body, int generation, long? length)
+            public Reader(StreamBody body)
             {
                 _body = body;
-                _generation = generation;
-                _remaining = length;
+                _position = body._start;
             }
 
             public override int Read(byte[] buffer, int offset, int count)
             {
-                lock (_body._gate)
+                StreamBody body = _body;
+                lock (body._gate)
                 {
-                    if (_generation != _body._opened || _remaining == 0)
+                    if (body._length == null)
+                    {
+                        return body._stream.Read(buffer, offset, count);
+                    }
+
+                    long remaining = body._start + body._length.Value - _position;
+                    if (remaining <= 0)
                     {
                         return 0;
                     }
 
-                    if (_remaining != null)
+                    body._stream.Position = _position;
+                    int n = body._stream.Read(buffer, offset, (int)Math.Min(count, remaining));
+                    if (n == 0)
                     {
-                        count = (int)Math.Min(count, _remaining.Value);
+                        throw new IOException($"The request body stream ended {remaining} bytes before its length.");
                     }
 
-                    int n = _body._stream.Read(buffer, offset, count);
-                    if (_remaining != null)
-                    {
-                        if (n == 0)
-                        {
-                            throw new IOException($"The request body stream ended {_remaining} bytes before its length.");
-                        }
-
-                        _remaining -= n;
-                    }
-
+                    _position += n;
                     return n;
                 }
             }
