@@ -17,8 +17,8 @@ namespace AsyncFetch
     /// </summary>
     public abstract class FetchRequestBody
     {
-        /// <summary>Creates a body.</summary>
-        protected FetchRequestBody()
+        /// <summary>Creates a body (only the engine's own kinds: use the static factories or <see cref="MultipartFormBody"/>).</summary>
+        private protected FetchRequestBody()
         {
         }
 

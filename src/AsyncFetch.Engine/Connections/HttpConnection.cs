@@ -153,7 +153,11 @@ namespace AsyncFetch.Engine.Connections
                 op.OnFirstByte();
             }
 
-            op.LastActivity = EventLoop.Now;
+            if (op.WatchesActivity)
+            {
+                op.LastActivity = EventLoop.Now; // the operation timeout's clock: a timestamp, no timer work per read
+            }
+
             op.ReceiveArray = buffer;
             HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, count), op, out consumed);
             if (status == HttpParseStatus.Complete)

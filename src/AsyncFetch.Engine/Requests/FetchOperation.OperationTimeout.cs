@@ -23,6 +23,9 @@ namespace AsyncFetch.Engine.Requests
         /// <summary>When the current attempt last received (or, while uploading, sent) bytes: a Stopwatch timestamp.</summary>
         internal long LastActivity { get; set; }
 
+        /// <summary>An operation timeout runs for this request: reads record <see cref="LastActivity"/>.</summary>
+        internal bool WatchesActivity => _operationTimeoutTicks > 0;
+
         private TimeSpan OperationTimeout => Request.OperationTimeout ?? _engine.Options.OperationTimeout;
 
         /// <summary>A block of the streamed body went out.</summary>
@@ -39,9 +42,9 @@ namespace AsyncFetch.Engine.Requests
             }
 
             LastActivity = EventLoop.Now;
+            _operationTimeoutTicks = (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
             if (_operationTimer == null)
             {
-                _operationTimeoutTicks = (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
                 _operationTimer = _engine.Loop.SetTimer(timeout, OperationTimeoutCallback, this);
             }
         }
