@@ -31,6 +31,12 @@ namespace AsyncFetch
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
         /// <summary>
+        /// Default longest wait for the next bytes of a response (see <see cref="FetchRequest.OperationTimeout"/>);
+        /// zero (the default): none, only <see cref="Timeout"/> bounds an attempt.
+        /// </summary>
+        public TimeSpan OperationTimeout { get; set; }
+
+        /// <summary>
         /// Happy Eyeballs (RFC 8305) "connection attempt delay": when a host name resolves to several addresses
         /// (IPv6 and IPv4 interleaved, IPv6 first), the next address is tried when the previous attempt fails or
         /// after this long without a connection, whichever comes first; attempts in flight keep racing and the

@@ -50,10 +50,25 @@ namespace AsyncFetch
         /// <summary>Extra request header fields, sent in this order after the defaults they do not replace.</summary>
         public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
 
-        /// <summary>The request body, sent with a Content-Length; null: no body.</summary>
+        /// <summary>The request body, sent with a Content-Length; null: no body (or <see cref="Content"/>).</summary>
         public byte[]? Body { get; set; }
 
-        /// <summary>The Content-Type of <see cref="Body"/>; null: none sent.</summary>
+        /// <summary>
+        /// A request body read while it is sent (a file, a stream, a multipart form: see <see cref="FetchRequestBody"/>),
+        /// instead of <see cref="Body"/> (setting both makes the request invalid); null: none.
+        /// </summary>
+        public FetchRequestBody? Content { get; set; }
+
+        /// <summary>
+        /// The longest wait for the next bytes of the response (also the wait for its first byte once the request is
+        /// sent, and between the blocks of a streamed upload), Invoke-WebRequest's -OperationTimeoutSeconds: when nothing
+        /// arrives for this long the attempt fails with <see cref="FetchErrorKind.Timeout"/>, so a server that stalls
+        /// or trickles below one read per interval is given up on. The whole response may take longer (see
+        /// <see cref="Timeout"/>). Null: the engine's <see cref="FetchEngineOptions.OperationTimeout"/>; zero or less: none.
+        /// </summary>
+        public TimeSpan? OperationTimeout { get; set; }
+
+        /// <summary>The Content-Type of <see cref="Body"/> or <see cref="Content"/>; null: none sent (or the form's own for a <see cref="MultipartFormBody"/>).</summary>
         public string? ContentType { get; set; }
 
         /// <summary>The User-Agent of this request; null: the engine's <see cref="FetchEngineOptions.UserAgent"/>.</summary>
@@ -282,6 +297,8 @@ namespace AsyncFetch
             copy._method = _method;
             copy.IsMethodSet = IsMethodSet;
             copy.Body = Body;
+            copy.Content = Content;
+            copy.OperationTimeout = OperationTimeout;
             copy.ContentType = ContentType;
             copy.UserAgent = UserAgent;
             copy.Timeout = Timeout;
@@ -331,6 +348,7 @@ namespace AsyncFetch
             {
                 next._method = "GET";
                 next.Body = null;
+                next.Content = null;
                 next.ContentType = null;
             }
 

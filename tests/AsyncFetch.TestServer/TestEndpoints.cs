@@ -90,6 +90,8 @@ internal sealed partial class TestEndpoints
                 case "tls": return TlsInfoAsync(context); // TestEndpoints.Tls.cs
                 case "bearer": return BearerAsync(context); // TestEndpoints.Auth.cs
                 case "cookies": return CookiesEchoAsync(context); // TestEndpoints.Cookies.cs
+                case "multipart": return MultipartEchoAsync(context); // TestEndpoints.Uploads.cs
+                case "stall": return StallAsync(context); // TestEndpoints.Uploads.cs
 
                 // Typed bodies for parsing (TestEndpoints.Content.cs)
                 case "json": return SampleAsync(context, SampleJson, "application/json; charset=utf-8");

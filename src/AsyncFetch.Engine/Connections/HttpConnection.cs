@@ -6,6 +6,7 @@ using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
 using AsyncFetch.Engine.Requests;
+using AsyncFetch.Engine.Uploads;
 
 namespace AsyncFetch.Engine.Connections
 {
@@ -16,7 +17,9 @@ namespace AsyncFetch.Engine.Connections
     /// socket or TLS:
     /// - The request head is written into the engine's <see cref="SendBuffer"/> and handed to the transport, which
     ///   copies what it cannot send at once; the response is read as soon as the request starts going out, so an early
-    ///   answer (a 413 mid-upload) is seen.
+    ///   answer (a 413 mid-upload) is seen. A streamed body (<see cref="FetchRequest.Content"/>) follows the head
+    ///   block by block through a <see cref="RequestUpload"/>, which reads on the thread pool; the send is over when its
+    ///   last block is out, and an attempt that ends sooner abandons it.
     /// - Received bytes are parsed as they come (the request is the parser's sink); what the parser leaves unconsumed
     ///   (part of a header line) is kept by the transport and offered again ahead of the next bytes.
     /// - A response ends the request's use of the connection: it goes idle in its pool when the server allows it,
@@ -38,6 +41,7 @@ namespace AsyncFetch.Engine.Connections
         private FetchOperation? _op;
         private bool _sending;
         private bool _receivedAny;
+        private RequestUpload? _upload; // the current request's streamed body while it is being sent
 
         /// <summary>A connection to the origin <paramref name="originKey"/> over <paramref name="transport"/>, which it owns from now on.</summary>
         public HttpConnection(FetchEngine engine, string originKey, Transport transport)
@@ -70,6 +74,8 @@ namespace AsyncFetch.Engine.Connections
         /// <summary>The port connected to.</summary>
         public int RemotePort => _transport.RemotePort;
 
+        internal EventLoop Loop => _engine.Loop;
+
         /// <summary>Sends <paramref name="op"/>'s request on this connection (new, or idle and checked by the pool) and reads its response.</summary>
         [MethodImpl(Hot.Path)]
         public void StartRequest(FetchOperation op)
@@ -81,8 +87,13 @@ namespace AsyncFetch.Engine.Connections
             _parser.Reset(string.Equals(op.Request.Method, "HEAD", StringComparison.Ordinal));
 
             SendBuffer buffer = _engine.SendBuffer;
-            int length = op.WriteRequestHead(buffer, out byte[]? body);
+            int length = op.WriteRequestHead(buffer, out byte[]? body, out FetchRequestBody? content);
             _sending = true;
+            if (content != null)
+            {
+                _upload = new RequestUpload(this, content); // before the send: its OnSent may come at once
+            }
+
             _transport.Send(buffer.Bytes, length, body);
             if (_state == ConnectionState.Active && ReferenceEquals(_op, op))
             {
@@ -142,6 +153,11 @@ namespace AsyncFetch.Engine.Connections
                 op.OnFirstByte();
             }
 
+            if (op.WatchesActivity)
+            {
+                op.LastActivity = EventLoop.Now; // the operation timeout's clock: a timestamp, no timer work per read
+            }
+
             HttpParseStatus status = _parser.Parse(new ReadOnlySpan<byte>(buffer, 0, count), op, out consumed);
             if (status == HttpParseStatus.Complete)
             {
@@ -190,7 +206,35 @@ namespace AsyncFetch.Engine.Connections
                 : "The connection was lost while receiving the response: " + Transport.Describe(error));
 
         [MethodImpl(Hot.Path)]
-        public void OnSent() => _sending = false;
+        public void OnSent()
+        {
+            if (_upload != null)
+            {
+                if (_upload.OnSent())
+                {
+                    return; // the next block of the streamed body is being read
+                }
+
+                _upload = null;
+            }
+
+            _sending = false;
+        }
+
+        /// <summary>Loop thread: a block of the streamed body is read: it goes out (the transport reports OnSent), and counts as activity.</summary>
+        internal void SendBlock(byte[] buffer, int offset, int count)
+        {
+            _op?.OnUploadProgress();
+            _transport.SendBlock(buffer, offset, count);
+        }
+
+        /// <summary>Loop thread: the streamed body could not be read (a file gone or shorter, a stream that cannot be sent again): the request fails, the connection, mid-request, closes.</summary>
+        internal void OnUploadFailed(FetchErrorKind kind, string message, Exception? exception)
+        {
+            FetchOperation? op = Detach();
+            Close();
+            op?.Fail(kind, message, exception);
+        }
 
         public void OnSendFailed(Exception? error) => LostConnection("Sending the request failed: " + Transport.Describe(error));
 
@@ -220,6 +264,7 @@ namespace AsyncFetch.Engine.Connections
 
             _state = ConnectionState.Closed;
             _op = null;
+            AbandonUpload();
             try
             {
                 _transport.Close();
@@ -290,10 +335,21 @@ namespace AsyncFetch.Engine.Connections
             op?.OnConnectionLost(message, reused && beforeResponse);
         }
 
+        private void AbandonUpload()
+        {
+            RequestUpload? upload = _upload;
+            if (upload != null)
+            {
+                _upload = null;
+                upload.Abandon();
+            }
+        }
+
         private FetchOperation? Detach()
         {
             FetchOperation? op = _op;
             _op = null;
+            AbandonUpload();
             if (op != null && ReferenceEquals(op.Connection, this))
             {
                 op.Connection = null;

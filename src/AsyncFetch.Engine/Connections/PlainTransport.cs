@@ -52,6 +52,16 @@ namespace AsyncFetch.Engine.Connections
             ContinueSend();
         }
 
+        public override void SendBlock(byte[] buffer, int offset, int count)
+        {
+            _head = buffer;
+            _headOffset = offset;
+            _headEnd = offset + count;
+            _headShared = false;
+            _body = null;
+            ContinueSend();
+        }
+
         [MethodImpl(Hot.Path)]
         public override void OnReady(SelectorEvents events)
         {

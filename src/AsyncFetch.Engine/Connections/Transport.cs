@@ -132,6 +132,13 @@ namespace AsyncFetch.Engine.Connections
         /// </summary>
         public abstract void Send(byte[] head, int length, byte[]? body);
 
+        /// <summary>
+        /// Sends <paramref name="buffer"/>[<paramref name="offset"/>, +<paramref name="count"/>), a block of a streamed
+        /// request body after its head: the buffer stays the caller's and unchanged until the owner hears
+        /// <see cref="ITransportOwner.OnSent"/> or <see cref="ITransportOwner.OnSendFailed"/>, so nothing is copied.
+        /// </summary>
+        public abstract void SendBlock(byte[] buffer, int offset, int count);
+
         /// <summary>The owner wants bytes (a request went out): the transport is no longer idle, and reads until the owner has enough.</summary>
         public virtual void BeginReceive()
         {

@@ -28,7 +28,10 @@ namespace AsyncFetch.Engine.Http
         public string UserAgent;
 
         /// <summary>The length of the body, or null when the request has none (POST, PUT and PATCH still send Content-Length: 0).</summary>
-        public int? BodyLength;
+        public long? BodyLength;
+
+        /// <summary>The body's length is unknown: it goes with "Transfer-Encoding: chunked" instead of a Content-Length.</summary>
+        public bool Chunked;
 
         /// <summary>Send Accept-Encoding with the codings the content decoder supports, unless <see cref="Headers"/> has one.</summary>
         public bool AcceptCompressed;

@@ -114,7 +114,11 @@ namespace AsyncFetch.Engine.Http
                 w.Ascii("Content-Type: ").Utf8(head.ContentType).Ascii("\r\n");
             }
 
-            if (head.BodyLength != null || MethodExpectsBody(head.Method))
+            if (head.Chunked)
+            {
+                w.Ascii("Transfer-Encoding: chunked\r\n");
+            }
+            else if (head.BodyLength != null || MethodExpectsBody(head.Method))
             {
                 w.Ascii("Content-Length: ").Ascii((head.BodyLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)).Ascii("\r\n");
             }

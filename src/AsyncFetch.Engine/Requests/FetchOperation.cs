@@ -192,10 +192,16 @@ namespace AsyncFetch.Engine.Requests
             StartAttempt(allowPooled: true);
         }
 
-        /// <summary>Writes the request head into the engine's send buffer; small bodies go along in the same buffer.</summary>
+        /// <summary>
+        /// Writes the request head into the engine's send buffer; small bodies go along in the same buffer, a streamed
+        /// body (<paramref name="content"/>) is for the connection to send after the head. The wait for the response
+        /// (OperationTimeout) starts here.
+        /// </summary>
         [MethodImpl(Hot.Path)]
-        public int WriteRequestHead(SendBuffer buffer, out byte[]? separateBody)
+        public int WriteRequestHead(SendBuffer buffer, out byte[]? separateBody, out FetchRequestBody? content)
         {
+            content = Request.Content;
+            StartOperationTimer();
             FetchEngineOptions o = _engine.Options;
             _requestSent = true; // from here on a non-idempotent request is not retried
             // Through a proxy, plain http is sent in absolute form; https went through a tunnel and is origin-form.
@@ -350,6 +356,7 @@ namespace AsyncFetch.Engine.Requests
 
             _policy?.EndRetryWait(onLoop);
             _totalTimer = null;
+            _operationTimer = null;
             ReleaseBody(); // a failure after a download's file was started: no partial file stays
 
             Result.ErrorKind = kind;
@@ -377,6 +384,7 @@ namespace AsyncFetch.Engine.Requests
         {
             loop.CancelTimer(_totalTimer);
             _totalTimer = null;
+            StopOperationTimer(loop);
             DropConnection();
             if (_attemptStart != 0)
             {

@@ -68,6 +68,11 @@ namespace AsyncFetch.Engine.Requests
                 }
             }
 
+            if (request.Body != null && request.Content != null)
+            {
+                return "The request has both a Body and a Content; set one of them.";
+            }
+
             return HttpRequestWriter.ValidateHeader("Content-Type", request.ContentType) ?? HttpRequestWriter.ValidateHeader("User-Agent", request.UserAgent);
         }
 
@@ -109,9 +114,10 @@ namespace AsyncFetch.Engine.Requests
                 Method = request.Method,
                 Target = uri,
                 Headers = request.Headers,
-                ContentType = request.ContentType,
+                ContentType = request.ContentType ?? request.Content?.ContentType,
                 UserAgent = request.UserAgent ?? defaultUserAgent,
-                BodyLength = request.Body?.Length,
+                BodyLength = request.Body?.Length ?? request.Content?.Length,
+                Chunked = request.Content != null && request.Content.Length == null,
                 AcceptCompressed = acceptCompressed,
                 AbsoluteForm = proxy != null,
                 ProxyAuthorization = proxy?.Authorization,

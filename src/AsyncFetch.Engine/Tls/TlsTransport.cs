@@ -130,6 +130,27 @@ namespace AsyncFetch.Engine.Tls
                 write = Task.FromException(e);
             }
 
+            AwaitWrite(write);
+        }
+
+        /// <summary>A streamed body's block, encrypted here like a small request (one block at a time, so memory stays bounded).</summary>
+        public override void SendBlock(byte[] buffer, int offset, int count)
+        {
+            Task write;
+            try
+            {
+                write = _ssl.WriteAsync(buffer, offset, count);
+            }
+            catch (Exception e)
+            {
+                write = Task.FromException(e);
+            }
+
+            AwaitWrite(write);
+        }
+
+        private void AwaitWrite(Task write)
+        {
             if (write.IsCompleted)
             {
                 WriteDone(write);

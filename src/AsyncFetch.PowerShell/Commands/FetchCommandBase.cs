@@ -217,9 +217,10 @@ namespace AsyncFetch.PowerShell.Commands
             OpenSession();
             string? contentType = ContentType;
             byte[]? body = null;
+            FetchRequestBody? content = BuildContent(); // FetchCommandBase.Uploads.cs
             try
             {
-                body = RequestBody.ToBytes(this, Body, ref contentType, Headers);
+                body = content == null ? RequestBody.ToBytes(this, Body, ref contentType, Headers) : null;
             }
             catch (ArgumentException e)
             {
@@ -231,6 +232,8 @@ namespace AsyncFetch.PowerShell.Commands
                 Method = Method.ToUpperInvariant(),
                 Headers = RequestBuilder.HeaderList(Headers),
                 Body = body,
+                Content = content,
+                OperationTimeout = EngineOperationTimeout,
                 ContentType = contentType,
                 UserAgent = UserAgent,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),

@@ -12,7 +12,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.New, "FetchRequest", HelpUri = "https://github.com/AsyncFetch/AsyncFetch/blob/main/docs/en-US/New-FetchRequest.md")]
     [OutputType(typeof(FetchRequest))]
-    public sealed class NewFetchRequestCommand : PSCmdlet
+    public sealed partial class NewFetchRequestCommand : PSCmdlet
     {
         /// <summary>The URL of the request; one without a scheme (example.com/x, 127.0.0.1:8080/x) gets http://, as with Invoke-WebRequest.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -119,9 +119,10 @@ namespace AsyncFetch.PowerShell.Commands
         {
             string? contentType = ContentType;
             byte[]? body;
+            FetchRequestBody? content = _content ??= BuildContent(); // once: the same body for every input (NewFetchRequestCommand.Uploads.cs)
             try
             {
-                body = RequestBody.ToBytes(this, Body, ref contentType, Headers);
+                body = content == null ? RequestBody.ToBytes(this, Body, ref contentType, Headers) : null;
             }
             catch (ArgumentException e)
             {
@@ -131,6 +132,11 @@ namespace AsyncFetch.PowerShell.Commands
 
             FetchRequest request = RequestBuilder.ForUrl(Uri.Trim()); // without a scheme: http://, as Invoke-WebRequest
             request.Body = body;
+            request.Content = content;
+            if (OperationTimeoutSeconds > 0)
+            {
+                request.OperationTimeout = TimeSpan.FromSeconds(OperationTimeoutSeconds);
+            }
             request.ContentType = contentType;
             request.UserAgent = UserAgent;
             request.Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri;

@@ -12,6 +12,8 @@ namespace AsyncFetch.PowerShell.Internal
         public const string NoUriProperty = Prefix + "NoUriProperty";
         public const string OnCompleteFailed = Prefix + "OnCompleteFailed";
         public const string UnsupportedBody = Prefix + "UnsupportedBody";
+        public const string BodyConflict = Prefix + "BodyConflict";
+        public const string InFileFailed = Prefix + "InFileFailed";
         public const string JobFailed = Prefix + "JobFailed";
         public const string NotAFetchJob = Prefix + "NotAFetchJob";
         public const string JobNotFound = Prefix + "JobNotFound";

@@ -16,6 +16,12 @@ namespace AsyncFetch.PowerShell.Internal
 
         public byte[]? Body { get; set; }
 
+        /// <summary>A streamed body (-InFile, -Form, a file or stream -Body), instead of <see cref="Body"/>.</summary>
+        public FetchRequestBody? Content { get; set; }
+
+        /// <summary>The longest wait for the next response bytes (-OperationTimeoutSeconds); null: none.</summary>
+        public TimeSpan? OperationTimeout { get; set; }
+
         public string? ContentType { get; set; }
 
         public string? UserAgent { get; set; }
@@ -83,15 +89,17 @@ namespace AsyncFetch.PowerShell.Internal
                 request.Method = Method; // a FetchRequest whose method was set explicitly (even GET) keeps it
             }
 
-            if (Body != null && (overrideExisting || request.Body == null))
+            if ((Body != null || Content != null) && (overrideExisting || (request.Body == null && request.Content == null)))
             {
-                request.Body = Body;
+                request.Body = Body; // one of the two: a request given a body of either kind keeps it
+                request.Content = Content;
             }
 
             request.ContentType = overrideExisting ? ContentType ?? request.ContentType : request.ContentType ?? ContentType;
             request.UserAgent = overrideExisting ? UserAgent ?? request.UserAgent : request.UserAgent ?? UserAgent;
             request.Timeout ??= Timeout;
             request.ConnectTimeout ??= ConnectTimeout;
+            request.OperationTimeout ??= OperationTimeout;
             request.DiscardBody |= DiscardBody;
 
             // The values New-FetchRequest can set stay as it set them (they are null until set); switches only add.
@@ -141,7 +149,7 @@ namespace AsyncFetch.PowerShell.Internal
                 }
             }
 
-            if (request.ContentType == null && string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase) && !HasHeader(request, "Content-Type"))
+            if (request.ContentType == null && request.Content?.ContentType == null && string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase) && !HasHeader(request, "Content-Type"))
             {
                 request.ContentType = RequestBody.FormContentType; // Invoke-WebRequest's Content-Type for a POST given none
             }
