@@ -119,7 +119,7 @@ namespace AsyncFetch
 
         internal byte[]? Body { get; set; }
 
-        /// <summary>Length of the (decoded) body in bytes, also when it was discarded; for a download, the bytes written to <see cref="OutFile"/>.</summary>
+        /// <summary>Length of the (decoded) body in bytes, also when it was discarded; for a download, the bytes written to <see cref="OutFile"/>; for a HEAD response, the length its Content-Length announces (as Invoke-WebRequest reports it).</summary>
         public long ContentLength { get; internal set; }
 
         /// <summary>

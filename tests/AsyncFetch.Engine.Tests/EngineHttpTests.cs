@@ -150,10 +150,12 @@ namespace AsyncFetch.Engine.Tests
             Assert.Equal(200, head.StatusCode);
             Assert.Empty(head.GetBody()!);
             Assert.Equal("1000", head.Headers["Content-Length"]);
+            Assert.Equal(1000, head.ContentLength); // the announced length, as Invoke-WebRequest reports it for HEAD
 
             FetchResult noContent = await Fetch(engine, new FetchRequest(_f.Url("/status/204")));
             Assert.Equal(204, noContent.StatusCode);
             Assert.Empty(noContent.GetBody()!);
+            Assert.Equal(0, noContent.ContentLength);
 
             FetchResult error = await Fetch(engine, new FetchRequest(_f.Url("/status/500")));
             Assert.Equal(FetchErrorKind.None, error.ErrorKind);

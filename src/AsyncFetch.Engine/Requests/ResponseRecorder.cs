@@ -159,13 +159,18 @@ namespace AsyncFetch.Engine.Requests
                 result.OutFile = path;
             }
 
-            result.ContentLength = length;
+            // A HEAD response has no body: its length is the one Content-Length announces, as Invoke-WebRequest reports it.
+            result.ContentLength = length == 0 && result.Method == "HEAD" ? DeclaredLength(result.Headers["Content-Length"]) : length;
             result.Body = body;
             _op.Succeed();
         }
 
         /// <summary>Loop thread, from a posted callback: the file sink has room again (resuming parses what was kept, at once).</summary>
         void IBodySinkOwner.OnBodyDrained(IBodySink sink) => _op.Connection?.ResumeReading();
+
+        /// <summary>The value of a Content-Length header, or 0 when there is none or it is not a length.</summary>
+        private static long DeclaredLength(string? value) =>
+            long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) ? n : 0;
 
         void IBodySinkOwner.OnBodyFailed(IBodySink sink, SinkFailure failure) => _op.Fail(failure.Kind, failure.Message, failure.Exception);
 
