@@ -84,6 +84,12 @@ namespace AsyncFetch.Engine.Http
         /// <summary>The declared Content-Length (when the body is framed by it).</summary>
         public long? ContentLength { get; private set; }
 
+        /// <summary>
+        /// The length the Content-Length header announces (validated like the framing one), also for a response that has
+        /// no body to frame (a HEAD request's); null without the header.
+        /// </summary>
+        public long? AnnouncedContentLength => _sawContentLength ? _contentLengthValue : (long?)null;
+
         /// <summary>The body is framed by the chunked transfer coding (the last one applied); the sink gets it de-chunked.</summary>
         public bool IsChunked { get; private set; }
 

@@ -30,6 +30,7 @@ namespace AsyncFetch.Engine.Requests
         private MemoryBodySink? _memory;
         private DiscardBodySink? _discard;
         private SinkFailure? _stopped; // why the parse was stopped, until the request takes it
+        private long _headLength; // a HEAD response's announced Content-Length: it has no body to count
 
         public ResponseRecorder(FetchOperation op)
         {
@@ -58,6 +59,7 @@ namespace AsyncFetch.Engine.Requests
             result.StatusCode = parser.StatusCode;
             result.ReasonPhrase = parser.ReasonPhrase;
             result.HttpVersion = parser.MinorVersion == 1 ? "1.1" : "1.0";
+            _headLength = request.Method == "HEAD" ? parser.AnnouncedContentLength ?? 0 : 0;
             result.Headers = FetchHeaders.Wrap(parser.Headers); // the parser starts a new list for the next response
             CookieJar.Store(_op.Cookies, _op.Target, parser.Headers); // every response's cookies, a redirect's too
             string[]? decodings = null;
@@ -160,17 +162,13 @@ namespace AsyncFetch.Engine.Requests
             }
 
             // A HEAD response has no body: its length is the one Content-Length announces, as Invoke-WebRequest reports it.
-            result.ContentLength = length == 0 && result.Method == "HEAD" ? DeclaredLength(result.Headers["Content-Length"]) : length;
+            result.ContentLength = length == 0 ? _headLength : length;
             result.Body = body;
             _op.Succeed();
         }
 
         /// <summary>Loop thread, from a posted callback: the file sink has room again (resuming parses what was kept, at once).</summary>
         void IBodySinkOwner.OnBodyDrained(IBodySink sink) => _op.Connection?.ResumeReading();
-
-        /// <summary>The value of a Content-Length header, or 0 when there is none or it is not a length.</summary>
-        private static long DeclaredLength(string? value) =>
-            long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) ? n : 0;
 
         void IBodySinkOwner.OnBodyFailed(IBodySink sink, SinkFailure failure) => _op.Fail(failure.Kind, failure.Message, failure.Exception);
 
