@@ -13,6 +13,9 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
+    # Loaded before the types file, which names a type of each (the result type and its PowerShell adapter).
+    RequiredAssemblies   = @('AsyncFetch.Engine.dll', 'AsyncFetch.PowerShell.dll')
+    TypesToProcess       = @('AsyncFetch.Types.ps1xml')
     FormatsToProcess     = @('AsyncFetch.Format.ps1xml')
     PrivateData          = @{
         PSData = @{

@@ -1,8 +1,12 @@
 
 namespace AsyncFetch
 {
-    /// <summary>Why a request produced no (complete) HTTP response. HTTP 4xx/5xx are not errors: they have a status code.</summary>
-    public enum FetchErrorKind
+    /// <summary>
+    /// Why a request produced no (complete) HTTP response. HTTP 4xx/5xx are not errors: they have a status code.
+    /// The underlying type is long so that ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes the kind's
+    /// name, "Timeout", not a number: it writes 64-bit enums as their names.
+    /// </summary>
+    public enum FetchErrorKind : long
     {
         /// <summary>A response arrived.</summary>
         None = 0,

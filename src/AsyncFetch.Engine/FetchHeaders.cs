@@ -11,7 +11,8 @@ namespace AsyncFetch
     ///
     /// It is also a (non-generic) dictionary of name → joined value, so PowerShell shows it as a Name/Value table,
     /// $h.'Content-Type' works, and ConvertTo-Json writes an object of strings. Enumerated from C# as
-    /// KeyValuePairs it gives the fields one by one, in order; ToString gives the wire form (what Export-Csv shows).
+    /// KeyValuePairs it gives the fields one by one, in order; ToString gives them on one line, credentials masked (what
+    /// Export-Csv and the screen show).
     /// </summary>
     public sealed class FetchHeaders : IEnumerable<KeyValuePair<string, string>>, IDictionary
     {
@@ -145,8 +146,25 @@ namespace AsyncFetch
             public void Reset() => _index = -1;
         }
 
-        /// <summary>The fields as "Name: value" lines, as they would appear on the wire.</summary>
-        public override string ToString() => _fields.ToString();
+        /// <summary>
+        /// The fields on one line, "Name: value; Name: value", with the values of credential fields (Authorization,
+        /// Cookie, Set-Cookie, Proxy-Authorization) shown as "***": a CSV cell or a table column, never a secret.
+        /// </summary>
+        public override string ToString()
+        {
+            var line = new System.Text.StringBuilder();
+            foreach (KeyValuePair<string, string> field in _fields)
+            {
+                if (line.Length > 0)
+                {
+                    line.Append("; ");
+                }
+
+                line.Append(field.Key).Append(": ").Append(FetchRedaction.HeaderValue(field.Key, field.Value));
+            }
+
+            return line.ToString();
+        }
 
         /// <summary>Headers over <paramref name="fields"/> itself, not a copy (a response's, which nothing else changes afterwards).</summary>
         internal static FetchHeaders Wrap(HttpHeaderList fields) => new FetchHeaders(fields);

@@ -118,8 +118,11 @@ namespace AsyncFetch.PowerShell
         public override bool HasMoreData =>
             Output.Count > 0 || Error.Count > 0 || Progress.Count > 0 || Verbose.Count > 0 || Warning.Count > 0 || Debug.Count > 0 || Information.Count > 0;
 
-        /// <summary>A summary of the job so far: counts by status and error kind, elapsed, requests/s.</summary>
-        public FetchJobSummary GetSummary() => new FetchJobSummary(this, Statistics);
+        /// <summary>
+        /// A summary of the job so far, the type Invoke-AsyncFetch -SummaryVariable gives: counts by status and error
+        /// kind, bytes received, latency percentiles, elapsed seconds, requests/s.
+        /// </summary>
+        public FetchSummary GetSummary() => _recorder.BuildSummary(Statistics);
 
         internal static FetchJob? Find(Guid instanceId) => Registry.TryGetValue(instanceId, out FetchJob? job) ? job : null;
 

@@ -237,16 +237,17 @@ Describe 'Receive-FetchJob -Failed and -Summary' {
         @(Receive-FetchJob $job -ErrorAction SilentlyContinue).Count | Should -Be 4
     }
 
-    It '-Summary returns a FetchJobSummary with the right counts and consumes nothing' {
+    It '-Summary returns the FetchSummary type -SummaryVariable gives, with the job, bytes and latency, and consumes nothing' {
         $job = Start-FinishedJob $mixUrls -Name 'summary-job' -SkipHttpErrorCheck
         $summary = @(Receive-FetchJob $job -Summary)
         $summary.Count | Should -Be 1
         $s = $summary[0]
-        $s.GetType().Name | Should -Be 'FetchJobSummary'
-        $s.Id | Should -Be $job.Id
-        $s.Name | Should -Be 'summary-job'
+        $s | Should -BeOfType ([AsyncFetch.FetchSummary])
+        $s.JobId | Should -Be $job.Id
+        $s.JobName | Should -Be 'summary-job'
         $s.State | Should -Be 'Completed'
         $s.Queued | Should -Be 4
+        $s.Total | Should -Be 4
         $s.Completed | Should -Be 4
         $s.Succeeded | Should -Be 1
         $s.Failed | Should -Be 3
@@ -257,8 +258,13 @@ Describe 'Receive-FetchJob -Failed and -Summary' {
         $s.ByStatus['404'] | Should -Be 1
         $s.ByErrorKind.Count | Should -Be 1
         $s.ByErrorKind['ConnectionLost'] | Should -Be 1
-        $s.Elapsed | Should -BeGreaterThan ([timespan]::Zero)
+        $s.ElapsedSeconds | Should -BeGreaterThan 0
         $s.RequestsPerSecond | Should -BeGreaterThan 0
+        $s.LatencyP50Ms | Should -BeGreaterThan 0
+        $s.LatencyP99Ms | Should -BeGreaterOrEqual $s.LatencyP50Ms
+        $bodies = @(Receive-FetchJob $job -Keep -ErrorAction SilentlyContinue | Where-Object IsResponse | ForEach-Object ContentLength)
+        $s.BytesReceived | Should -Be ($bodies | Measure-Object -Sum).Sum
+        $s.BytesReceived | Should -BeGreaterThan 0
 
         $job.HasMoreData | Should -BeTrue
         $results = @(Receive-FetchJob $job -ErrorVariable laterErrors -ErrorAction SilentlyContinue)

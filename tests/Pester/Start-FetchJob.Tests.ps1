@@ -311,7 +311,7 @@ Describe 'FetchJob streams' {
         $job.Elapsed.TotalSeconds | Should -BeLessThan ($runTime.TotalSeconds + 0.2) -Because 'a finished job does not go on running'
         $job.Elapsed | Should -Be $elapsed
         $job.RequestsPerSecond | Should -Be $rate
-        (Receive-FetchJob $job -Summary).Elapsed | Should -Be $elapsed
+        (Receive-FetchJob $job -Summary).ElapsedSeconds | Should -Be ([math]::Round($elapsed.TotalSeconds, 3))
     }
 
     It 'shows the Completed, Failed and InFlight columns in Get-Job table output' {

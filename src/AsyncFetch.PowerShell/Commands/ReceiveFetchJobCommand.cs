@@ -14,7 +14,7 @@ namespace AsyncFetch.PowerShell.Commands
     /// -Wait streams results as they complete until the job ends.
     /// </summary>
     [Cmdlet(VerbsCommunications.Receive, "FetchJob", DefaultParameterSetName = JobSet, HelpUri = "https://github.com/AsyncFetch/AsyncFetch/blob/main/docs/en-US/Receive-FetchJob.md")]
-    [OutputType(typeof(FetchResult), typeof(FetchJobSummary))]
+    [OutputType(typeof(FetchResult), typeof(FetchSummary))]
     public sealed class ReceiveFetchJobCommand : PSCmdlet, IDisposable
     {
         private const string JobSet = "Job";
@@ -120,7 +120,12 @@ namespace AsyncFetch.PowerShell.Commands
                         WaitUntilFinished(job);
                     }
 
-                    WriteObject(job.GetSummary());
+                    // The type -SummaryVariable gives, with the job it describes.
+                    var summary = PSObject.AsPSObject(job.GetSummary());
+                    summary.Properties.Add(new PSNoteProperty("JobId", job.Id));
+                    summary.Properties.Add(new PSNoteProperty("JobName", job.Name));
+                    summary.Properties.Add(new PSNoteProperty("State", job.JobStateInfo.State.ToString()));
+                    WriteObject(summary);
                     continue;
                 }
 

@@ -136,7 +136,8 @@ namespace AsyncFetch.PowerShell.Internal
             }
         }
 
-        public FetchSummary BuildSummary() => _summary.Build();
+        /// <summary>The run's summary so far; with a batch's statistics (a job), its queue, in-flight and time too. Any thread.</summary>
+        public FetchSummary BuildSummary(AsyncFetch.Engine.Batch.FetchBatchStatistics? live = null) => _summary.Build(live);
 
         /// <summary>Called while the consumer waits: keeps journal lines reaching the disk within a second.</summary>
         public ErrorRecord? Tick()

@@ -74,5 +74,68 @@ namespace AsyncFetch.Engine.Tests.Journal
             Assert.InRange(s.LatencyP95Ms, 95, 95 * 1.0201);
             Assert.InRange(s.LatencyP99Ms, 99, 99 * 1.0201);
         }
+    
+        [Fact]
+        public void Bytes_received_count_response_bodies_but_not_a_HEAD_announcement_or_a_failure()
+        {
+            var b = new FetchSummaryBuilder();
+            b.Add(Response("http://h.test/a", 200, bytes: 1000));
+            b.Add(Response("http://h.test/b", 404, bytes: 24));
+            b.Add(Response("http://h.test/c", 200, bytes: 5000, method: "HEAD")); // announced, never received
+            b.Add(Failure("http://h.test/d", FetchErrorKind.ConnectionLost));
+            b.AddSkipped();
+
+            FetchSummary s = b.Build();
+            Assert.Equal(1024, s.BytesReceived);
+            Assert.Equal(5, s.Total);
+            Assert.Equal(4, s.Completed);
+            Assert.Equal(4, s.Queued);
+            Assert.Equal(0, s.InFlight);
+        }
+
+        [Fact]
+        public void A_summary_is_a_snapshot_that_later_results_do_not_change()
+        {
+            var b = new FetchSummaryBuilder();
+            b.Add(Response("http://h.test/a", 200, bytes: 7));
+            FetchSummary first = b.Build();
+            b.Add(Response("http://h.test/b", 500, bytes: 9));
+            FetchSummary second = b.Build();
+
+            Assert.Equal(1, first.Total);
+            Assert.Equal(7, first.BytesReceived);
+            Assert.Single(first.ByStatus);
+            Assert.Equal(2, second.Total);
+            Assert.Equal(16, second.BytesReceived);
+            Assert.Equal(new[] { "200", "500" }, second.ByStatus.Keys.ToArray());
+        }
+
+        [Fact]
+        public void Snapshots_taken_on_another_thread_while_results_are_added_stay_consistent()
+        {
+            var b = new FetchSummaryBuilder();
+            const int count = 20000;
+            var adder = System.Threading.Tasks.Task.Run(() =>
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    b.Add(Response("http://h.test/" + i, i % 2 == 0 ? 200 : 404, bytes: 1));
+                }
+            });
+
+            long last = 0;
+            while (!adder.IsCompleted)
+            {
+                FetchSummary s = b.Build();
+                Assert.Equal(s.Total, s.Succeeded + s.Failed);
+                Assert.Equal(s.Total, s.BytesReceived);
+                Assert.Equal(s.Total, s.ByStatus.Values.Sum());
+                Assert.True(s.Total >= last);
+                last = s.Total;
+            }
+
+            adder.GetAwaiter().GetResult();
+            Assert.Equal(count, b.Build().Total);
+        }
     }
 }
