@@ -90,6 +90,9 @@ namespace AsyncFetch.PowerShell
             cmdlet.JobManager.NewJob(new JobInvocationInfo(definition, parameters));
         }
 
+        /// <summary>The session to save when the job finishes (-SessionPath); set before the job starts.</summary>
+        internal SessionFile? SessionFile { get; set; }
+
         /// <summary>Inputs accepted as requests so far.</summary>
         public long Queued => Statistics.Submitted;
 
@@ -313,6 +316,7 @@ namespace AsyncFetch.PowerShell
             // only after the state is final, so nobody disposes it while it is still being set.
             _final = _batch.GetStatistics();
             _recorder.Dispose(); // the journal is complete and on disk before the job says it has finished
+            AddError(SessionFile?.Save()); // and so is the session (-SessionPath)
             try
             {
                 _runner?.Dispose(); // its runspace is not kept for the job's lifetime

@@ -54,6 +54,19 @@ namespace AsyncFetch.PowerShell
         /// <summary>Client certificates offered to https servers that ask for one, when a command gives no -Certificate.</summary>
         public X509CertificateCollection Certificates { get; } = new X509CertificateCollection();
 
+        /// <summary>
+        /// Writes the session to a file, so a later process (the next run of a scheduled script) can go on with it:
+        /// the cookies (session cookies too; expired ones are dropped), the headers and the user agent. Credentials,
+        /// the proxy and client certificates are not written. On Linux and macOS the file is readable by its owner
+        /// only. The file is replaced whole (written beside it, then renamed). -SessionPath does this for a command.
+        /// </summary>
+        /// <param name="path">A file system path; relative paths are relative to the process's current directory.</param>
+        public void Save(string path) => Internal.SessionStore.Save(this, path ?? throw new ArgumentNullException(nameof(path)));
+
+        /// <summary>Reads a session written by <see cref="Save"/>.</summary>
+        /// <param name="path">A file system path; relative paths are relative to the process's current directory.</param>
+        public static FetchSession Load(string path) => Internal.SessionStore.Load(path ?? throw new ArgumentNullException(nameof(path)));
+
         /// <summary>A short description without any cookie, header value or password.</summary>
         public override string ToString() =>
             $"FetchSession ({_cookies.Count} cookie(s), {_headers.Count} header(s){(Credentials != null ? ", credentials" : string.Empty)}{(Proxy != null ? ", proxy " + Proxy : string.Empty)})";

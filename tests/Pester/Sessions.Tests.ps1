@@ -147,3 +147,125 @@ Describe 'Cookie values stay out of sight' {
         "$s" | Should -Not -Match $value
     }
 }
+
+Describe 'Sessions across runs (-SessionPath, Save and Load)' {
+    BeforeAll {
+        $script:pwshPath = (Get-Process -Id $PID).Path
+        $script:modulePath = Get-AsyncFetchModulePath
+
+        # Runs a script in a new pwsh process, as a scheduler would start the next run.
+        function Invoke-NextRun([string] $Script) {
+            $file = Join-Path (Resolve-Path TestDrive:).ProviderPath "run-$([guid]::NewGuid().ToString('N')).ps1"
+            "Import-Module '$modulePath'`n$Script" | Set-Content -LiteralPath $file
+            $out = & $pwshPath -NoProfile -NonInteractive -File $file 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+            $out
+        }
+    }
+
+    It 'a cookie got in one process is sent by the next process that uses the same -SessionPath' {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'site.session'
+        Invoke-NextRun "`$null = Invoke-AsyncFetch '$base/cookies/set?login=tok123' -SessionPath '$path'" | Out-Null
+        Test-Path -LiteralPath $path | Should -BeTrue
+        $echo = Invoke-NextRun "(Invoke-AsyncFetch '$base/cookies' -SessionPath '$path').Content"
+        (($echo | Out-String) | ConvertFrom-Json).cookies.login | Should -Be 'tok123'
+    }
+
+    It 'the saved file is readable by its owner only on Linux and macOS, and holds no credentials' -Skip:($IsWindows -or $PSVersionTable.PSVersion.Major -lt 6) {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'private.session'
+        $null = Invoke-AsyncFetch "$base/cookies/set?p=1" -SessionPath $path -Credential $alice -AllowUnencryptedAuthentication
+        (Get-Item -LiteralPath $path).UnixMode | Should -Be '-rw-------'
+        Get-Content -LiteralPath $path -Raw | Should -Not -Match 'Alice-S3cret|alice'
+    }
+
+    It 'the session of -SessionPath is also the -SessionVariable, and a later run adds to the file' {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'grow.session'
+        $null = Invoke-AsyncFetch "$base/cookies/set?one=1" -SessionPath $path -SessionVariable first
+        $first.Cookies.Count | Should -Be 1
+        $null = Invoke-AsyncFetch "$base/cookies/set?two=2" -SessionPath $path
+        $cookies = Get-Cookies (Invoke-AsyncFetch "$base/cookies" -SessionPath $path)
+        $cookies.one | Should -Be '1'
+        $cookies.two | Should -Be '2'
+    }
+
+    It 'a fetch job saves its session when it finishes' {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'job.session'
+        $job = Start-FetchJob "$base/cookies/set?fromjob=j1" -SessionPath $path
+        $null = Receive-FetchJob $job -Wait -AutoRemoveJob
+        Test-Path -LiteralPath $path | Should -BeTrue
+        (Get-Cookies (Invoke-AsyncFetch "$base/cookies" -SessionPath $path)).fromjob | Should -Be 'j1'
+    }
+
+    It 'Save and Load keep cookies (domain, path, expiry, flags), headers and user agent, and drop expired cookies and credentials' {
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $s.Headers['X-Api-Version'] = '2'
+        $s.UserAgent = 'nightly/1.0'
+        $s.Credentials = $alice.GetNetworkCredential()
+        $hostOnly = [System.Net.Cookie]::new('h', 'v1', '/')
+        $s.Cookies.Add([uri]'http://127.0.0.1/', $hostOnly)
+        $domain = [System.Net.Cookie]::new('d', 'v2', '/app', '.example.test')
+        $domain.Expires = [datetime]::UtcNow.AddDays(3)
+        $domain.Secure = $true
+        $domain.HttpOnly = $true
+        $s.Cookies.Add($domain)
+        $old = [System.Net.Cookie]::new('old', 'gone', '/', '.example.test')
+        $old.Expires = [datetime]::UtcNow.AddSeconds(1)
+        $s.Cookies.Add($old)
+        Start-Sleep -Milliseconds 1100
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'roundtrip.session'
+        $s.Save($path)
+
+        $back = [AsyncFetch.PowerShell.FetchSession]::Load($path)
+        $back.Headers['X-Api-Version'] | Should -Be '2'
+        $back.UserAgent | Should -Be 'nightly/1.0'
+        $back.Credentials | Should -BeNullOrEmpty
+        $back.Cookies.Count | Should -Be 2
+        $back.Cookies.GetCookies([uri]'http://127.0.0.1/x')['h'].Value | Should -Be 'v1'
+        $back.Cookies.GetCookies([uri]'http://127.0.0.2/x').Count | Should -Be 0 -Because 'a host-only cookie stays host-only'
+        $d = $back.Cookies.GetCookies([uri]'https://www.example.test/app/page')['d']
+        $d.Value | Should -Be 'v2'
+        $d.HttpOnly | Should -BeTrue
+        $d.Expires.ToUniversalTime() | Should -BeGreaterThan ([datetime]::UtcNow.AddDays(2))
+        $back.Cookies.GetCookies([uri]'http://www.example.test/app/page').Count | Should -Be 0 -Because 'a secure cookie is not sent over http'
+        $back.Cookies.GetCookies([uri]'https://www.example.test/other').Count | Should -Be 0 -Because 'the path is kept'
+    }
+
+    It 'a file that is not a saved session stops the command with AsyncFetch.SessionLoadFailed' {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'not-a-session.txt'
+        'hello' | Set-Content -LiteralPath $path
+        { Invoke-AsyncFetch "$base/cookies" -SessionPath $path } | Should -Throw -ErrorId 'AsyncFetch.SessionLoadFailed,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        Get-Content -LiteralPath $path | Should -Be 'hello' -Because 'an unreadable file is left as it was'
+    }
+
+    It '-SessionPath with -WebSession is refused' {
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'both.session'
+        { Invoke-AsyncFetch "$base/cookies" -SessionPath $path -WebSession $s } | Should -Throw -ErrorId 'AsyncFetch.SessionConflict,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+    }
+}
+
+Describe 'New-FetchRequest -WebSession' {
+    It 'a request uses the session''s cookies and headers, and the cookies its response sets go back into the session' {
+        $null = Invoke-AsyncFetch "$base/cookies/set?per=request" -SessionVariable s
+        $s.Headers['X-From-Session'] = 'yes'
+        $requests = @(
+            New-FetchRequest "$base/cookies" -WebSession $s
+            New-FetchRequest "$base/echo" -WebSession $s
+            New-FetchRequest "$base/cookies/set?added=later" -WebSession $s
+            New-FetchRequest "$base/cookies"
+        )
+        $results = @($requests | Invoke-AsyncFetch -ThrottleLimit 1 -Ordered)
+        (Get-Cookies $results[0]).per | Should -Be 'request'
+        $results[1].Content | Should -Match 'X-From-Session'
+        $s.Cookies.GetCookies([uri]$base)['added'].Value | Should -Be 'later'
+        (Get-Cookies $results[3]).per | Should -BeNullOrEmpty -Because 'a request without the session uses the command''s own jar'
+    }
+
+    It 'a request''s own headers win over the session''s' {
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $s.Headers['X-Pick'] = 'session'
+        $r = New-FetchRequest "$base/echo" -WebSession $s -Headers @{ 'X-Pick' = 'request' } | Invoke-AsyncFetch
+        $r.Content | Should -Match 'request'
+        $r.Content | Should -Not -Match '"session"'
+    }
+}

@@ -36,6 +36,17 @@ namespace AsyncFetch.PowerShell.Commands
         [Alias("SV")]
         public string? SessionVariable { get; set; }
 
+        /// <summary>
+        /// A file that keeps the session between runs of a script: read when the command starts, if it exists, and
+        /// written when the run ends (the cookies, headers and user agent; see <see cref="FetchSession.Save"/>).
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SessionPath { get; set; }
+
+        /// <summary>Where the session is saved when the run ends; null without -SessionPath.</summary>
+        private protected SessionFile? SessionFileToSave { get; private set; }
+
         /// <summary>The session's proxy when the command gives neither -Proxy nor -NoProxy; null: the command decides (BuildProxy).</summary>
         private FetchProxy? SessionProxy() => Proxy == null && !NoProxy.IsPresent ? _session?.Proxy : null;
 
@@ -47,10 +58,30 @@ namespace AsyncFetch.PowerShell.Commands
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException(Strings.SessionConflict), ErrorIds.SessionConflict, ErrorCategory.InvalidArgument, SessionVariable));
             }
 
+            if (WebSession != null && SessionPath != null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException(Strings.SessionPathConflict), ErrorIds.SessionConflict, ErrorCategory.InvalidArgument, SessionPath));
+            }
+
             _session = WebSession;
+            if (SessionPath != null)
+            {
+                string path = OutputPaths.ToFileSystemPath(this, SessionPath);
+                try
+                {
+                    _session = System.IO.File.Exists(path) ? FetchSession.Load(path) : new FetchSession();
+                }
+                catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is System.Xml.XmlException || e is FormatException || e is CookieException)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new System.IO.InvalidDataException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.SessionLoadFailed, path, e.Message), e), ErrorIds.SessionLoadFailed, ErrorCategory.ReadError, SessionPath));
+                }
+
+                SessionFileToSave = new SessionFile(_session!, path);
+            }
+
             if (SessionVariable != null)
             {
-                _session = new FetchSession();
+                _session ??= new FetchSession();
                 SessionState.PSVariable.Set(SessionVariable.TrimStart('$'), _session);
             }
         }

@@ -138,6 +138,11 @@ namespace AsyncFetch.PowerShell.Commands
 
             Drain();
             SetSummary();
+            if (SessionFileToSave?.Save() is ErrorRecord sessionError)
+            {
+                WriteError(sessionError);
+            }
+
             if (_progress && _progressShown)
             {
                 WriteProgress(new ProgressRecord(_progressId, Strings.ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
@@ -156,6 +161,7 @@ namespace AsyncFetch.PowerShell.Commands
             try
             {
                 SetSummary(); // a run ended by Ctrl+C or -ErrorAction Stop still reports what it did
+                SessionFileToSave?.Save(); // and keeps the cookies it got
             }
             catch (Exception)
             {

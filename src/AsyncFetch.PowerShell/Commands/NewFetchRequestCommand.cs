@@ -195,6 +195,7 @@ namespace AsyncFetch.PowerShell.Commands
                 request.Headers.Add(header);
             }
 
+            UseSession(request); // NewFetchRequestCommand.Session.cs
             WriteObject(request);
         }
     }

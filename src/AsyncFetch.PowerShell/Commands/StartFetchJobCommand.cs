@@ -49,6 +49,7 @@ namespace AsyncFetch.PowerShell.Commands
             try
             {
                 _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent, CheckHttpStatus, ParseContent.IsPresent);
+                _job.SessionFile = SessionFileToSave;
                 _job.StartJob();
             }
             catch

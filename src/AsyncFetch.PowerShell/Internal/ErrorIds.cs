@@ -30,6 +30,12 @@ namespace AsyncFetch.PowerShell.Internal
         public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
         public const string SessionConflict = Prefix + "SessionConflict";
 
+        /// <summary>-SessionPath names a file that is not a saved session, or that cannot be read (terminating).</summary>
+        public const string SessionLoadFailed = Prefix + "SessionLoadFailed";
+
+        /// <summary>The session could not be written to -SessionPath when the run ended (non-terminating; the results stand).</summary>
+        public const string SessionSaveFailed = Prefix + "SessionSaveFailed";
+
         /// <summary>A response with a 4xx or 5xx status (not a failure: its ErrorKind is None), unless -SkipHttpErrorCheck.</summary>
         public const string HttpError = Prefix + "HttpError";
 

@@ -1,0 +1,259 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Xml;
+
+namespace AsyncFetch.PowerShell.Internal
+{
+    /// <summary>
+    /// Writes a <see cref="FetchSession"/> to a file and reads it back, so that a session outlives the process: a
+    /// scheduled script that logs in once keeps its cookies for the next run. What is kept: the cookies (session
+    /// cookies too, as curl's cookie jar does; expired ones are dropped), the default headers and the user agent.
+    /// What is not: credentials, the proxy and client certificates, which the script gives again (they are secrets or
+    /// machine state, not session state). Cookie values are secrets, so on Linux and macOS the file is created
+    /// readable by its owner only (mode 600) before anything is written to it; on Windows it takes the folder's ACL.
+    /// The file is written to a temporary name beside it and renamed, so a run killed while saving leaves the old file.
+    /// The format is a small XML document (version 1). Any thread; the caller serializes saves of one session.
+    /// </summary>
+    internal static class SessionStore
+    {
+        private const string Root = "FetchSession";
+        private const int Version = 1;
+
+        public static void Save(FetchSession session, string path)
+        {
+            string full = Path.GetFullPath(path);
+            string temporary = full + ".tmp-" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            try
+            {
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    OwnerOnly(temporary);
+                    var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) };
+                    using XmlWriter xml = XmlWriter.Create(stream, settings);
+                    Write(session, xml);
+                }
+
+                Replace(temporary, full);
+            }
+            finally
+            {
+                if (File.Exists(temporary))
+                {
+                    File.Delete(temporary);
+                }
+            }
+        }
+
+        public static FetchSession Load(string path)
+        {
+            var session = new FetchSession();
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
+            using XmlReader xml = XmlReader.Create(Path.GetFullPath(path), settings);
+            xml.MoveToContent();
+            if (xml.LocalName != Root)
+            {
+                throw new InvalidDataException($"{path} is not a saved FetchSession (its root element is {xml.LocalName}).");
+            }
+
+            string? version = xml.GetAttribute("version");
+            if (version != Version.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new InvalidDataException($"{path} is a saved FetchSession of version {version ?? "(none)"}; this AsyncFetch reads version {Version}.");
+            }
+
+            DateTime now = DateTime.UtcNow;
+            xml.Read(); // into the root; ReadElementContentAsString below leaves the reader on the node after the element
+            while (!xml.EOF)
+            {
+                if (xml.NodeType != XmlNodeType.Element)
+                {
+                    xml.Read();
+                    continue;
+                }
+
+                switch (xml.LocalName)
+                {
+                    case "UserAgent":
+                        session.UserAgent = xml.ReadElementContentAsString();
+                        break;
+                    case "Header":
+                        string name = Required(xml, "name");
+                        session.Headers[name] = xml.ReadElementContentAsString();
+                        break;
+                    case "Cookie":
+                        AddCookie(session.Cookies, xml, now);
+                        break;
+                    default:
+                        xml.Skip(); // an element of a later version: ignored
+                        break;
+                }
+            }
+
+            return session;
+        }
+
+        private static void Write(FetchSession session, XmlWriter xml)
+        {
+            xml.WriteStartDocument();
+            xml.WriteStartElement(Root);
+            xml.WriteAttributeString("version", Version.ToString(CultureInfo.InvariantCulture));
+            if (session.UserAgent != null)
+            {
+                xml.WriteElementString("UserAgent", session.UserAgent);
+            }
+
+            foreach (KeyValuePair<string, string> header in session.Headers)
+            {
+                xml.WriteStartElement("Header");
+                xml.WriteAttributeString("name", header.Key);
+                xml.WriteString(header.Value);
+                xml.WriteEndElement();
+            }
+
+            DateTime now = DateTime.UtcNow;
+            foreach (Cookie cookie in AllCookies(session.Cookies))
+            {
+                if (cookie.Expired || (cookie.Expires != DateTime.MinValue && cookie.Expires.ToUniversalTime() <= now))
+                {
+                    continue;
+                }
+
+                xml.WriteStartElement("Cookie");
+                xml.WriteAttributeString("name", cookie.Name);
+                xml.WriteAttributeString("domain", cookie.Domain);
+                xml.WriteAttributeString("path", cookie.Path);
+                xml.WriteAttributeString("secure", cookie.Secure ? "true" : "false");
+                xml.WriteAttributeString("httpOnly", cookie.HttpOnly ? "true" : "false");
+                if (cookie.Expires != DateTime.MinValue)
+                {
+                    xml.WriteAttributeString("expires", cookie.Expires.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture));
+                }
+
+                xml.WriteString(cookie.Value);
+                xml.WriteEndElement();
+            }
+
+            xml.WriteEndElement();
+            xml.WriteEndDocument();
+        }
+
+        private static void AddCookie(CookieContainer jar, XmlReader xml, DateTime now)
+        {
+            string name = Required(xml, "name");
+            string domain = Required(xml, "domain");
+            string path = xml.GetAttribute("path") ?? "/";
+            bool secure = xml.GetAttribute("secure") == "true";
+            bool httpOnly = xml.GetAttribute("httpOnly") == "true";
+            string? expires = xml.GetAttribute("expires");
+            string value = xml.ReadElementContentAsString();
+            var cookie = new Cookie(name, value, path) { Secure = secure, HttpOnly = httpOnly };
+            if (expires != null)
+            {
+                cookie.Expires = DateTime.Parse(expires, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToUniversalTime();
+                if (cookie.Expires <= now)
+                {
+                    return;
+                }
+            }
+
+            if (domain.StartsWith(".", StringComparison.Ordinal))
+            {
+                cookie.Domain = domain; // a Domain cookie: sent to the domain and its subdomains
+                jar.Add(cookie);
+            }
+            else
+            {
+                // A host-only cookie: added for its host's URL with no Domain, so it stays host-only.
+                jar.Add(new Uri((secure ? "https://" : "http://") + domain + (path.StartsWith("/", StringComparison.Ordinal) ? path : "/")), cookie);
+            }
+        }
+
+        /// <summary>Every cookie in the jar: CookieContainer.GetAllCookies where the runtime has it (.NET 6 and later), else its tables (.NET Framework).</summary>
+        internal static IEnumerable<Cookie> AllCookies(CookieContainer jar)
+        {
+            MethodInfo? getAll = typeof(CookieContainer).GetMethod("GetAllCookies", BindingFlags.Public | BindingFlags.Instance, null, Type.EmptyTypes, null);
+            var cookies = new List<Cookie>();
+            if (getAll != null)
+            {
+                foreach (Cookie cookie in (CookieCollection)getAll.Invoke(jar, null)!)
+                {
+                    cookies.Add(cookie);
+                }
+
+                return cookies;
+            }
+
+            FieldInfo? table = typeof(CookieContainer).GetField("m_domainTable", BindingFlags.NonPublic | BindingFlags.Instance);
+            if (table?.GetValue(jar) is not Hashtable domains)
+            {
+                throw new NotSupportedException("This runtime's CookieContainer cannot list its cookies, so the session's cookies cannot be saved.");
+            }
+
+            lock (domains.SyncRoot)
+            {
+                foreach (object? pathList in domains.Values)
+                {
+                    FieldInfo? list = pathList?.GetType().GetField("m_list", BindingFlags.NonPublic | BindingFlags.Instance);
+                    if (list?.GetValue(pathList) is not SortedList paths)
+                    {
+                        continue;
+                    }
+
+                    lock (paths.SyncRoot)
+                    {
+                        foreach (object? collection in paths.Values)
+                        {
+                            if (collection is CookieCollection found)
+                            {
+                                foreach (Cookie cookie in found)
+                                {
+                                    cookies.Add(cookie);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            return cookies;
+        }
+
+        private static string Required(XmlReader xml, string attribute) =>
+            xml.GetAttribute(attribute) ?? throw new InvalidDataException($"A {xml.LocalName} element of the saved session has no {attribute}.");
+
+        private static void Replace(string temporary, string full)
+        {
+            if (File.Exists(full))
+            {
+                File.Replace(temporary, full, null);
+            }
+            else
+            {
+                File.Move(temporary, full);
+            }
+        }
+
+        private static void OwnerOnly(string path)
+        {
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return;
+            }
+
+            if (Chmod(path, Convert.ToInt32("600", 8)) != 0)
+            {
+                throw new IOException($"Could not make {path} readable by its owner only (chmod failed, errno {Marshal.GetLastWin32Error()}).");
+            }
+        }
+
+        [DllImport("libc", EntryPoint = "chmod", SetLastError = true)]
+        private static extern int Chmod(string path, int mode);
+    }
+}
