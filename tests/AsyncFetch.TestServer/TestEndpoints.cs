@@ -147,6 +147,8 @@ internal sealed partial class TestEndpoints
                 return TryParse(arg, 300, 399, out long bareStatus) ? RedirectWithoutLocationAsync(context, (int)bareStatus) : BadRequestAsync(context);
             case "basic-auth":
                 return BasicAuthAsync(context, arg.ToString()); // TestEndpoints.Auth.cs
+            case "links":
+                return LinksPageAsync(context); // TestEndpoints.Links.cs
             default:
                 return NotFoundAsync(context);
         }
