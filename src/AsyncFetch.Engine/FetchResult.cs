@@ -8,7 +8,7 @@ namespace AsyncFetch
     /// The outcome of one request: always exactly one per request, success or failure. A failure has an
     /// <see cref="ErrorKind"/> and a message; an HTTP error status (4xx/5xx) is a response, not a failure.
     /// </summary>
-    public sealed class FetchResult
+    public sealed partial class FetchResult
     {
         private string? _content;
         private string? _errorMessage;

@@ -24,6 +24,12 @@ namespace AsyncFetch
         /// <summary>Inputs skipped because the journal showed them finished successfully (-Resume).</summary>
         public long Skipped { get; internal set; }
 
+        /// <summary>
+        /// Results that shared the response (or failure) of an identical GET in flight instead of a request of their own
+        /// (-CoalesceRequests, <see cref="FetchEngineOptions.CoalesceIdenticalGets"/>); they count in the totals above too.
+        /// </summary>
+        public long Coalesced { get; internal set; }
+
         /// <summary>Responses by HTTP status code.</summary>
         public SortedDictionary<string, long> ByStatus { get; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
 

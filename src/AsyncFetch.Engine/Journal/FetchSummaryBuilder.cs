@@ -29,6 +29,11 @@ namespace AsyncFetch.Engine.Journal
                 _summary.Failed++;
             }
 
+            if (result.Coalesced)
+            {
+                _summary.Coalesced++;
+            }
+
             if (result.ErrorKind == FetchErrorKind.None)
             {
                 _byStatus[result.StatusCode] = _byStatus.TryGetValue(result.StatusCode, out long n) ? n + 1 : 1;
