@@ -344,14 +344,14 @@ namespace AsyncFetch.Engine.Batch
                     {
                         _succeeded++;
                     }
+                    else
+                    {
+                        _failed++;
+                    }
 
                     if (result.Coalesced)
                     {
                         _coalesced++;
-                    }
-                    else
-                    {
-                        _failed++;
                     }
 
                     _completedCount++;
