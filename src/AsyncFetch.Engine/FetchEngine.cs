@@ -35,6 +35,7 @@ namespace AsyncFetch
         private int _openConnections;
         private long _connectionsOpened;
         private long _requestsCompleted;
+        private InFlightGets? _inFlightGets;
 
         /// <summary>Starts an engine (its loop thread) with <paramref name="options"/>, or the defaults when null.</summary>
         public FetchEngine(FetchEngineOptions? options = null)
@@ -120,7 +121,15 @@ namespace AsyncFetch
         /// short, thread-safe and non-blocking. Safe to call from any thread.
         /// </summary>
         [MethodImpl(Hot.Path)]
-        public void Submit(FetchRequest request, Action<FetchResult> onComplete, FetchLimiter? limiter = null, CancellationToken cancellationToken = default)
+        public void Submit(FetchRequest request, Action<FetchResult> onComplete, FetchLimiter? limiter = null, CancellationToken cancellationToken = default) =>
+            SubmitCore(request, onComplete, limiter, cancellationToken, Options.CoalesceIdenticalGets);
+
+        /// <summary>
+        /// <see cref="Submit(FetchRequest, Action{FetchResult}, FetchLimiter?, CancellationToken)"/>, sharing an identical
+        /// GET in flight when <paramref name="coalesce"/> (a batch's CoalesceIdenticalGets, or the engine's).
+        /// </summary>
+        [MethodImpl(Hot.Path)]
+        internal void SubmitCore(FetchRequest request, Action<FetchResult> onComplete, FetchLimiter? limiter, CancellationToken cancellationToken, bool coalesce)
         {
             if (request == null)
             {
@@ -142,6 +151,11 @@ namespace AsyncFetch
             }
 
             op.Prepare(uri!);
+            if (coalesce)
+            {
+                op.CoalesceKey = CoalesceKey.For(request, uri!, op.Limiter);
+            }
+
             _pending.TryAdd(op, 0);
 
             // Added before these checks, so a Dispose or a dying loop either is seen here or fails the request itself
@@ -226,8 +240,10 @@ namespace AsyncFetch
         internal void OnOperationFinished(FetchOperation op)
         {
             _pending.TryRemove(op, out _);
-
-            Interlocked.Increment(ref _requestsCompleted);
+            if (!op.IsSharedFetch) // a shared GET's members count, not the GET itself
+            {
+                Interlocked.Increment(ref _requestsCompleted);
+            }
         }
 
         /// <summary>A connection is being established (its TCP connect starts): it counts as open from now on.</summary>
@@ -260,6 +276,9 @@ namespace AsyncFetch
             }
         }
 
+        /// <summary>Identical GETs in flight (loop thread only), made when the first request that may share one reaches the loop.</summary>
+        internal InFlightGets InFlightGets => _inFlightGets ??= new InFlightGets(this);
+
         /// <summary>Set on the loop while disposing: requests that get a slot now fail instead of starting.</summary>
         internal bool IsShuttingDown { get; private set; }
 
@@ -270,6 +289,8 @@ namespace AsyncFetch
             {
                 op.Fail(FetchErrorKind.Canceled, "The engine was disposed.", null);
             }
+
+            _inFlightGets?.FailAll(FetchErrorKind.Canceled, "The engine was disposed.");
 
             foreach (ConnectionEstablishment establishment in new List<ConnectionEstablishment>(_establishing))
             {

@@ -146,6 +146,22 @@ namespace AsyncFetch
         /// </summary>
         public System.Net.CookieContainer? CookieContainer { get; set; }
 
+        /// <summary>
+        /// Identical GETs in flight at once share one request: a GET submitted while an identical one is on its way
+        /// (same normal form of the URL, <see cref="FetchUrl"/>; same headers, settings and limiter: see the list below)
+        /// does not go to the network but completes when that one completes, with a result of its own (its own request
+        /// and Tag; the same status, headers, body, failure; <see cref="FetchResult.Coalesced"/> true; the shared
+        /// request's timings). A request cancelled while it waits completes as Canceled alone; the shared request goes on
+        /// for the others. Requests that write their body to a file, have a body, or use another method are never
+        /// shared; nor are requests of different limiters (batches). Once a GET has completed, the next identical one
+        /// goes to the network again: this is not a cache. Identical means the same URL by its normal form, header
+        /// fields (in order), UserAgent, ContentType, DiscardBody, limits, timeouts, redirect and retry settings,
+        /// SkipCertificateCheck, AllowUnencryptedAuthentication, and the same Credential, CookieContainer, Proxy and
+        /// ClientCertificates objects. False (the default): every request is sent. A batch can turn it on for its own
+        /// requests (FetchBatchOptions.CoalesceIdenticalGets).
+        /// </summary>
+        public bool CoalesceIdenticalGets { get; set; }
+
         /// <summary>Name resolution; null for <see cref="System.Net.Dns.GetHostAddressesAsync(string)"/>. Tests substitute it.</summary>
         internal Func<string, System.Threading.Tasks.Task<System.Net.IPAddress[]>>? Resolver { get; set; }
 

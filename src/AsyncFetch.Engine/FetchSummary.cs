@@ -32,8 +32,14 @@ namespace AsyncFetch
         /// <summary>Inputs skipped because the journal showed them finished successfully (-Resume).</summary>
         public long Skipped { get; internal set; }
 
-        /// <summary>Body bytes received (after content decoding), kept in memory, written to files or discarded; a HEAD response's announced length is not counted.</summary>
+        /// <summary>Body bytes received (after content decoding), kept in memory, written to files or discarded; a HEAD response's announced length and the shared responses of coalesced results are not counted.</summary>
         public long BytesReceived { get; internal set; }
+
+        /// <summary>
+        /// Results that shared the response (or failure) of an identical GET in flight instead of a request of their own
+        /// (-CoalesceRequests, <see cref="FetchEngineOptions.CoalesceIdenticalGets"/>); they count in the totals above too.
+        /// </summary>
+        public long Coalesced { get; internal set; }
 
         /// <summary>Responses by HTTP status code.</summary>
         public SortedDictionary<string, long> ByStatus { get; } = new SortedDictionary<string, long>(StringComparer.Ordinal);

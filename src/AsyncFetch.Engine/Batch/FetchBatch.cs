@@ -30,6 +30,7 @@ namespace AsyncFetch.Engine.Batch
         private readonly FetchLimiter _limiter;
         private readonly int _window;
         private readonly bool _ordered;
+        private readonly bool _coalesce;
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly object _lock = new object();
         private readonly ConcurrentQueue<FetchResult> _completed = new ConcurrentQueue<FetchResult>(); // unordered: no lock between loop and consumer
@@ -44,6 +45,7 @@ namespace AsyncFetch.Engine.Batch
         private long _completedCount;
         private long _succeeded;
         private long _failed;
+        private long _coalesced;
         private long _taken;
         private int _disposed;
         private int _ready; // unordered: results queued and not yet taken
@@ -58,6 +60,7 @@ namespace AsyncFetch.Engine.Batch
             _limiter = engine.CreateLimiter(options.MaxConcurrency, options.EffectivePerHostLimit, options.RateLimit, options.PerHostRateLimit);
             _window = options.EffectiveWindow;
             _ordered = options.Ordered;
+            _coalesce = options.CoalesceIdenticalGets || engine.Options.CoalesceIdenticalGets;
             _reorder = _ordered ? new FetchResult?[_window] : Array.Empty<FetchResult?>();
             _onResult = r => OnResult(r, -1);
         }
@@ -106,7 +109,7 @@ namespace AsyncFetch.Engine.Batch
             Action<FetchResult> onResult = _ordered ? r => OnResult(r, sequence) : _onResult;
             try
             {
-                _engine.Submit(request, onResult, _limiter, _cancel.Token);
+                _engine.SubmitCore(request, onResult, _limiter, _cancel.Token, _coalesce);
             }
             catch
             {
@@ -285,7 +288,10 @@ namespace AsyncFetch.Engine.Batch
                     _limiter.Active,
                     _clock.Elapsed,
                     new Dictionary<int, long>(_byStatus),
-                    new Dictionary<FetchErrorKind, long>(_byErrorKind));
+                    new Dictionary<FetchErrorKind, long>(_byErrorKind))
+                {
+                    Coalesced = _coalesced,
+                };
             }
         }
 
@@ -341,6 +347,11 @@ namespace AsyncFetch.Engine.Batch
                     else
                     {
                         _failed++;
+                    }
+
+                    if (result.Coalesced)
+                    {
+                        _coalesced++;
                     }
 
                     _completedCount++;

@@ -29,6 +29,13 @@ namespace AsyncFetch.Engine.Batch
         /// <summary>Hand results out in submission order instead of completion order.</summary>
         public bool Ordered { get; set; }
 
+        /// <summary>
+        /// Identical GETs of this batch in flight at once share one request, each still with a result of its own (see
+        /// <see cref="FetchEngineOptions.CoalesceIdenticalGets"/>, which turns it on for every request of an engine).
+        /// False (the default): every request is sent.
+        /// </summary>
+        public bool CoalesceIdenticalGets { get; set; }
+
         internal int EffectivePerHostLimit => PerHostLimit > 0 ? PerHostLimit : MaxConcurrency;
 
         /// <summary>The window in effect: <see cref="Window"/>, or when it is 0, four times the concurrency and at least 64.</summary>

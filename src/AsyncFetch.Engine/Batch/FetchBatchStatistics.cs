@@ -31,6 +31,12 @@ namespace AsyncFetch.Engine.Batch
         /// <summary>Completed with a transport failure or a status of 400 or more.</summary>
         public long Failed { get; }
 
+        /// <summary>
+        /// Completed requests that shared an identical GET in flight instead of going to the network
+        /// (<see cref="FetchBatchOptions.CoalesceIdenticalGets"/>): requests sent = <see cref="Completed"/> minus this.
+        /// </summary>
+        public long Coalesced { get; internal set; }
+
         /// <summary>Results handed to the consumer.</summary>
         public long Taken { get; }
 

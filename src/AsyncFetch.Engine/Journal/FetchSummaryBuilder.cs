@@ -23,6 +23,7 @@ namespace AsyncFetch.Engine.Journal
         private long _failed;
         private long _skipped;
         private long _bytes;
+        private long _coalesced;
 
         /// <summary>Counts a finished request (latency, status, error kind, bytes).</summary>
         [MethodImpl(Hot.Path)]
@@ -40,11 +41,16 @@ namespace AsyncFetch.Engine.Journal
                     _failed++;
                 }
 
+                if (result.Coalesced)
+                {
+                    _coalesced++;
+                }
+
                 if (result.ErrorKind == FetchErrorKind.None)
                 {
                     _byStatus[result.StatusCode] = _byStatus.TryGetValue(result.StatusCode, out long n) ? n + 1 : 1;
                     _latency.Add(result.ElapsedMs);
-                    if (!string.Equals(result.Method, "HEAD", StringComparison.Ordinal))
+                    if (!result.Coalesced && !string.Equals(result.Method, "HEAD", StringComparison.Ordinal))
                     {
                         _bytes += result.ContentLength;
                     }
@@ -95,6 +101,7 @@ namespace AsyncFetch.Engine.Journal
                 summary.Failed = _failed;
                 summary.Skipped = _skipped;
                 summary.BytesReceived = _bytes;
+                summary.Coalesced = _coalesced;
                 summary.Completed = _total - _skipped;
                 summary.Queued = _total - _skipped;
                 summary.LatencyP50Ms = _latency.Percentile(50);

@@ -174,6 +174,12 @@ namespace AsyncFetch.Engine.Requests
                 return;
             }
 
+            if (CoalesceKey != null)
+            {
+                _engine.InFlightGets.Join(this); // an identical GET in flight answers this one too
+                return;
+            }
+
             _queuedAt = EventLoop.Now;
             Limiter.Enqueue(this);
         }
@@ -240,7 +246,15 @@ namespace AsyncFetch.Engine.Requests
         internal void Succeed() => Complete(FetchErrorKind.None, null, null);
 
         /// <summary>Loop thread: cancellation requested through the token.</summary>
-        public void Cancel() => Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
+        public void Cancel()
+        {
+            bool waiting = !IsCompleted;
+            Complete(FetchErrorKind.Canceled, "The request was canceled.", null);
+            if (waiting)
+            {
+                SharedGet?.OnMemberCanceled(); // the GET it waited for goes on for the others, if any
+            }
+        }
 
         /// <summary>
         /// Completes a request that is not (or no longer) driven by a live loop: only the result and the

@@ -335,6 +335,7 @@ namespace AsyncFetch.PowerShell.Commands
             RateLimit = RateLimit,
             PerHostRateLimit = PerHostRateLimit,
             Ordered = ordered,
+            CoalesceIdenticalGets = CoalesceRequests.IsPresent,
         };
 
         /// <summary>Offers the common HTTP methods for -Method.</summary>
