@@ -361,6 +361,14 @@ public static class SiteGenerator
 
         private byte[] Render(string title, string? baseHref, List<SiteLink> links)
         {
+            // The text has a generator of its own, seeded by the page, so that the origin's length (how much filler
+            // a page needs) never shifts the link graph's random sequence.
+            ulong text = _state;
+            foreach (char c in title)
+            {
+                text = (text ^ c) * 0x100000001B3UL; // FNV-1a step: stable across processes, unlike string.GetHashCode
+            }
+
             var html = new StringBuilder(TargetBytes + 512);
             html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(title).Append("</title>\n");
             if (baseHref != null)
@@ -369,7 +377,7 @@ public static class SiteGenerator
             }
 
             html.Append("</head>\n<body>\n<a id=\"top\"></a>\n<h1>").Append(title).Append("</h1>\n");
-            html.Append("<p class=\"price\">Price: ").Append(Next(10_000).ToString(CultureInfo.InvariantCulture)).Append(".99</p>\n<ul class=\"links\">\n");
+            html.Append("<p class=\"price\">Price: ").Append(Next(ref text, 10_000).ToString(CultureInfo.InvariantCulture)).Append(".99</p>\n<ul class=\"links\">\n");
             foreach (SiteLink link in links)
             {
                 html.Append("<li><a href=\"").Append(link.Href.Replace("&", "&amp;", StringComparison.Ordinal)).Append("\">")
@@ -382,7 +390,7 @@ public static class SiteGenerator
                 html.Append("<p>");
                 for (int w = 0; w < 24; w++)
                 {
-                    html.Append(s_words[Next(s_words.Length)]).Append(' ');
+                    html.Append(s_words[Next(ref text, s_words.Length)]).Append(' ');
                 }
 
                 html.Append("</p>\n");
@@ -401,10 +409,12 @@ public static class SiteGenerator
 
         private bool Chance(int percent) => Next(100) < percent;
 
+        private int Next(int bound) => Next(ref _state, bound);
+
         /// <summary>SplitMix64: the same sequence for a seed on every platform and runtime.</summary>
-        private int Next(int bound)
+        private static int Next(ref ulong state, int bound)
         {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
+            ulong z = state += 0x9E3779B97F4A7C15UL;
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
             z ^= z >> 31;
