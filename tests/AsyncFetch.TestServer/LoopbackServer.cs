@@ -35,6 +35,9 @@ public sealed class LoopbackServerOptions
 
     /// <summary>With <see cref="ServerCertificate"/>: ask clients for a certificate (optional, any accepted); <c>/tls</c> shows it.</summary>
     public bool AskForClientCertificate { get; set; }
+
+    /// <summary>When set, the server serves only this generated site at its root (robots.txt, /site-manifest.json; see TestEndpoints.Site.cs).</summary>
+    public SiteOptions? Site { get; set; }
 }
 
 /// <summary>The Kestrel test server (see README.md for its endpoints).</summary>
@@ -218,7 +221,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         });
 
         WebApplication app = builder.Build();
-        var endpoints = new TestEndpoints(stats);
+        var endpoints = options.Site is null ? new TestEndpoints(stats) : new TestEndpoints(stats, options.Site);
         app.Run(endpoints.InvokeAsync);
         return app;
     }

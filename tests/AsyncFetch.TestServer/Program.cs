@@ -11,14 +11,17 @@ using System.Threading.Tasks;
 namespace AsyncFetch.TestServer;
 
 /// <summary>
-/// Process entry point: <c>dotnet AsyncFetch.TestServer.dll [--port N] [--listen 127.0.0.1,127.0.0.2,::1] [--hostile] [--https [--client-cert]] [--ignore-stdin]</c>.
+/// Process entry point: <c>dotnet AsyncFetch.TestServer.dll [--port N] [--listen 127.0.0.1,127.0.0.2,::1] [--hostile] [--https [--client-cert]] [--site PAGES [--site-seed S]] [--ignore-stdin]</c>.
 /// --https serves HTTPS with a self-signed certificate made at start (--client-cert also asks for a client certificate).
+/// --site serves only a generated site (<see cref="SiteGenerator"/>) at the root. <c>--write-site DIR --site PAGES
+/// --site-origin http://HOST:PORT [--site-seed S]</c> writes that site as files for nginx and exits.
 /// Prints "Listening on URL" (and "Hostile on URL"), then runs until SIGTERM/SIGINT or until a redirected stdin reaches EOF.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: dotnet AsyncFetch.TestServer.dll [--port N] [--listen ADDR[,ADDR...]] [--hostile] [--https [--client-cert]] [--ignore-stdin]";
+        "usage: dotnet AsyncFetch.TestServer.dll [--port N] [--listen ADDR[,ADDR...]] [--hostile] [--https [--client-cert]] [--site PAGES [--site-seed S]] [--ignore-stdin]\n" +
+        "       dotnet AsyncFetch.TestServer.dll --write-site DIR --site PAGES --site-origin http://HOST:PORT [--site-seed S]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -26,6 +29,10 @@ internal static class Program
         bool hostile = false;
         bool ignoreStdin = false;
         bool https = false;
+        int sitePages = 0;
+        int siteSeed = 1;
+        string? writeSite = null;
+        string? siteOrigin = null;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -53,6 +60,18 @@ internal static class Program
                     case "--client-cert":
                         options.AskForClientCertificate = true;
                         break;
+                    case "--site":
+                        sitePages = int.Parse(Value(args, ref i), NumberStyles.None, CultureInfo.InvariantCulture);
+                        break;
+                    case "--site-seed":
+                        siteSeed = int.Parse(Value(args, ref i), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                        break;
+                    case "--site-origin":
+                        siteOrigin = Value(args, ref i);
+                        break;
+                    case "--write-site":
+                        writeSite = Value(args, ref i);
+                        break;
                     case "--ignore-stdin":
                         ignoreStdin = true;
                         break;
@@ -70,6 +89,32 @@ internal static class Program
             Console.Error.WriteLine(ex.Message);
             Console.Error.WriteLine(Usage);
             return 2;
+        }
+
+        if (sitePages != 0 && (sitePages < SiteGenerator.MinPages || sitePages > SiteGenerator.MaxPages))
+        {
+            Console.Error.WriteLine("--site needs " + SiteGenerator.MinPages + ".." + SiteGenerator.MaxPages + " pages");
+            return 2;
+        }
+
+        if (writeSite != null)
+        {
+            if (sitePages == 0 || siteOrigin == null || !Uri.TryCreate(siteOrigin, UriKind.Absolute, out _))
+            {
+                Console.Error.WriteLine("--write-site needs --site PAGES and --site-origin http://HOST:PORT");
+                Console.Error.WriteLine(Usage);
+                return 2;
+            }
+
+            Site site = SiteGenerator.Generate(sitePages, siteSeed, siteOrigin);
+            site.WriteTo(writeSite);
+            Console.Out.WriteLine("Wrote " + site.Pages.ToString(CultureInfo.InvariantCulture) + " pages to " + writeSite);
+            return 0;
+        }
+
+        if (sitePages != 0)
+        {
+            options.Site = new SiteOptions(sitePages, siteSeed);
         }
 
         if (options.AskForClientCertificate && !https)

@@ -49,7 +49,7 @@ internal sealed partial class TestEndpoints
         object token = _stats.Enter(context.Request.Host.Value ?? string.Empty, path);
         try
         {
-            await DispatchAsync(context, path).ConfigureAwait(false);
+            await (_site is null ? DispatchAsync(context, path) : SiteAsync(context, path)).ConfigureAwait(false);
         }
         catch (Exception ex) when (context.RequestAborted.IsCancellationRequested || ex is OperationCanceledException || ex is IOException)
         {

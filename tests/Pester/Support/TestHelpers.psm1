@@ -24,8 +24,13 @@ function Start-TestServer {
         With -Https: ask clients for a certificate (any is accepted; /tls reports its subject).
     .PARAMETER Port
         The port to listen on; 0 (the default) takes a free one.
+    .PARAMETER SitePages
+        Serve only the generated crawl site of that many pages at the root (robots.txt, /site-manifest.json; see
+        tests/AsyncFetch.TestServer/README.md, "Site mode") instead of the test endpoints.
+    .PARAMETER SiteSeed
+        With -SitePages: the site's seed (default 1).
     #>
-    param([switch] $NoHostile, [switch] $Https, [switch] $ClientCert, [int] $Port = 0)
+    param([switch] $NoHostile, [switch] $Https, [switch] $ClientCert, [int] $Port = 0, [int] $SitePages = 0, [int] $SiteSeed = 1)
     if ($ClientCert -and -not $Https) { throw '-ClientCert needs -Https.' }
     $dll = Join-Path $script:RepoRoot 'tests/AsyncFetch.TestServer/bin/Release/net10.0/AsyncFetch.TestServer.dll'
     if (-not (Test-Path $dll)) {
@@ -36,6 +41,7 @@ function Start-TestServer {
     if (-not $NoHostile) { $arguments += '--hostile' }
     if ($Https) { $arguments += '--https' }
     if ($ClientCert) { $arguments += '--client-cert' }
+    if ($SitePages) { $arguments += '--site', "$SitePages", '--site-seed', "$SiteSeed" }
     foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardInput = $true

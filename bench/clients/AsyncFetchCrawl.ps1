@@ -1,0 +1,61 @@
+<#
+    One crawl of the generated site with Invoke-AsyncFetch's crawl mode, for bench/crawl:
+        pwsh -NoProfile -File AsyncFetchCrawl.ps1 -Url http://127.0.0.1:PORT/ -ModulePath out/AsyncFetch
+    The crawl itself is
+        Invoke-AsyncFetch $Url -Follow SameHost -MaxPages 1000000 -NoContent -ThrottleLimit 64
+    (robots.txt obeyed, the crawl mode's default), streamed into a counter; nothing collected. Prints one line
+    RESULT {json} like bench/clients/scrapy_crawl.py: HTML pages (200, text/html), the distinct ones among them (URL
+    normalized), all results, disallowed URLs fetched, failures, and the crawl's own seconds.
+    A module whose Invoke-AsyncFetch has no -Follow prints "skipped: the module has no crawl mode" and exits 0.
+    Loopback only (the caller passes the URL; the site links only to itself); bounded by -MaxPages.
+#>
+param(
+    [Parameter(Mandatory)][string] $Url,
+    [Parameter(Mandatory)][string] $ModulePath,
+    [int] $Concurrency = 64,
+    [int] $MaxPages = 1000000
+)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module $ModulePath
+if (-not (Get-Command Invoke-AsyncFetch).Parameters.ContainsKey('Follow')) {
+    'skipped: the module has no crawl mode'
+    return
+}
+
+function Get-NormalizedPath([uri] $u) {
+    # The same normalization as scrapy_crawl.py: unreserved percent-encodings decoded, dot segments removed by [uri].
+    $path = [regex]::Replace($u.AbsolutePath, '%([0-9A-Fa-f]{2})', {
+            param($m)
+            $c = [char][Convert]::ToInt32($m.Groups[1].Value, 16)
+            if ([char]::IsLetterOrDigit($c) -or '-._~'.Contains($c)) { [string]$c } else { $m.Value }
+        })
+    $path + $u.Query
+}
+
+$pages = 0; $results = 0; $failures = 0; $disallowed = 0
+$distinct = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+$clock = [Diagnostics.Stopwatch]::StartNew()
+Invoke-AsyncFetch $Url -Follow SameHost -MaxPages $MaxPages -NoContent -ThrottleLimit $Concurrency -ErrorAction SilentlyContinue -ErrorVariable +failed |
+    ForEach-Object {
+        $results++
+        $type = if ($_.PSObject.Properties['ContentType']) { [string]$_.ContentType } else { [string]$_.Headers.'Content-Type' }
+        if ($_.StatusCode -eq 200 -and $type -like 'text/html*') {
+            $pages++
+            $uri = if ($_.PSObject.Properties['ResponseUri'] -and $_.ResponseUri) { [uri]$_.ResponseUri } else { [uri]$_.Uri }
+            $path = Get-NormalizedPath $uri
+            $null = $distinct.Add($path)
+            if ($path.StartsWith('/private/')) { $disallowed++ }
+        }
+    }
+$clock.Stop()
+$failures = @($failed).Count
+'RESULT ' + (@{
+        pages             = $pages
+        distinct          = $distinct.Count
+        titles            = $null
+        responses         = $results
+        disallowedFetched = $disallowed
+        errors            = $failures
+        seconds           = [math]::Round($clock.Elapsed.TotalSeconds, 3)
+    } | ConvertTo-Json -Compress)
