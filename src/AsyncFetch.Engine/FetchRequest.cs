@@ -283,6 +283,12 @@ namespace AsyncFetch
         /// <summary>Anything the caller wants back on the result (the cmdlets put the pipeline input here).</summary>
         public object? Tag { get; set; }
 
+        /// <summary>In a crawl (<see cref="FetchCrawl"/>), how many links from a start URL (depth 0) this URL was found; 0 otherwise.</summary>
+        public int Depth { get; set; }
+
+        /// <summary>In a crawl, the URL of the page this URL was found on (for a redirect target, the page that linked to the redirect); null for a start URL and outside a crawl.</summary>
+        public string? Referrer { get; set; }
+
         /// <summary>Adds a header field (validated when the request is sent).</summary>
         public FetchRequest WithHeader(string name, string value)
         {
@@ -313,6 +319,8 @@ namespace AsyncFetch
             copy._ignoreUserInfo = _ignoreUserInfo;
             copy.AllowUnencryptedAuthentication = AllowUnencryptedAuthentication;
             copy.Tag = Tag;
+            copy.Depth = Depth;
+            copy.Referrer = Referrer;
             copy._maximumRedirection = _maximumRedirection;
             copy.PreserveAuthorizationOnRedirect = PreserveAuthorizationOnRedirect;
             copy.AllowInsecureRedirect = AllowInsecureRedirect;

@@ -184,6 +184,12 @@ namespace AsyncFetch
         /// <summary>True when a response arrived (ErrorKind None).</summary>
         public bool IsResponse => ErrorKind == FetchErrorKind.None;
 
+        /// <summary>In a crawl, how many links from a start URL (depth 0) the page was found; 0 outside a crawl.</summary>
+        public int Depth => Request.Depth;
+
+        /// <summary>In a crawl, the URL of the page this one was found on; null for a start URL and outside a crawl.</summary>
+        public string? Referrer => Request.Referrer;
+
         /// <summary>True when a response arrived and its status is below 400.</summary>
         public bool Succeeded => ErrorKind == FetchErrorKind.None && StatusCode < 400;
 

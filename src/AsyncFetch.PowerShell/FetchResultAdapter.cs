@@ -62,8 +62,12 @@ namespace AsyncFetch.PowerShell
             new Member("Proxy", "System.String", true, r => r.Proxy),
             new Member("Headers", typeof(FetchHeaders).FullName!, true, r => r.Headers),
             new Member("Timings", typeof(FetchTimings).FullName!, true, r => r.Timings),
+            new Member("Coalesced", "System.Boolean", true, r => r.Coalesced),
+            new Member("Depth", "System.Int32", true, r => r.Depth),
+            new Member("Referrer", "System.String", true, r => r.Referrer),
             new Member("Content", "System.Object", false, ContentOf),
             new Member("Input", "System.Object", false, r => r.Input),
+            new Member("Links", "System.Collections.Generic.IReadOnlyList`1[[AsyncFetch.FetchLink]]", false, r => r.Links),
         };
 
         private static readonly Dictionary<string, Member> ByName = Index();

@@ -331,11 +331,11 @@ namespace AsyncFetch.PowerShell.Commands
         private protected FetchBatchOptions BuildBatchOptions(bool ordered) => new FetchBatchOptions
         {
             MaxConcurrency = ThrottleLimit,
-            PerHostLimit = PerHostLimit,
+            PerHostLimit = IsCrawl && !MyInvocation.BoundParameters.ContainsKey(nameof(PerHostLimit)) ? Math.Min(CrawlPerHostLimit, ThrottleLimit) : PerHostLimit,
             RateLimit = RateLimit,
             PerHostRateLimit = PerHostRateLimit,
             Ordered = ordered,
-            CoalesceIdenticalGets = CoalesceRequests.IsPresent,
+            CoalesceIdenticalGets = CoalesceRequests.IsPresent || IsCrawl,
         };
 
         /// <summary>Offers the common HTTP methods for -Method.</summary>

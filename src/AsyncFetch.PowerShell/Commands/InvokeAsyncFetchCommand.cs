@@ -70,6 +70,7 @@ namespace AsyncFetch.PowerShell.Commands
             _progress = !Equals(GetVariableValue("ProgressPreference"), ActionPreference.SilentlyContinue);
             _progressId = Math.Abs(GetHashCode() % 100000) + 1;
             _writer = new ResultWriter(_recorder, new CmdletResultSink(this, OnComplete, WritesResults), _verbose, CheckHttpStatus, ParseContent.IsPresent);
+            OpenCrawl(); // -Follow (InvokeAsyncFetchCommand.Crawl.cs)
             if (!MyInvocation.ExpectingInput)
             {
                 _knownTotal = Uri.Length;
@@ -96,6 +97,10 @@ namespace AsyncFetch.PowerShell.Commands
                     // Through the batch, so that -Ordered keeps its place and the statistics count it.
                     MakeRoom();
                     _batch!.TryAddCompleted(admission.Immediate);
+                }
+                else if (admission.Request != null && _crawl != null)
+                {
+                    _crawl.AddStart(admission.Request); // a crawl starts here; the crawl sends it (FeedCrawl)
                 }
                 else if (admission.Request != null)
                 {
@@ -127,16 +132,17 @@ namespace AsyncFetch.PowerShell.Commands
 
         protected override void EndProcessing()
         {
-            while (!_batch!.IsDrained)
+            while (!_batch!.IsDrained || CrawlBusy)
             {
                 Drain();
-                if (!_batch.IsDrained)
+                if (!_batch.IsDrained || CrawlBusy)
                 {
                     Wait();
                 }
             }
 
             Drain();
+            CloseCrawl();
             SetSummary();
             if (SessionFileToSave?.Save() is ErrorRecord sessionError)
             {
@@ -185,7 +191,7 @@ namespace AsyncFetch.PowerShell.Commands
 
         private void Wait(int results = 1)
         {
-            _batch!.WaitForResults(results, WaitSlice, _stop.Token);
+            _batch!.WaitForResults(results, _crawl?.WaitHint(WaitSlice) ?? WaitSlice, _stop.Token);
             _writer!.Tick();
 
             if (_stop.IsCancellationRequested)
@@ -201,8 +207,13 @@ namespace AsyncFetch.PowerShell.Commands
         {
             while (_batch!.TryTake(out FetchResult result))
             {
-                _writer!.Write(result);
+                if (_crawl == null || _crawl.Take(result))
+                {
+                    _writer!.Write(result);
+                }
             }
+
+            FeedCrawl();
 
             ReportProgress();
         }

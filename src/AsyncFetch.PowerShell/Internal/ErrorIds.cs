@@ -30,6 +30,15 @@ namespace AsyncFetch.PowerShell.Internal
         public const string AllowUnencryptedAuthenticationRequired = Prefix + "AllowUnencryptedAuthenticationRequired";
         public const string SessionConflict = Prefix + "SessionConflict";
 
+        /// <summary>-Depth, -MaxPages, -Include, -Exclude or -IgnoreRobots without -Follow (terminating).</summary>
+        public const string CrawlParameterNeedsFollow = Prefix + "CrawlParameterNeedsFollow";
+
+        /// <summary>-Follow is neither a scope name nor a script block (terminating).</summary>
+        public const string InvalidFollow = Prefix + "InvalidFollow";
+
+        /// <summary>A script block -Follow threw for a page (non-terminating; the crawl goes on without that page's links).</summary>
+        public const string FollowFailed = Prefix + "FollowFailed";
+
         /// <summary>-SessionPath names a file that is not a saved session, or that cannot be read (terminating).</summary>
         public const string SessionLoadFailed = Prefix + "SessionLoadFailed";
 

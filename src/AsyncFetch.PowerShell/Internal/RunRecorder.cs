@@ -65,9 +65,10 @@ namespace AsyncFetch.PowerShell.Internal
         /// What one input becomes: a request to send; a result at once (not a URL, credentials over plain http, or
         /// skipped by -Resume when <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
         /// <paramref name="problem"/>: the message of a NotAUrl input, when RequestBuilder had a better one.
+        /// <paramref name="resumable"/> false: never skipped by -Resume (a crawl's own URLs: its saved state decides).
         /// </summary>
         [MethodImpl(Hot.Path)]
-        public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped, string? problem = null)
+        public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped, string? problem = null, bool resumable = true)
         {
             if (outcome == RequestBuilder.Outcome.Skip)
             {
@@ -82,7 +83,7 @@ namespace AsyncFetch.PowerShell.Internal
                 return new Admission(null, notAUrl);
             }
 
-            if (_done != null && _done.Succeeded.Contains(FetchIdentity.Of(request!)))
+            if (resumable && _done != null && _done.Succeeded.Contains(FetchIdentity.Of(request!)))
             {
                 _summary.AddSkipped();
                 System.Threading.Interlocked.Increment(ref _skipped);

@@ -1,0 +1,544 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using AsyncFetch.Engine.Crawl;
+
+namespace AsyncFetch
+{
+    /// <summary>
+    /// A crawl: start URLs in, requests out, and each result's links (or what <see cref="FetchCrawlOptions.Follow"/>
+    /// returns) back in as new requests, breadth first. Every URL is normalized (<see cref="FetchUrl"/>) and requested
+    /// at most once: a seen-set of 64-bit hashes (<see cref="SeenUrls"/>) remembers them all, redirects are followed as
+    /// links (so a redirect and its target are each fetched once, and a target already seen is not fetched again), and
+    /// each origin's robots.txt is fetched first and obeyed, with its Crawl-delay, unless
+    /// <see cref="FetchCrawlOptions.RespectRobots"/> is off.
+    ///
+    /// It sends nothing itself: the caller takes requests with <see cref="TryNext"/> while its batch has room, gives
+    /// every result to <see cref="TakeResult"/>, and is done when <see cref="IsIdle"/> and its batch is drained.
+    /// Threads: one at a time (the thread that takes the results); it keeps no lock.
+    /// </summary>
+    public sealed class FetchCrawl
+    {
+        private const string StateMagic = "AsyncFetch crawl state 1";
+        private const double MaxCrawlDelaySeconds = 60;
+
+        private readonly FetchCrawlOptions _options;
+        private readonly Func<Uri, FetchRequest> _newRequest;
+        private SeenSet _seen = new SeenSet();
+        private readonly Queue<Pending> _ready = new Queue<Pending>();
+        private readonly Queue<FetchRequest> _control = new Queue<FetchRequest>();
+        private readonly Dictionary<string, Origin> _origins = new Dictionary<string, Origin>(StringComparer.Ordinal);
+        private readonly List<Origin> _delayed = new List<Origin>();
+        private readonly Dictionary<FetchRequest, Pending> _inFlight = new Dictionary<FetchRequest, Pending>();
+        private readonly HashSet<string> _startHosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private int _robotsInFlight;
+        private int _held;
+
+        /// <summary>A crawl with these options; <paramref name="newRequest"/> makes the request for a discovered URL (the caller's defaults applied).</summary>
+        public FetchCrawl(FetchCrawlOptions options, Func<Uri, FetchRequest> newRequest)
+        {
+            _options = options ?? throw new ArgumentNullException(nameof(options));
+            _newRequest = newRequest ?? throw new ArgumentNullException(nameof(newRequest));
+        }
+
+        /// <summary>Distinct URLs seen so far (requested, queued, refused by robots.txt or out of the page limit).</summary>
+        public long SeenUrls => _seen.Count;
+
+        /// <summary>Bytes the seen-set holds (about 11 to 17 per URL, whatever the URL's length).</summary>
+        public long SeenBytes => _seen.TableBytes;
+
+        /// <summary>URLs handed out as requests (start URLs and redirect targets included, robots.txt not).</summary>
+        public long Requested { get; private set; }
+
+        /// <summary>Links read from pages (or returned by the Follow script), before any filtering.</summary>
+        public long LinksFound { get; private set; }
+
+        /// <summary>Links not followed because they were seen before (the same page linked twice, or a cycle).</summary>
+        public long Duplicates { get; private set; }
+
+        /// <summary>Links outside the scope, the include patterns or the exclude patterns, or not http(s).</summary>
+        public long OutOfScope { get; private set; }
+
+        /// <summary>URLs robots.txt disallowed.</summary>
+        public long Disallowed { get; private set; }
+
+        /// <summary>robots.txt files requested.</summary>
+        public long RobotsFetched { get; private set; }
+
+        /// <summary>URLs waiting to be requested (for robots.txt, a crawl delay, or room in the batch).</summary>
+        public long Waiting => _ready.Count + _held;
+
+        /// <summary>True when the crawl has nothing to hand out and waits for nothing of its own; with the batch drained, it is done.</summary>
+        public bool IsIdle => _control.Count == 0 && _robotsInFlight == 0 && (Waiting == 0 || LimitReached);
+
+        private bool LimitReached => _options.MaxPages > 0 && Requested >= _options.MaxPages;
+
+        /// <summary>
+        /// How long until a URL held by a crawl delay may go (TimeSpan.Zero when one may go now; null when none is
+        /// held): the caller waits at most this long before calling <see cref="TryNext"/> again.
+        /// </summary>
+        public TimeSpan? NextDelay(DateTime utcNow)
+        {
+            TimeSpan? soonest = null;
+            foreach (Origin origin in _delayed)
+            {
+                if (origin.Held.Count == 0)
+                {
+                    continue;
+                }
+
+                TimeSpan wait = origin.NextAllowed > utcNow ? origin.NextAllowed - utcNow : TimeSpan.Zero;
+                if (soonest == null || wait < soonest)
+                {
+                    soonest = wait;
+                }
+            }
+
+            return soonest;
+        }
+
+        /// <summary>Lets go of a result's body once its links were taken (a crawl run with -NoContent keeps bodies only for that).</summary>
+        public static void DropBody(FetchResult result)
+        {
+            if (result != null)
+            {
+                result.Body = null;
+            }
+        }
+
+        /// <summary>True for a request the crawl made for itself (a robots.txt): send it, but do not journal or count it.</summary>
+        public bool IsControl(FetchRequest request) => request?.Tag is RobotsTarget;
+
+        /// <summary>
+        /// A start URL (depth 0), with the settings of <paramref name="request"/> kept; it is requested even if
+        /// robots.txt disallows it (it was asked for). False when the URL was seen before (given twice, or resumed) or
+        /// is not http(s).
+        /// </summary>
+        public bool AddStart(FetchRequest request)
+        {
+            if (request?.Uri == null || !FetchUrl.TryNormalize(request.Uri, out string key))
+            {
+                return false;
+            }
+
+            _startHosts.Add(request.Uri.Host);
+            if (!_seen.Add(key))
+            {
+                Duplicates++;
+                return false;
+            }
+
+            // A start URL is what the user asked for: it is requested even where robots.txt would not allow it.
+            request.Depth = 0;
+            _ready.Enqueue(new Pending(new Uri(key), 0, null, 0, request));
+            return true;
+        }
+
+        /// <summary>The next request to send now, if any: robots.txt files first, then URLs in the order found.</summary>
+        public bool TryNext(out FetchRequest request)
+        {
+            if (_control.Count > 0)
+            {
+                request = _control.Dequeue();
+                return true;
+            }
+
+            if (!LimitReached)
+            {
+                DateTime now = DateTime.UtcNow;
+                foreach (Origin origin in _delayed)
+                {
+                    if (origin.Held.Count > 0 && origin.NextAllowed <= now)
+                    {
+                        origin.NextAllowed = now + TimeSpan.FromSeconds(origin.Delay);
+                        _held--;
+                        request = Issue(origin.Held.Dequeue());
+                        return true;
+                    }
+                }
+
+                if (_ready.Count > 0)
+                {
+                    request = Issue(_ready.Dequeue());
+                    return true;
+                }
+            }
+
+            request = null!;
+            return false;
+        }
+
+        /// <summary>
+        /// Takes a result of a request from <see cref="TryNext"/>: a robots.txt sets its origin's rules; a page's links
+        /// (or redirect) become new URLs. Returns false for a result the caller should not write (robots.txt).
+        /// </summary>
+        public bool TakeResult(FetchResult result)
+        {
+            FetchRequest request = result.GetRequest();
+            if (request.Tag is RobotsTarget robots)
+            {
+                _robotsInFlight--;
+                SetRobots(robots.Origin, result);
+                return false;
+            }
+
+            if (!_inFlight.TryGetValue(request, out Pending page))
+            {
+                return true; // not one of the crawl's (an input refused before it was sent)
+            }
+
+            _inFlight.Remove(request);
+            if (!result.IsResponse)
+            {
+                return true;
+            }
+
+            Uri at = result.Uri ?? page.Uri;
+            if (result.StatusCode >= 300 && result.StatusCode < 400 && result.Headers["Location"] is string location)
+            {
+                if (page.Hops < _options.MaxRedirects)
+                {
+                    Discover(at, location, page.Depth, page.Referrer, page.Hops + 1, isLink: false);
+                }
+
+                return true;
+            }
+
+            if (page.Depth >= _options.MaxDepth)
+            {
+                return true;
+            }
+
+            if (_options.Follow != null)
+            {
+                IEnumerable<string>? chosen = _options.Follow(result);
+                if (chosen != null)
+                {
+                    foreach (string href in chosen)
+                    {
+                        LinksFound++;
+                        Discover(at, href, page.Depth + 1, at.AbsoluteUri, 0, isLink: false);
+                    }
+                }
+
+                return true;
+            }
+
+            foreach (FetchLink link in result.Links)
+            {
+                LinksFound++;
+                Discover(at, link.Href, page.Depth + 1, at.AbsoluteUri, 0, isLink: true);
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Writes what a later run needs to go on: the seen-set and every URL not finished (in flight, waiting). A
+        /// run that resumes from it (<see cref="LoadState"/>) requests those again and nothing it had seen.
+        /// </summary>
+        public void SaveState(Stream stream)
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(StateMagic);
+            var open = new List<Pending>(_inFlight.Values);
+            foreach (Origin origin in _origins.Values)
+            {
+                open.AddRange(origin.Held);
+            }
+
+            open.AddRange(_ready);
+            writer.Write(open.Count);
+            foreach (Pending p in open)
+            {
+                writer.Write(p.Uri.AbsoluteUri);
+                writer.Write(p.Depth);
+                writer.Write(p.Referrer ?? string.Empty);
+                writer.Write(p.Hops);
+            }
+
+            writer.Flush();
+            _seen.Save(stream);
+        }
+
+        /// <summary>Takes up a crawl <see cref="SaveState"/> wrote: its seen URLs are not requested again, its open URLs are queued. Call it before <see cref="AddStart"/>.</summary>
+        public void LoadState(Stream stream)
+        {
+            using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+            if (reader.ReadString() != StateMagic)
+            {
+                throw new InvalidDataException("This is not a crawl state that this AsyncFetch can read.");
+            }
+
+            int count = reader.ReadInt32();
+            var open = new List<Pending>(count);
+            for (int i = 0; i < count; i++)
+            {
+                var uri = new Uri(reader.ReadString());
+                int depth = reader.ReadInt32();
+                string referrer = reader.ReadString();
+                int hops = reader.ReadInt32();
+                open.Add(new Pending(uri, depth, referrer.Length == 0 ? null : referrer, hops, null));
+                _startHosts.Add(uri.Host);
+            }
+
+            _seen = SeenSet.Load(stream); // before any start URL (AddStart): the resumed crawl's seen URLs are all there
+            DateTime now = DateTime.UtcNow;
+            foreach (Pending p in open)
+            {
+                Enqueue(p, now);
+            }
+        }
+
+        private void Discover(Uri page, string href, int depth, string? referrer, int hops, bool isLink)
+        {
+            if (string.IsNullOrEmpty(href) || !Uri.TryCreate(page, href, out Uri? target)
+                || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+                || !FetchUrl.TryNormalize(target, out string key))
+            {
+                if (isLink)
+                {
+                    OutOfScope++;
+                }
+
+                return;
+            }
+
+            var normalized = new Uri(key);
+            if (_options.Follow == null && !InScope(normalized, key))
+            {
+                OutOfScope++;
+                return;
+            }
+
+            if (!_seen.Add(key))
+            {
+                Duplicates++;
+                return;
+            }
+
+            Enqueue(new Pending(normalized, depth, referrer, hops, null), DateTime.UtcNow);
+        }
+
+        private bool InScope(Uri uri, string key)
+        {
+            switch (_options.Scope)
+            {
+                case FetchCrawlScope.SameHost:
+                    if (!_startHosts.Contains(uri.Host))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case FetchCrawlScope.SameSite:
+                    if (!InSite(uri.Host))
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+
+            if (_options.Include.Count > 0)
+            {
+                bool any = false;
+                foreach (System.Text.RegularExpressions.Regex include in _options.Include)
+                {
+                    if (include.IsMatch(key))
+                    {
+                        any = true;
+                        break;
+                    }
+                }
+
+                if (!any)
+                {
+                    return false;
+                }
+            }
+
+            foreach (System.Text.RegularExpressions.Regex exclude in _options.Exclude)
+            {
+                if (exclude.IsMatch(key))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private bool InSite(string host)
+        {
+            foreach (string start in _startHosts)
+            {
+                string site = start.StartsWith("www.", StringComparison.OrdinalIgnoreCase) ? start.Substring(4) : start;
+                if (host.Equals(site, StringComparison.OrdinalIgnoreCase)
+                    || (host.Length > site.Length && host.EndsWith(site, StringComparison.OrdinalIgnoreCase) && host[host.Length - site.Length - 1] == '.'))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private void Enqueue(Pending page, DateTime now)
+        {
+            if (!_options.RespectRobots)
+            {
+                _ready.Enqueue(page);
+                return;
+            }
+
+            Origin origin = OriginOf(page.Uri);
+            if (origin.Rules == null)
+            {
+                origin.Held.Enqueue(page);
+                _held++;
+                if (!origin.RobotsRequested)
+                {
+                    origin.RobotsRequested = true;
+                    var robots = _newRequest(new Uri(origin.Key + "/robots.txt"));
+                    robots.Tag = new RobotsTarget(origin);
+                    robots.MaximumRedirection = 5;
+                    robots.DiscardBody = false;
+                    _control.Enqueue(robots);
+                    _robotsInFlight++;
+                    RobotsFetched++;
+                }
+
+                return;
+            }
+
+            if (!origin.Rules.IsAllowed(page.Uri))
+            {
+                Disallowed++;
+                return;
+            }
+
+            if (origin.Delay > 0)
+            {
+                origin.Held.Enqueue(page);
+                _held++;
+                return;
+            }
+
+            _ready.Enqueue(page);
+        }
+
+        private void SetRobots(Origin origin, FetchResult result)
+        {
+            RobotsRules rules;
+            if (!result.IsResponse)
+            {
+                rules = RobotsRules.DisallowAll; // unreachable (RFC 9309 2.3.1.4)
+            }
+            else
+            {
+                switch (RobotsRules.ForStatus(result.StatusCode))
+                {
+                    case RobotsFetchOutcome.Parse:
+                        rules = RobotsRules.Parse(result.GetBody() ?? Array.Empty<byte>(), _options.RobotsUserAgent);
+                        break;
+                    case RobotsFetchOutcome.AllowAll:
+                    case RobotsFetchOutcome.FollowRedirect: // more than the redirects followed: unavailable
+                        rules = RobotsRules.AllowAll;
+                        break;
+                    default:
+                        rules = RobotsRules.DisallowAll;
+                        break;
+                }
+            }
+
+            origin.Rules = rules;
+            origin.Delay = Math.Min(rules.CrawlDelaySeconds ?? 0, MaxCrawlDelaySeconds);
+            if (origin.Delay > 0)
+            {
+                _delayed.Add(origin);
+            }
+
+            int held = origin.Held.Count;
+            var waiting = new Queue<Pending>(origin.Held);
+            origin.Held.Clear();
+            _held -= held;
+            DateTime now = DateTime.UtcNow;
+            while (waiting.Count > 0)
+            {
+                Enqueue(waiting.Dequeue(), now);
+            }
+        }
+
+        private FetchRequest Issue(Pending page)
+        {
+            FetchRequest request = page.Prototype ?? _newRequest(page.Uri);
+            request.Depth = page.Depth;
+            request.Referrer = page.Referrer;
+            request.MaximumRedirection = 0; // redirects are followed as links, each target once
+            request.DiscardBody = false;    // the links are in the body
+            _inFlight[request] = page;
+            Requested++;
+            return request;
+        }
+
+        private Origin OriginOf(Uri uri)
+        {
+            string key = uri.GetLeftPart(UriPartial.Authority);
+            if (!_origins.TryGetValue(key, out Origin? origin))
+            {
+                origin = new Origin(key);
+                _origins.Add(key, origin);
+            }
+
+            return origin;
+        }
+
+        private readonly struct Pending
+        {
+            public Pending(Uri uri, int depth, string? referrer, int hops, FetchRequest? prototype)
+            {
+                Uri = uri;
+                Depth = depth;
+                Referrer = referrer;
+                Hops = hops;
+                Prototype = prototype;
+            }
+
+            public Uri Uri { get; }
+
+            public int Depth { get; }
+
+            public string? Referrer { get; }
+
+            public int Hops { get; }
+
+            public FetchRequest? Prototype { get; }
+        }
+
+        private sealed class Origin
+        {
+            public Origin(string key) => Key = key;
+
+            public string Key { get; }
+
+            public RobotsRules? Rules { get; set; }
+
+            public bool RobotsRequested { get; set; }
+
+            public double Delay { get; set; }
+
+            public DateTime NextAllowed { get; set; }
+
+            public Queue<Pending> Held { get; } = new Queue<Pending>();
+        }
+
+        private sealed class RobotsTarget
+        {
+            public RobotsTarget(Origin origin) => Origin = origin;
+
+            public Origin Origin { get; }
+        }
+    }
+}
