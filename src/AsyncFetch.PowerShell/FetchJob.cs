@@ -90,6 +90,15 @@ namespace AsyncFetch.PowerShell
             cmdlet.JobManager.NewJob(new JobInvocationInfo(definition, parameters));
         }
 
+        /// <summary>The crawl of -Follow; set before the job starts.</summary>
+        internal CrawlRun? Crawl { get; set; }
+
+        /// <summary>The runspace of a script block -Follow; closed when the job finishes.</summary>
+        internal Jobs.FollowRunner? FollowRunner { get; set; }
+
+        /// <summary>An error of a script block -Follow, into the job's error stream (pump thread).</summary>
+        internal void AddFollowError(ErrorRecord error) => Error.Add(error);
+
         /// <summary>The session to save when the job finishes (-SessionPath); set before the job starts.</summary>
         internal SessionFile? SessionFile { get; set; }
 
@@ -317,6 +326,8 @@ namespace AsyncFetch.PowerShell
             _final = _batch.GetStatistics();
             _recorder.Dispose(); // the journal is complete and on disk before the job says it has finished
             AddError(SessionFile?.Save()); // and so is the session (-SessionPath)
+            AddError(Crawl?.SaveIfDue(force: true)); // and the crawl's seen-set and open URLs
+            FollowRunner?.Dispose();
             try
             {
                 _runner?.Dispose(); // its runspace is not kept for the job's lifetime

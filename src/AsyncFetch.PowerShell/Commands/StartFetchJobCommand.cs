@@ -50,6 +50,7 @@ namespace AsyncFetch.PowerShell.Commands
             {
                 _job = new FetchJob(this, command, Name, _defaults, BuildBatchOptions(Ordered.IsPresent), onComplete, usingValues, verbose, recorder, IncludeSkipped.IsPresent, CheckHttpStatus, ParseContent.IsPresent);
                 _job.SessionFile = SessionFileToSave;
+                OpenCrawl(_job); // -Follow
                 _job.StartJob();
             }
             catch
@@ -59,6 +60,35 @@ namespace AsyncFetch.PowerShell.Commands
             }
 
             WriteObject(_job);
+        }
+
+        /// <summary>-Follow: the job crawls; a script block -Follow runs on the job's thread in a runspace of its own.</summary>
+        private void OpenCrawl(FetchJob job)
+        {
+            CheckCrawlParameters();
+            if (!IsCrawl)
+            {
+                return;
+            }
+
+            Func<FetchResult, System.Collections.Generic.IEnumerable<string>?>? follow = null;
+            if (FollowScript is ScriptBlock script)
+            {
+                var runner = new Jobs.FollowRunner(script.ToString(), job.AddFollowError);
+                job.FollowRunner = runner;
+                follow = runner.Run;
+            }
+
+            RequestDefaults defaults = _defaults;
+            var crawl = new FetchCrawl(BuildCrawlOptions(follow), uri => defaults.Apply(new FetchRequest(uri) { Tag = uri.AbsoluteUri }, overrideExisting: true));
+            string? statePath = JournalPath == null ? null : OutputPaths.ToFileSystemPath(this, JournalPath) + ".crawl";
+            var run = new CrawlRun(crawl, statePath, NoContent.IsPresent);
+            if (Resume)
+            {
+                run.Resume();
+            }
+
+            job.Crawl = run;
         }
 
         protected override void ProcessRecord()
