@@ -26,14 +26,15 @@ namespace AsyncFetch
         private readonly FetchCrawlOptions _options;
         private readonly Func<Uri, FetchRequest> _newRequest;
         private SeenSet _seen = new SeenSet();
-        private readonly Queue<Pending> _ready = new Queue<Pending>();
+        private readonly List<Queue<Pending>> _readyByDepth = new List<Queue<Pending>>();
+        private readonly List<int> _inFlightByDepth = new List<int>();
+        private readonly Dictionary<string, Pending> _queued = new Dictionary<string, Pending>(StringComparer.Ordinal);
         private readonly Queue<FetchRequest> _control = new Queue<FetchRequest>();
         private readonly Dictionary<string, Origin> _origins = new Dictionary<string, Origin>(StringComparer.Ordinal);
         private readonly List<Origin> _delayed = new List<Origin>();
         private readonly Dictionary<FetchRequest, Pending> _inFlight = new Dictionary<FetchRequest, Pending>();
         private readonly HashSet<string> _startHosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private int _robotsInFlight;
-        private int _held;
 
         /// <summary>A crawl with these options; <paramref name="newRequest"/> makes the request for a discovered URL (the caller's defaults applied).</summary>
         public FetchCrawl(FetchCrawlOptions options, Func<Uri, FetchRequest> newRequest)
@@ -66,8 +67,8 @@ namespace AsyncFetch
         /// <summary>robots.txt files requested.</summary>
         public long RobotsFetched { get; private set; }
 
-        /// <summary>URLs waiting to be requested (for robots.txt, a crawl delay, or room in the batch).</summary>
-        public long Waiting => _ready.Count + _held;
+        /// <summary>URLs waiting to be requested (for robots.txt, a crawl delay, shallower pages, or room in the batch).</summary>
+        public long Waiting => _queued.Count;
 
         /// <summary>True when the crawl has nothing to hand out and waits for nothing of its own; with the batch drained, it is done.</summary>
         public bool IsIdle => _control.Count == 0 && _robotsInFlight == 0 && (Waiting == 0 || LimitReached);
@@ -131,11 +132,17 @@ namespace AsyncFetch
 
             // A start URL is what the user asked for: it is requested even where robots.txt would not allow it.
             request.Depth = 0;
-            _ready.Enqueue(new Pending(new Uri(key), 0, null, 0, request));
+            var start = new Pending(new Uri(key), key, 0, null, 0, request);
+            _queued[key] = start;
+            Ready(start);
             return true;
         }
 
-        /// <summary>The next request to send now, if any: robots.txt files first, then URLs in the order found.</summary>
+        /// <summary>
+        /// The next request to send now, if any: robots.txt files first, then URLs breadth first. A URL at depth d
+        /// waits until no page at depth d - 2 or less is in flight: a shorter way to it could still be found, and the
+        /// depth of every page is then its shortest distance from a start URL, whatever the concurrency.
+        /// </summary>
         public bool TryNext(out FetchRequest request)
         {
             if (_control.Count > 0)
@@ -149,24 +156,57 @@ namespace AsyncFetch
                 DateTime now = DateTime.UtcNow;
                 foreach (Origin origin in _delayed)
                 {
-                    if (origin.Held.Count > 0 && origin.NextAllowed <= now)
+                    while (origin.Held.Count > 0 && (origin.Held.Peek().Issued || !_queued.ContainsKey(origin.Held.Peek().Key)))
+                    {
+                        origin.Held.Dequeue();
+                    }
+
+                    if (origin.Held.Count > 0 && origin.NextAllowed <= now && MayIssue(origin.Held.Peek().Depth))
                     {
                         origin.NextAllowed = now + TimeSpan.FromSeconds(origin.Delay);
-                        _held--;
                         request = Issue(origin.Held.Dequeue());
                         return true;
                     }
                 }
 
-                if (_ready.Count > 0)
+                for (int depth = 0; depth < _readyByDepth.Count; depth++)
                 {
-                    request = Issue(_ready.Dequeue());
+                    Queue<Pending> queue = _readyByDepth[depth];
+                    while (queue.Count > 0 && (queue.Peek().Issued || queue.Peek().Depth != depth))
+                    {
+                        queue.Dequeue(); // issued already, or moved to a shallower depth
+                    }
+
+                    if (queue.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    if (!MayIssue(depth))
+                    {
+                        break;
+                    }
+
+                    request = Issue(queue.Dequeue());
                     return true;
                 }
             }
 
             request = null!;
             return false;
+        }
+
+        private bool MayIssue(int depth)
+        {
+            for (int shallower = 0; shallower <= depth - 2 && shallower < _inFlightByDepth.Count; shallower++)
+            {
+                if (_inFlightByDepth[shallower] > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>
@@ -189,6 +229,7 @@ namespace AsyncFetch
             }
 
             _inFlight.Remove(request);
+            _inFlightByDepth[page.Depth]--;
             if (!result.IsResponse)
             {
                 return true;
@@ -243,12 +284,7 @@ namespace AsyncFetch
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             writer.Write(StateMagic);
             var open = new List<Pending>(_inFlight.Values);
-            foreach (Origin origin in _origins.Values)
-            {
-                open.AddRange(origin.Held);
-            }
-
-            open.AddRange(_ready);
+            open.AddRange(_queued.Values);
             writer.Write(open.Count);
             foreach (Pending p in open)
             {
@@ -279,7 +315,8 @@ namespace AsyncFetch
                 int depth = reader.ReadInt32();
                 string referrer = reader.ReadString();
                 int hops = reader.ReadInt32();
-                open.Add(new Pending(uri, depth, referrer.Length == 0 ? null : referrer, hops, null));
+                string key = FetchUrl.TryNormalize(uri, out string normalized) ? normalized : uri.AbsoluteUri;
+                open.Add(new Pending(uri, key, depth, referrer.Length == 0 ? null : referrer, hops, null));
                 _startHosts.Add(uri.Host);
             }
 
@@ -287,6 +324,7 @@ namespace AsyncFetch
             DateTime now = DateTime.UtcNow;
             foreach (Pending p in open)
             {
+                _queued[p.Key] = p;
                 Enqueue(p, now);
             }
         }
@@ -315,10 +353,23 @@ namespace AsyncFetch
             if (!_seen.Add(key))
             {
                 Duplicates++;
+                if (_queued.TryGetValue(key, out Pending? waiting) && depth < waiting.Depth)
+                {
+                    // A shorter way to a URL not requested yet: it takes the smaller depth (and this referrer).
+                    waiting.Depth = depth;
+                    waiting.Referrer = referrer;
+                    if (waiting.IsReady)
+                    {
+                        Ready(waiting);
+                    }
+                }
+
                 return;
             }
 
-            Enqueue(new Pending(normalized, depth, referrer, hops, null), DateTime.UtcNow);
+            var found = new Pending(normalized, key, depth, referrer, hops, null);
+            _queued[key] = found;
+            Enqueue(found, DateTime.UtcNow);
         }
 
         private bool InScope(Uri uri, string key)
@@ -389,7 +440,7 @@ namespace AsyncFetch
         {
             if (!_options.RespectRobots)
             {
-                _ready.Enqueue(page);
+                Ready(page);
                 return;
             }
 
@@ -397,7 +448,6 @@ namespace AsyncFetch
             if (origin.Rules == null)
             {
                 origin.Held.Enqueue(page);
-                _held++;
                 if (!origin.RobotsRequested)
                 {
                     origin.RobotsRequested = true;
@@ -416,17 +466,29 @@ namespace AsyncFetch
             if (!origin.Rules.IsAllowed(page.Uri))
             {
                 Disallowed++;
+                _queued.Remove(page.Key);
                 return;
             }
 
             if (origin.Delay > 0)
             {
                 origin.Held.Enqueue(page);
-                _held++;
                 return;
             }
 
-            _ready.Enqueue(page);
+            Ready(page);
+        }
+
+        /// <summary>Queues a URL that may go as soon as its depth allows (again, at a smaller depth, when a shorter way was found).</summary>
+        private void Ready(Pending page)
+        {
+            while (_readyByDepth.Count <= page.Depth)
+            {
+                _readyByDepth.Add(new Queue<Pending>());
+            }
+
+            page.IsReady = true;
+            _readyByDepth[page.Depth].Enqueue(page);
         }
 
         private void SetRobots(Origin origin, FetchResult result)
@@ -460,10 +522,8 @@ namespace AsyncFetch
                 _delayed.Add(origin);
             }
 
-            int held = origin.Held.Count;
             var waiting = new Queue<Pending>(origin.Held);
             origin.Held.Clear();
-            _held -= held;
             DateTime now = DateTime.UtcNow;
             while (waiting.Count > 0)
             {
@@ -473,6 +533,14 @@ namespace AsyncFetch
 
         private FetchRequest Issue(Pending page)
         {
+            page.Issued = true;
+            _queued.Remove(page.Key);
+            while (_inFlightByDepth.Count <= page.Depth)
+            {
+                _inFlightByDepth.Add(0);
+            }
+
+            _inFlightByDepth[page.Depth]++;
             FetchRequest request = page.Prototype ?? _newRequest(page.Uri);
             request.Depth = page.Depth;
             request.Referrer = page.Referrer;
@@ -495,11 +563,13 @@ namespace AsyncFetch
             return origin;
         }
 
-        private readonly struct Pending
+        /// <summary>A URL found and not finished: its depth and referrer may still shrink while it waits.</summary>
+        private sealed class Pending
         {
-            public Pending(Uri uri, int depth, string? referrer, int hops, FetchRequest? prototype)
+            public Pending(Uri uri, string key, int depth, string? referrer, int hops, FetchRequest? prototype)
             {
                 Uri = uri;
+                Key = key;
                 Depth = depth;
                 Referrer = referrer;
                 Hops = hops;
@@ -508,13 +578,20 @@ namespace AsyncFetch
 
             public Uri Uri { get; }
 
-            public int Depth { get; }
+            public string Key { get; }
 
-            public string? Referrer { get; }
+            public int Depth { get; set; }
+
+            public string? Referrer { get; set; }
 
             public int Hops { get; }
 
             public FetchRequest? Prototype { get; }
+
+            /// <summary>In a ready queue (not held for robots.txt or a crawl delay).</summary>
+            public bool IsReady { get; set; }
+
+            public bool Issued { get; set; }
         }
 
         private sealed class Origin

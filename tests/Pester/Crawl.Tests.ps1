@@ -64,6 +64,16 @@ Describe 'A crawl of the generated site' {
         }
     }
 
+    It 'gives every page its shortest depth at any concurrency' {
+        foreach ($limit in 1, 64) {
+            $crawl = Invoke-Crawl @{ ThrottleLimit = $limit; PerHostLimit = $limit }
+            foreach ($u in @($manifest.urls | Where-Object { $null -ne $_.depth })) {
+                $r = $crawl | Where-Object { (Get-Path $_) -eq $u.url }
+                $r.Depth | Should -Be $u.depth -Because "$($u.url) at -ThrottleLimit $limit"
+            }
+        }
+    }
+
     It 'with -IgnoreRobots also fetches what robots.txt disallows' {
         $all = Invoke-Crawl @{ IgnoreRobots = $true }
         $all.Count | Should -Be $manifest.robotsOff.requests

@@ -82,3 +82,36 @@ Describe 'docs/examples/nightly-check.ps1' {
         ($r.Output -join "`n") | Should -Match 'in use by another run'
     }
 }
+
+Describe 'docs/examples/crawl-to-sqlite.ps1' {
+    BeforeAll {
+        $script:site = Start-TestServer -NoHostile -SitePages 80 -SiteSeed 2
+        $script:manifest = (Invoke-RestMethod "$($site.BaseUri)/site-manifest.json")
+        $script:crawlScript = (Resolve-Path (Join-Path $PSScriptRoot '../../docs/examples/crawl-to-sqlite.ps1')).Path
+    }
+
+    AfterAll {
+        Stop-TestServer $script:site
+    }
+
+    It 'stores one row per detail page with its title, as the crawler of the tutorials does' {
+        Get-Command sqlite3 -ErrorAction Stop | Out-Null   # .ci/run installs it; a missing one fails here, loudly
+        $db = Join-Path (Resolve-Path TestDrive:).ProviderPath 'pages.db'
+        $env:PSModulePath = (Split-Path $modulePath) + [IO.Path]::PathSeparator + $env:PSModulePath
+        $out = & pwsh -NoProfile -NonInteractive -File $crawlScript -StartUrl "$($site.BaseUri)/" -Database $db -Depth 100 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        $expected = @($manifest.urls | Where-Object { $_.kind -eq 'html' -and $null -ne $_.depth -and $_.url -match '^/item/\d+\.html$' })
+        $expected.Count | Should -Be $manifest.robotsOn.detailPages
+        $rows = @(sqlite3 -separator "`t" $db 'SELECT url, title, depth FROM pages ORDER BY url;' | ForEach-Object {
+                $url, $title, $depth = $_ -split "`t"
+                [pscustomobject]@{ Path = ([uri]$url).PathAndQuery; Title = $title; Depth = [int]$depth }
+            })
+        $rows.Count | Should -Be $expected.Count
+        foreach ($page in $expected) {
+            $row = $rows | Where-Object Path -eq $page.url
+            $row | Should -Not -BeNullOrEmpty -Because $page.url
+            $row.Title | Should -BeExactly $page.title
+            $row.Depth | Should -Be $page.depth
+        }
+    }
+}
