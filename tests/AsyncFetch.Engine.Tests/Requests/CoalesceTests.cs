@@ -88,6 +88,26 @@ namespace AsyncFetch.Engine.Tests.Requests
         }
 
         [Fact]
+        public async Task Each_result_of_a_shared_redirected_get_has_the_chain_and_the_final_url()
+        {
+            using FetchEngine engine = Coalescing();
+            Uri start = _f.Url("/redirect-to?url=/delay/411");
+            FetchResult[] results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => engine.FetchAsync(Get(start, i))));
+
+            Assert.Equal(1, Arrivals("/redirect-to"));
+            Assert.Equal(1, Arrivals("/delay/411"));
+            foreach (FetchResult r in results)
+            {
+                Assert.Equal(200, r.StatusCode);
+                Assert.Equal(1, r.RedirectCount);
+                Assert.Equal(_f.Url("/delay/411"), r.Uri);
+                Assert.Equal(start.OriginalString, r.RequestedUri);
+            }
+
+            Assert.NotSame(results[0].GetRedirects(), results[1].GetRedirects());
+        }
+
+        [Fact]
         public async Task Sequential_gets_each_go_to_the_network()
         {
             using FetchEngine engine = Coalescing();
