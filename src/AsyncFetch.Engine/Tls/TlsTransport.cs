@@ -53,7 +53,7 @@ namespace AsyncFetch.Engine.Tls
             (sender, targetHost, localCertificates, remoteCertificate, acceptableIssuers) => TlsSettings.SelectClientCertificate(localCertificates, acceptableIssuers)!;
 
         private readonly LoopSocketStream _stream;
-        private readonly SslStream _ssl;
+        private SslStream _ssl = null!; // made by StartHandshake, which follows the constructor at once
         private readonly string _host;
         private readonly bool _skipCheck;
         private readonly X509Certificate2Collection? _trustedRoots;
@@ -82,14 +82,20 @@ namespace AsyncFetch.Engine.Tls
             _skipCheck = skipCertificateCheck;
             _trustedRoots = trustedRoots;
             _stream = new LoopSocketStream(loop, socket, Key);
-            _ssl = new SslStream(_stream, false, ValidateServerCertificate, SelectionCallback);
             _onReadCompleted = OnReadCompleted;
             _onWriteCompleted = OnWriteCompleted;
         }
 
-        /// <summary>Starts the handshake on the thread pool, with <paramref name="clientCertificates"/> to offer; the Task ends with it.</summary>
+        /// <summary>
+        /// Starts the handshake on the thread pool, with <paramref name="clientCertificates"/> to offer; the Task ends with it.
+        /// The certificate selection callback is given to SslStream only when there are certificates to offer: with one,
+        /// .NET on Linux makes a fresh OpenSSL context for every connection, so TLS sessions are never resumed (a new
+        /// connection to an origin seen before would always pay a full handshake).
+        /// </summary>
         public Task StartHandshake(X509CertificateCollection? clientCertificates)
         {
+            bool offer = clientCertificates != null && clientCertificates.Count > 0;
+            _ssl = new SslStream(_stream, false, ValidateServerCertificate, offer ? SelectionCallback : null);
             SslStream ssl = _ssl;
             string host = _host;
             X509CertificateCollection certificates = clientCertificates ?? new X509CertificateCollection();
@@ -260,7 +266,7 @@ namespace AsyncFetch.Engine.Tls
             _stream.Abort(); // pending reads and writes fail now, on the loop; nothing touches the socket after this
             try
             {
-                _ssl.Dispose();
+                _ssl?.Dispose();
             }
             catch (Exception)
             {
