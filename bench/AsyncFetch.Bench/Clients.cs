@@ -77,13 +77,13 @@ namespace AsyncFetch.Bench
         /// subdirectory deleted before the timed run, and the files are counted and summed after it (a mismatch
         /// counts as errors).
         /// </summary>
-        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup, Uri? warmupUrl = null, bool discard = false, string? outDir = null)
+        public static async Task<RunResult> RunAsync(string client, Uri url, int count, int concurrency, int warmup, Uri? warmupUrl = null, bool discard = false, string? outDir = null, Uri[]? urls = null)
         {
             outDir = outDir == null ? null : Path.GetFullPath(outDir);
             Func<Uri, int, int, string?, Task<(int Errors, long Bytes, IDisposable Client)>> run = client switch
             {
-                "engine" => (u, n, c, d) => RunEngine(u, n, c, discard, d),
-                "httpclient" => (u, n, c, d) => RunHttpClient(u, n, c, discard, d),
+                "engine" => (u, n, c, d) => RunEngine(urls ?? new[] { u }, n, c, discard, d),
+                "httpclient" => (u, n, c, d) => RunHttpClient(urls ?? new[] { u }, n, c, discard, d),
                 _ => throw new ArgumentException("unknown client " + client),
             };
 
@@ -134,7 +134,7 @@ namespace AsyncFetch.Bench
         /// The engine with a submit window of twice the concurrency: each completion (on the loop thread)
         /// submits the next request, the way the cmdlet's batch keeps memory bounded.
         /// </summary>
-        private static Task<(int, long, IDisposable)> RunEngine(Uri url, int count, int concurrency, bool discard, string? outDir)
+        private static Task<(int, long, IDisposable)> RunEngine(Uri[] urls, int count, int concurrency, bool discard, string? outDir)
         {
             var engine = new FetchEngine(new FetchEngineOptions { MaxConcurrency = concurrency, PerHostLimit = concurrency });
             var done = new TaskCompletionSource<(int, long, IDisposable)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -143,9 +143,10 @@ namespace AsyncFetch.Bench
             Action<FetchResult>? onDone = null;
             void SubmitNext()
             {
-                if (Interlocked.Increment(ref submitted) <= count)
+                int i = Interlocked.Increment(ref submitted);
+                if (i <= count)
                 {
-                    engine.Submit(new FetchRequest(url) { DiscardBody = discard, OutDirectory = outDir }, onDone!);
+                    engine.Submit(new FetchRequest(urls[(i - 1) % urls.Length]) { DiscardBody = discard, OutDirectory = outDir }, onDone!);
                 }
             }
 
@@ -199,13 +200,13 @@ namespace AsyncFetch.Bench
             return done.Task;
         }
 
-        private static async Task<(int, long, IDisposable)> RunHttpClient(Uri url, int count, int concurrency, bool discard, string? outDir)
+        private static async Task<(int, long, IDisposable)> RunHttpClient(Uri[] urls, int count, int concurrency, bool discard, string? outDir)
         {
+            string name = Path.GetFileName(urls[0].AbsolutePath);
             var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseCookies = false, UseProxy = false };
             var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(100) }; // disposing it disposes the handler
             int errors = 0;
             long bytes = 0;
-            string name = Path.GetFileName(url.AbsolutePath);
             if (outDir != null)
             {
                 Directory.CreateDirectory(outDir);
@@ -213,6 +214,7 @@ namespace AsyncFetch.Bench
 
             await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
             {
+                Uri url = urls[i % urls.Length];
                 try
                 {
                     long n;

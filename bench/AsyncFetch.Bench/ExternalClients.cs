@@ -31,6 +31,15 @@ namespace AsyncFetch.Bench
         /// <summary>The bench driver built from an earlier revision (bench/run --baseline REV): its engine is the "engine-baseline" client.</summary>
         public string? BaselineDriver { get; init; }
 
+        /// <summary>nginx's https port (W6), its certificate issued by <see cref="CaFile"/>.</summary>
+        public Uri? NginxTls { get; init; }
+
+        /// <summary>W7's origins: nginx's https ports <c>First</c>..<c>Last</c> on <c>Host</c>.</summary>
+        public (string Host, int First, int Last)? Origins { get; init; }
+
+        /// <summary>The suite's CA certificate (PEM): curl gets it as --cacert; the others read SSL_CERT_FILE, which bench/run sets to it.</summary>
+        public string? CaFile { get; init; }
+
         /// <summary>The clients to run (bench/run --clients a,b); null for all.</summary>
         public HashSet<string>? Selected { get; init; }
 
@@ -65,7 +74,11 @@ namespace AsyncFetch.Bench
     {
         private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-        public static RunResult Run(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch)
+        /// <summary>
+        /// One run of <paramref name="client"/>; with <paramref name="urlFile"/> (W7) it requests the URLs listed there
+        /// (one a line, as many as the workload's count) instead of <paramref name="url"/> over and over.
+        /// </summary>
+        public static RunResult Run(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch, string? urlFile = null)
         {
             int count = client == "foreach-parallel" ? w.ForeachCount : w.Count;
             string? outDir = w.ToDisk ? Path.Combine(scratch, "out") : null; // fresh for every run, deleted after it
@@ -76,7 +89,7 @@ namespace AsyncFetch.Bench
                     DiskCheck.Fresh(outDir);
                 }
 
-                RunResult r = RunIn(client, w, url, warmupUrl, tools, scratch, count, outDir);
+                RunResult r = RunIn(client, w, url, warmupUrl, tools, scratch, count, outDir, urlFile);
                 if (outDir != null && r.Failure == null && r.Skipped == null
                     && DiskCheck.Verify(outDir, count, w.BodyBytes, -1, out int bad) is string problem)
                 {
@@ -95,9 +108,10 @@ namespace AsyncFetch.Bench
             }
         }
 
-        private static RunResult RunIn(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch, int count, string? outDir)
+        private static RunResult RunIn(string client, Workload w, Uri url, Uri warmupUrl, Tools tools, string scratch, int count, string? outDir, string? urlFile)
         {
             string self = typeof(Program).Assembly.Location;
+            var env = new Dictionary<string, string>();
             string clientsDir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../clients"));
             var args = new List<string>();
             switch (client)
@@ -106,9 +120,20 @@ namespace AsyncFetch.Bench
                 case "httpclient":
                 case "engine-process":
                 case "engine-baseline":
-                    args.AddRange(new[] { "dotnet", client == "engine-baseline" ? tools.BaselineDriver! : self, "run", "--client", client is "engine-process" or "engine-baseline" ? "engine" : client, "--url", url.ToString(),
+                case "engine-select":
+                    args.AddRange(new[] { "dotnet", client == "engine-baseline" ? tools.BaselineDriver! : self, "run", "--client", client is "engine-process" or "engine-baseline" or "engine-select" ? "engine" : client, "--url", url.ToString(),
                         "--count", N(count), "--concurrency", N(w.Concurrency), "--warmup", N(client == "engine-process" ? 0 : w.Warmup),
                         "--warmup-url", warmupUrl.ToString(), "--discard", w.Discard ? "true" : "false" });
+                    if (urlFile != null)
+                    {
+                        args.AddRange(new[] { "--url-file", urlFile });
+                    }
+
+                    if (client == "engine-select")
+                    {
+                        env["ASYNCFETCH_SELECTOR"] = "select"; // the portable selector, as on Windows
+                    }
+
                     if (outDir != null)
                     {
                         args.AddRange(new[] { "--out-dir", outDir });
@@ -138,6 +163,11 @@ namespace AsyncFetch.Bench
                         args.AddRange(new[] { "-ModulePath", tools.Module });
                     }
 
+                    if (urlFile != null)
+                    {
+                        args.AddRange(new[] { "-UrlFile", urlFile });
+                    }
+
                     break;
                 case "aiohttp":
                     args.AddRange(new[] { tools.Python!, Path.Combine(clientsDir, "aiohttp_client.py"), "--url", url.ToString(),
@@ -152,20 +182,30 @@ namespace AsyncFetch.Bench
                         args.AddRange(new[] { "--out-dir", outDir });
                     }
 
+                    if (urlFile != null)
+                    {
+                        args.AddRange(new[] { "--url-file", urlFile });
+                    }
+
                     break;
                 case "curl":
                     string config = Path.Combine(scratch, "curl-urls.txt");
                     var sb = new StringBuilder();
                     string name = Path.GetFileName(url.AbsolutePath);
+                    string[]? urls = urlFile == null ? null : File.ReadAllLines(urlFile);
                     for (int i = 0; i < count; i++)
                     {
                         string output = outDir == null ? "/dev/null" : Path.Combine(outDir, N(i) + "-" + name);
-                        sb.Append("url = \"").Append(url).Append("\"\noutput = \"").Append(output).Append("\"\n");
+                        sb.Append("url = \"").Append(urls?[i % urls.Length] ?? url.ToString()).Append("\"\noutput = \"").Append(output).Append("\"\n");
                     }
 
                     File.WriteAllText(config, sb.ToString());
                     args.AddRange(new[] { tools.Curl!, "-Z", "--parallel-max", N(w.Concurrency), "--parallel-immediate", "--no-progress-meter",
                         "-w", "%{http_code} %{size_download}\\n", "-K", config });
+                    if (url.Scheme == "https" && tools.CaFile != null)
+                    {
+                        args.AddRange(new[] { "--cacert", tools.CaFile }); // curl reads its CA bundle from its build's path, not SSL_CERT_FILE
+                    }
                     break;
                 case "hey":
                     args.AddRange(new[] { tools.Hey!, "-n", N(count), "-c", N(w.Concurrency), "-t", "60", url.ToString() });
@@ -177,7 +217,7 @@ namespace AsyncFetch.Bench
                     throw new ArgumentException("unknown client " + client);
             }
 
-            (string stdout, string stderr, int exit, double wall, Rusage? usage, string? failure) = Launch(args, tools.Time, scratch, client == "cmdlet-stream" ? 900 : 300);
+            (string stdout, string stderr, int exit, double wall, Rusage? usage, string? failure) = Launch(args, env, tools.Time, scratch, client == "cmdlet-stream" ? 900 : 300);
             string? skipped = failure == null
                 ? stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("skipped: ", StringComparison.Ordinal))
                 : null;
@@ -302,11 +342,16 @@ namespace AsyncFetch.Bench
         internal sealed record Rusage(double CpuSeconds, double MaxRssMb);
 
         /// <summary>Starts the command (under /usr/bin/time when present), waits at most <paramref name="timeoutSeconds"/>.</summary>
-        private static (string Stdout, string Stderr, int Exit, double Wall, Rusage? Usage, string? Failure) Launch(List<string> command, string? time, string scratch, int timeoutSeconds)
+        private static (string Stdout, string Stderr, int Exit, double Wall, Rusage? Usage, string? Failure) Launch(List<string> command, Dictionary<string, string> env, string? time, string scratch, int timeoutSeconds)
         {
             string usageFile = Path.Combine(scratch, "rusage.txt");
             File.Delete(usageFile);
             var psi = new ProcessStartInfo(time ?? command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var (name, value) in env)
+            {
+                psi.Environment[name] = value;
+            }
+
             if (time != null)
             {
                 foreach (string a in new[] { "-f", "RUSAGE %e %U %S %M", "-o", usageFile })

@@ -9,9 +9,11 @@ namespace AsyncFetch.Bench
 {
     /// <summary>
     /// bench driver (bench/run calls it; see bench/README.md).
-    ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR]
-    ///         one measured run in this process; prints a RESULT line (--out-dir: every body written to a file in DIR)
-    ///   suite --nginx URL --kestrel URL [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE]
+    ///   run   --client engine|httpclient --url URL [--count N] [--concurrency C] [--warmup W] [--warmup-url URL] [--discard true] [--out-dir DIR] [--url-file FILE]
+    ///         one measured run in this process; prints a RESULT line (--out-dir: every body written to a file in DIR;
+    ///         --url-file: request i goes to line i of FILE, cycling, the warm-up too; ASYNCFETCH_SELECTOR=select forces
+    ///         the engine's portable selector)
+    ///   suite --nginx URL --kestrel URL [--nginx-tls URL --origins HOST:FIRST-LAST --ca FILE] [--module PATH] [--python PATH] [--quick true] [--workloads W1,W2,...] [--out FILE]
     ///         [--baseline-driver DLL --baseline-name REV] [--clients engine,httpclient,...]
     ///         every workload against every client that can do it, each run a child process; prints (and writes)
     ///         the markdown report; exit 0 when every run of every client completed without errors
@@ -39,7 +41,8 @@ namespace AsyncFetch.Bench
                     Int(opts, "warmup", 1000),
                     opts.TryGetValue("warmup-url", out string? w) ? new Uri(w) : null,
                     opts.GetValueOrDefault("discard") == "true",
-                    opts.GetValueOrDefault("out-dir"));
+                    opts.GetValueOrDefault("out-dir"),
+                    opts.TryGetValue("url-file", out string? urlFile) ? File.ReadAllLines(urlFile).Where(l => l.Length > 0).Select(l => new Uri(l)).ToArray() : null);
                 Console.WriteLine(r.ToLine());
                 return r.Errors == 0 ? 0 : 1;
             }
@@ -64,6 +67,9 @@ namespace AsyncFetch.Bench
                 Pwsh = module != null && Tools.Which("pwsh") != null,
                 WrkThreads = Int(opts, "wrk-threads", 1),
                 BaselineDriver = opts.GetValueOrDefault("baseline-driver"),
+                NginxTls = opts.TryGetValue("nginx-tls", out string? tls) ? new Uri(tls) : null,
+                Origins = opts.TryGetValue("origins", out string? origins) ? ParseOrigins(origins) : null,
+                CaFile = opts.GetValueOrDefault("ca"),
                 Selected = opts.TryGetValue("clients", out string? selected) ? new HashSet<string>(selected.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null,
             };
             Workload.BaselineName = opts.GetValueOrDefault("baseline-name") ?? Workload.BaselineName;
@@ -82,6 +88,14 @@ namespace AsyncFetch.Bench
 
             bool clean = results.Values.SelectMany(d => d.Values).SelectMany(l => l).All(r => r.Skipped != null || (r.Errors == 0 && r.Failure == null));
             return clean ? 0 : 1;
+        }
+
+        /// <summary>"127.0.0.1:20000-20499": W7's origins.</summary>
+        private static (string, int, int) ParseOrigins(string spec)
+        {
+            int colon = spec.LastIndexOf(':');
+            string[] range = spec[(colon + 1)..].Split('-');
+            return (spec[..colon], int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[1], CultureInfo.InvariantCulture));
         }
 
         private static int Int(Dictionary<string, string> o, string name, int fallback) =>

@@ -42,10 +42,20 @@ namespace AsyncFetch.Bench
         private static void Table(StringBuilder sb, Workload w, Dictionary<string, List<RunResult>> results, Tools tools)
         {
             bool mb = w.Discard || w.ToDisk;
-            bool vsWrk = w.Id == "W1";
+            bool vsWrk = w.Id is "W1" or "W6";
+            bool vsEpoll = w.Id is "W8a" or "W8b";
+            bool perRequest = w.Id == "W7";
+            bool serverColumns = w.Id is "W4" or "W8b";
             sb.AppendLine("## " + w.Title);
             sb.AppendLine();
-            sb.AppendLine(Inv($"`GET {w.Path}` on {(w.Server == Server.Nginx ? "nginx" : "the Kestrel test server")}, {w.Count:N0} requests at concurrency {w.Concurrency:N0}, {w.Runs} run(s) per client (clients alternating), each a fresh process. Median [min–max]. Load average at the start: {Suite.LoadAtStart.GetValueOrDefault(w.Id, "?")}."));
+            string server = w.Server switch
+            {
+                Server.Nginx => "nginx",
+                Server.NginxTls => "nginx over https",
+                Server.Origins => "nginx over https on 500 ports",
+                _ => "the Kestrel test server",
+            };
+            sb.AppendLine(Inv($"`GET {w.Path}` on {server}, {w.Count:N0} requests at concurrency {w.Concurrency:N0}, {w.Runs} run(s) per client (clients alternating), each a fresh process. Median [min–max]. Load average at the start: {Suite.LoadAtStart.GetValueOrDefault(w.Id, "?")}."));
             if (w.Clients.Contains("foreach-parallel") && w.ForeachCount < w.Count && w.NotApplicable("foreach-parallel") == null)
             {
                 sb.AppendLine(Inv($"ForEach-Object -Parallel + Invoke-WebRequest sends a {w.ForeachCount:N0}-URL subset (it is far slower); its req/s is per request, so its ratios compare like with like."));
@@ -67,6 +77,9 @@ namespace AsyncFetch.Bench
                 "W3m" => "The memory check for W3 discarded: peak RSS here against W3's shows whether memory grows with body size.",
                 "W3dm" => "The memory check for W3 to disk: peak RSS here against W3d's shows whether memory grows with body size.",
                 "W4" => "The client's engine gets MaxConcurrency = PerHostLimit = 10,000 (the cmdlet -ThrottleLimit 10000); the test server runs in its own process. **server max concurrent**: the most requests the server had in progress at once (10,000 = all held open together); **arrivals spread**: first to last request arriving at the server, i.e. how long getting 10,000 connections up took (client and server share the 2 cores). Teardown (closing 10,000 connections) is outside the in-process clients' time and inside process s.",
+                "W6" => "TLS (1.2 or 1.3, as negotiated; OpenSSL on both sides) with a certificate from a CA that bench/run makes with openssl in its temporary folder; every client validates it (SSL_CERT_FILE for .NET, pwsh, hey and aiohttp; curl --cacert) except wrk, which never validates: it is the upper bound (it runs for a fixed duration; its request count is what it managed). Keep-alive as in W1.",
+                "W7" => "500 origins (ports of one nginx on 127.0.0.1, one TLS certificate), request i to origin i mod 500; each answer closes its connection (keepalive_timeout 0), so every request is a new TCP connection and a TLS handshake: req/s is handshakes/s. Certificates validated as in W6. nginx keeps a TLS session cache, so a client that resumes sessions per origin does abbreviated handshakes. **CPU ms/req**: the client's CPU per request.",
+                "W8a" or "W8b" => "The same engine in both rows: epoll (Linux's default) and the portable Socket.Select selector that Windows uses, forced with ASYNCFETCH_SELECTOR=select. **vs epoll**: the portable row's req/s over the epoll row's.",
                 "W5" => "Input is a lazy enumerable and the output streams into Measure-Object: nothing is collected. W1's Invoke-AsyncFetch keeps 20,000 results with their bodies in a variable, so W5 may well be faster per request. The baseline is a pwsh process with the module imported and the same warm-up, nothing measured.",
                 _ => "",
             };
@@ -82,7 +95,13 @@ namespace AsyncFetch.Bench
                 head.Add("MB/s");
             }
 
-            head.AddRange(new[] { "CPU s", "peak RSS MB", "errors", "process s", "vs HttpClient" });
+            head.Add("CPU s");
+            if (perRequest)
+            {
+                head.Add("CPU ms/req");
+            }
+
+            head.AddRange(new[] { "peak RSS MB", "errors", "process s", "vs HttpClient" });
             if (vsWrk)
             {
                 head.Add("vs wrk");
@@ -94,7 +113,12 @@ namespace AsyncFetch.Bench
                 head.Add($"vs engine at {Workload.BaselineName}");
             }
 
-            if (w.Id == "W4")
+            if (vsEpoll)
+            {
+                head.Add("vs epoll");
+            }
+
+            if (serverColumns)
             {
                 head.Add("server max concurrent");
                 head.Add("arrivals spread s");
@@ -110,6 +134,7 @@ namespace AsyncFetch.Bench
             double http = MedianRps(results, "httpclient");
             double wrk = MedianRps(results, "wrk");
             double earlier = MedianRps(results, "engine-baseline");
+            double epoll = MedianRps(results, "engine");
             double baseline = results.TryGetValue("baseline", out var b) ? Median(b.Where(r => r.Measured).Select(r => r.PeakRssMb)) : double.NaN;
             foreach (string client in w.Clients)
             {
@@ -162,6 +187,11 @@ namespace AsyncFetch.Bench
                 }
 
                 row.Add(Inv($"{Median(ok.Select(r => r.CpuSeconds)):F2}"));
+                if (perRequest)
+                {
+                    row.Add(Inv($"{Median(ok.Select(r => r.CpuSeconds * 1000 / r.Count)):F2}"));
+                }
+
                 row.Add(Inv($"{Median(ok.Select(r => r.PeakRssMb)):F0} [{ok.Min(r => r.PeakRssMb):F0}–{ok.Max(r => r.PeakRssMb):F0}]"));
                 row.Add(Inv($"{list.Sum(r => r.Errors)}") + failures);
                 row.Add(Inv($"{Median(list.Where(r => r.Skipped == null).Select(r => r.ProcessSeconds)):F2}"));
@@ -176,7 +206,12 @@ namespace AsyncFetch.Bench
                     row.Add(Ratio(Median(rps), earlier, client));
                 }
 
-                if (w.Id == "W4")
+                if (vsEpoll)
+                {
+                    row.Add(client == "engine" ? "1.00×" : Ratio(Median(rps), epoll, client));
+                }
+
+                if (serverColumns)
                 {
                     var max = ok.Where(r => r.ServerMaxConcurrent != null).Select(r => (double)r.ServerMaxConcurrent!.Value).ToList();
                     row.Add(max.Count > 0 ? Inv($"{Median(max):N0}") : "–");
@@ -210,6 +245,8 @@ namespace AsyncFetch.Bench
             public double Seconds(string w, string client) => Get(w, client, r => r.Seconds);
 
             public double Rss(string w, string client) => Get(w, client, r => r.PeakRssMb);
+
+            public double CpuPerRequest(string w, string client) => Get(w, client, r => r.CpuSeconds / r.Count);
 
             public bool HasErrors(string w, string client) =>
                 _all.TryGetValue(w, out var results) && results.TryGetValue(client, out var list) && list.Any(r => r.Skipped == null && (r.Errors > 0 || r.Failure != null));
@@ -259,6 +296,20 @@ namespace AsyncFetch.Bench
             Goal(sb, "W4", "engine: 10,000 concurrent 2 s requests complete in < 1.5× the ideal 2 s (3 s)", e4,
                 v => Inv($"{v:F3} s ({v / 2:F2}× ideal; server saw {m.ServerMax("W4", "engine"):N0} at once)"), v => v < 3, "W4:engine");
             Goal(sb, "W4", "engine peak RSS < 300 MB", m.Rss("W4", "engine"), v => Inv($"{v:F0} MB"), v => v < 300, "W4:engine");
+            double e6 = m.Rps("W6", "engine");
+            Goal(sb, "W6", "engine ≥ 1.5× HttpClient's req/s over https", e6 / m.Rps("W6", "httpclient"), v => Inv($"{v:F2}×"), v => v >= 1.5, "W6:engine", "W6:httpclient");
+            Goal(sb, "W6", "engine ≥ 0.8× wrk's req/s over https", e6 / m.Rps("W6", "wrk"), v => Inv($"{v:F2}×"), v => v >= 0.8, "W6:engine", "W6:wrk");
+            Goal(sb, "W6", "Invoke-AsyncFetch ≥ 0.5× the engine's req/s over https", m.Rps("W6", "cmdlet") / e6, v => Inv($"{v:F2}×"), v => v >= 0.5, "W6:cmdlet", "W6:engine");
+            Goal(sb, "W7", "engine ≥ 1.2× HttpClient's handshakes/s (certificates validated)", m.Rps("W7", "engine") / m.Rps("W7", "httpclient"), v => Inv($"{v:F2}×"), v => v >= 1.2, "W7:engine", "W7:httpclient");
+            Goal(sb, "W7", "engine CPU per request ≤ HttpClient's", m.CpuPerRequest("W7", "engine") / m.CpuPerRequest("W7", "httpclient"),
+                v => Inv($"{m.CpuPerRequest("W7", "engine") * 1000:F2} vs {m.CpuPerRequest("W7", "httpclient") * 1000:F2} ms ({v:F2}×)"), v => v <= 1, "W7:engine", "W7:httpclient");
+            foreach ((string id, string shape) in new[] { ("W8a", "W1"), ("W8b", "W4") })
+            {
+                Goal(sb, id, $"portable selector ≥ 0.7× epoll's req/s ({shape}'s shape)", m.Rps(id, "engine-select") / m.Rps(id, "engine"), v => Inv($"{v:F2}×"), v => v >= 0.7, id + ":engine-select", id + ":engine");
+            }
+
+            Goal(sb, "W8b", "portable selector: 10,000 concurrent 2 s requests within 2× the ideal (4 s)", m.Seconds("W8b", "engine-select"),
+                v => Inv($"{v:F3} s ({v / 2:F2}× ideal)"), v => v <= 4, "W8b:engine-select");
             double above = m.Rss("W5", "cmdlet-stream") - m.Rss("W5", "baseline");
             Goal(sb, "W5", "Invoke-AsyncFetch peak RSS < 150 MB above pwsh's baseline", above,
                 v => Inv($"{v:F0} MB above ({m.Rss("W5", "cmdlet-stream"):F0} vs {m.Rss("W5", "baseline"):F0} MB)"), v => v < 150, "W5:cmdlet-stream", "W5:baseline");

@@ -20,15 +20,32 @@ namespace AsyncFetch.Bench
 
         public static Dictionary<string, Dictionary<string, List<RunResult>>> Run(IReadOnlyList<Workload> workloads, Uri nginx, Uri kestrel, Tools tools)
         {
+            Uri BaseOf(Server s) => s switch
+            {
+                Server.Kestrel => kestrel,
+                Server.NginxTls => tools.NginxTls ?? throw new ArgumentException("--nginx-tls is required for the https workloads"),
+                Server.Origins => new Uri($"https://{tools.Origins?.Host ?? throw new ArgumentException("--origins is required for W7")}:{tools.Origins.Value.First}/"),
+                _ => nginx,
+            };
+
             string scratch = Directory.CreateTempSubdirectory("asyncfetch-bench-driver.").FullName;
             var all = new Dictionary<string, Dictionary<string, List<RunResult>>>();
             try
             {
                 foreach (Workload w in workloads)
                 {
-                    Uri baseUri = w.Server == Server.Nginx ? nginx : kestrel;
+                    Uri baseUri = BaseOf(w.Server);
                     var url = new Uri(baseUri, w.Path);
                     var warmupUrl = new Uri(baseUri, w.WarmupPath ?? w.Path);
+                    string? urlFile = null;
+                    if (w.Server == Server.Origins)
+                    {
+                        // Request i goes to origin i mod 500: consecutive requests never share an origin.
+                        (string host, int first, int last) = tools.Origins!.Value;
+                        urlFile = Path.Combine(scratch, "origins.txt");
+                        File.WriteAllLines(urlFile, Enumerable.Range(0, w.Count).Select(i => $"https://{host}:{first + (i % (last - first + 1))}{w.Path}"));
+                    }
+
                     var clients = w.Clients.Where(c => w.NotApplicable(c) == null && tools.Missing(c) == null).ToList();
                     var results = all[w.Id] = new Dictionary<string, List<RunResult>>();
                     LoadAtStart[w.Id] = File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
@@ -43,8 +60,8 @@ namespace AsyncFetch.Bench
                                 WaitForQuiet(kestrel, w.Concurrency);
                             }
 
-                            RunResult r = ExternalClients.Run(client, w, url, warmupUrl, tools, scratch);
-                            if (w.Id == "W4")
+                            RunResult r = ExternalClients.Run(client, w, url, warmupUrl, tools, scratch, urlFile);
+                            if (w.Id is "W4" or "W8b")
                             {
                                 r = r with { ServerMaxConcurrent = ServerStat(kestrel, "max"), ArrivalSpread = ArrivalSpread(kestrel, w.Path) };
                             }

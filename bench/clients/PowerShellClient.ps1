@@ -13,6 +13,7 @@
     from the URL with " (1)", " (2)" ... suffixes); Invoke-WebRequest gets -OutFile DIR/<i>-<name>. The warm-up
     writes to DIR/warmup, deleted before the timed run. A module whose Invoke-AsyncFetch has no -OutDirectory
     prints "skipped: the module has no -OutDirectory" (no RESULT line) and exits 0.
+    -UrlFile FILE: request i goes to line i of FILE (cycling), the warm-up too (W7's 500 origins).
     Failures do not stop the run (-ErrorAction Ignore): they are counted as errors in the RESULT line.
     Loopback only (the driver passes the URL); every loop is bounded by -Count.
 #>
@@ -25,7 +26,8 @@ param(
     [string] $WarmupUrl,
     [switch] $NoContent,
     [string] $OutDirectory,
-    [string] $ModulePath
+    [string] $ModulePath,
+    [string] $UrlFile
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -86,7 +88,8 @@ function Measure-Outcome($results) {
 
 if ($Warmup -gt 0) {
     $warmDir = if ($OutDirectory) { Join-Path $OutDirectory 'warmup' }
-    Invoke-Client ([string[]]::new($Warmup).ForEach({ $WarmupUrl })) $warmDir | Out-Null # streamed away: the warm-up's results are not held
+    $warmUrls = if ($UrlFile) { $list = [IO.File]::ReadAllLines($UrlFile); [string[]](0..($Warmup - 1) | ForEach-Object { $list[$_ % $list.Count] }) } else { [string[]]::new($Warmup).ForEach({ $WarmupUrl }) }
+    Invoke-Client $warmUrls $warmDir | Out-Null # streamed away: the warm-up's results are not held
     if ($warmDir) { Remove-Item -Recurse -Force -LiteralPath $warmDir }
     # As the C# driver does: the warm-up's garbage collected, background tier-up given a moment.
     [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
@@ -117,7 +120,8 @@ if ($Client -eq 'cmdlet-stream') {
 }
 
 $urls = [string[]]::new($Count)
-for ($i = 0; $i -lt $Count; $i++) { $urls[$i] = $Url }
+$list = if ($UrlFile) { [IO.File]::ReadAllLines($UrlFile) } else { @($Url) }
+for ($i = 0; $i -lt $Count; $i++) { $urls[$i] = $list[$i % $list.Count] }
 $cpu0 = $me.TotalProcessorTime
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
 $results = Invoke-Client $urls $OutDirectory

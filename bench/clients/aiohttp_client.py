@@ -6,7 +6,8 @@ One ClientSession over one TCPConnector(limit=concurrency); <concurrency> worker
 from a shared counter until <count> have been sent. Bodies are read whole (resp.read()) or, with --discard,
 read in 64 KiB chunks and dropped, or, with --out-dir DIR, written chunk by chunk to DIR/<i>-<name> (plain
 blocking writes from the event loop: what simple aiohttp code does without aiofiles). The clock (and CPU) covers the requests only, not interpreter start-up
-or imports. Loopback only: the URL is given by the driver; every loop is bounded by --count.
+or imports. With --url-file FILE request i goes to line i of FILE (cycling; W7's origins). https is validated
+against SSL_CERT_FILE (the suite's CA; aiohttp's default SSL context reads it). Loopback only: the URL is given by the driver; every loop is bounded by --count.
 Run it with Debian's /usr/bin/python3 (python3-aiohttp).
 """
 import argparse
@@ -19,7 +20,7 @@ import time
 import aiohttp
 
 
-async def fetch_all(url, count, concurrency, discard, out_dir=None):
+async def fetch_all(url, count, concurrency, discard, out_dir=None, urls=None):
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
     state = {"next": 0, "errors": 0, "bytes": 0}
@@ -29,8 +30,9 @@ async def fetch_all(url, count, concurrency, discard, out_dir=None):
         while state["next"] < count:
             i = state["next"]
             state["next"] += 1
+            target = urls[i % len(urls)] if urls else url
             try:
-                async with session.get(url) as resp:
+                async with session.get(target) as resp:
                     if out_dir is not None:
                         n = 0
                         with open(os.path.join(out_dir, "%d-%s" % (i, name)), "xb") as f:
@@ -65,20 +67,25 @@ def main():
     p.add_argument("--warmup-url")
     p.add_argument("--discard", action="store_true")
     p.add_argument("--out-dir")
+    p.add_argument("--url-file")
     a = p.parse_args()
+    urls = None
+    if a.url_file is not None:
+        with open(a.url_file) as f:
+            urls = [line.strip() for line in f if line.strip()]
     if a.out_dir is not None:
         os.makedirs(a.out_dir, exist_ok=True)
     if a.warmup > 0:
         warm_dir = None if a.out_dir is None else os.path.join(a.out_dir, "warmup")
         if warm_dir is not None:
             os.makedirs(warm_dir, exist_ok=True)
-        asyncio.run(fetch_all(a.warmup_url or a.url, a.warmup, min(a.concurrency, a.warmup), a.discard, warm_dir))
+        asyncio.run(fetch_all(a.warmup_url or a.url, a.warmup, min(a.concurrency, a.warmup), a.discard, warm_dir, urls))
         if warm_dir is not None:
             import shutil
             shutil.rmtree(warm_dir)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    errors, nbytes = asyncio.run(fetch_all(a.url, a.count, a.concurrency, a.discard, a.out_dir))
+    errors, nbytes = asyncio.run(fetch_all(a.url, a.count, a.concurrency, a.discard, a.out_dir, urls))
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -105,7 +105,10 @@ namespace AsyncFetch
         /// </summary>
         public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(120);
 
-        /// <summary>Which selector the loop uses: <see cref="SelectorKind.Default"/> (epoll on Linux, Socket.Select elsewhere), or one of them forced.</summary>
+        /// <summary>
+        /// Which selector the loop uses: <see cref="SelectorKind.Default"/> (epoll on Linux, Socket.Select elsewhere,
+        /// unless the environment variable ASYNCFETCH_SELECTOR says <c>select</c> or <c>epoll</c>), or one of them forced.
+        /// </summary>
         public SelectorKind Selector { get; set; } = SelectorKind.Default;
 
         /// <summary>

@@ -14,12 +14,19 @@ namespace AsyncFetch.Engine.Connections
     ///
     /// How an operation runs (try first, register second, as everywhere on the loop):
     /// - Called on the loop thread, it tries the syscall at once; if the kernel had data (or room) it returns
-    ///   an already completed Task, so a read whose bytes are already there costs no thread hop.
+    ///   an already completed Task, so a read whose bytes are already there costs no thread hop. A read is not tried
+    ///   when the last receive emptied the socket (a short read, or one that would block) and no readiness has come
+    ///   since: it would only fail with "would block"; it waits for readiness instead (the selectors are
+    ///   level-triggered, so bytes that came meanwhile are reported in the next pass).
     /// - Called on any other thread (SslStream continuing on the pool), it is posted to the loop and tried there.
     /// - A syscall that would block leaves the operation pending and sets read or write interest on the
     ///   socket's key; the owner forwards readiness to <see cref="OnReady"/>, which retries it.
-    /// - Pending operations complete through TaskCompletionSources made with RunContinuationsAsynchronously:
-    ///   SslStream's continuation (decryption, certificate validation) never runs on the loop thread.
+    /// - An operation completes on the thread where it began: one begun on the loop thread (SslStream driven by the
+    ///   loop after the handshake) completes with its continuation run inline on the loop, so SslStream decrypts the
+    ///   record right there and its own Task completes on the loop, with no thread hop either way; one begun on another
+    ///   thread (the handshake, which runs on the pool because certificate validation may block, or a large body
+    ///   encrypted on the pool) completes through a TaskCompletionSource made with RunContinuationsAsynchronously, so
+    ///   that work never runs on the loop thread.
     /// Read interest is kept only while a read is pending and dropped lazily (on readiness nobody asked for),
     /// because a level-triggered selector would otherwise report unread bytes over and over. The owner keeps
     /// the key (it closes the socket); this stream never closes it. Dispose, or <see cref="Abort"/> on the loop,
@@ -37,6 +44,8 @@ namespace AsyncFetch.Engine.Connections
         private IoRequest? _read;
         private IoRequest? _write;
         private bool _closed;
+        private bool _drained; // the last receive emptied the socket and no readiness came since: the next would block
+        private Task<int>? _lastRead; // the last completed read's Task, reused for the next of the same count
         private int _recordLeft; // TLS record framing of the bytes read: body bytes of the current record still to come
         private int _headerSeen; // bytes of the next record's 5-byte header seen so far
         private int _lengthHigh; // the high byte of that record's length
@@ -87,26 +96,30 @@ namespace AsyncFetch.Engine.Connections
 
             if (_loop.IsLoopThread && !_closed && _read == null)
             {
-                int n = _socket.Receive(buffer, offset, count, SocketFlags.None, out SocketError error);
-                if (error == SocketError.Success)
+                if (!_drained)
                 {
-                    SawEndOfStream |= n == 0 && count > 0;
-                    Received(buffer, offset, n);
-                    return Task.FromResult(n);
+                    int n = _socket.Receive(buffer, offset, count, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.Success)
+                    {
+                        _drained = n > 0 && n < count;
+                        SawEndOfStream |= n == 0 && count > 0;
+                        Received(buffer, offset, n);
+                        return Completed(n);
+                    }
+
+                    if (error != SocketError.WouldBlock)
+                    {
+                        return Task.FromException<int>(Failure(error));
+                    }
                 }
 
-                if (error != SocketError.WouldBlock)
-                {
-                    return Task.FromException<int>(Failure(error));
-                }
-
-                var waiting = new IoRequest(this, buffer, offset, count, isWrite: false);
+                var waiting = new IoRequest(this, buffer, offset, count, isWrite: false, onLoop: true);
                 _read = waiting;
                 SetInterest(_key.Events | SelectorEvents.Read);
                 return waiting.Completion.Task;
             }
 
-            var request = new IoRequest(this, buffer, offset, count, isWrite: false);
+            var request = new IoRequest(this, buffer, offset, count, isWrite: false, onLoop: false);
             Submit(request);
             return request.Completion.Task;
         }
@@ -148,13 +161,13 @@ namespace AsyncFetch.Engine.Connections
                     return Task.CompletedTask;
                 }
 
-                var waiting = new IoRequest(this, buffer, offset, count, isWrite: true);
+                var waiting = new IoRequest(this, buffer, offset, count, isWrite: true, onLoop: true);
                 _write = waiting;
                 SetInterest(_key.Events | SelectorEvents.Write);
                 return waiting.Completion.Task;
             }
 
-            var request = new IoRequest(this, buffer, offset, count, isWrite: true);
+            var request = new IoRequest(this, buffer, offset, count, isWrite: true, onLoop: false);
             Submit(request);
             return request.Completion.Task;
         }
@@ -212,6 +225,7 @@ namespace AsyncFetch.Engine.Connections
 
             if ((events & SelectorEvents.Read) != 0)
             {
+                _drained = false;
                 if (_read != null)
                 {
                     ContinueRead();
@@ -307,10 +321,12 @@ namespace AsyncFetch.Engine.Connections
             int n = _socket.Receive(read.Buffer, read.Offset, read.Count, SocketFlags.None, out SocketError error);
             if (error == SocketError.WouldBlock)
             {
+                _drained = true;
                 SetInterest(_key.Events | SelectorEvents.Read);
                 return;
             }
 
+            _drained = error == SocketError.Success && n > 0 && n < read.Count;
             _read = null;
             if (error != SocketError.Success)
             {
@@ -321,6 +337,19 @@ namespace AsyncFetch.Engine.Connections
             SawEndOfStream |= n == 0 && read.Count > 0;
             Received(read.Buffer, read.Offset, n);
             read.Completion.TrySetResult(n);
+        }
+
+        /// <summary>A read that finished at once: the Task of the last one when it carried the same count (no allocation).</summary>
+        private Task<int> Completed(int n)
+        {
+            Task<int>? last = _lastRead;
+            if (last == null || last.Result != n)
+            {
+                last = Task.FromResult(n);
+                _lastRead = last;
+            }
+
+            return last;
         }
 
         /// <summary>Counts the bytes just read and follows the TLS record framing through them (a few steps per record).</summary>
@@ -456,16 +485,21 @@ namespace AsyncFetch.Engine.Connections
             return apm.Task;
         }
 
-        /// <summary>One read or write handed to the loop: the caller's buffer, progress, and the Task to complete.</summary>
+        /// <summary>
+        /// One read or write handed to the loop: the caller's buffer, progress, and the Task to complete. Begun on the
+        /// loop thread (onLoop), its continuation runs inline where the loop completes it; begun
+        /// elsewhere, it runs on the thread pool.
+        /// </summary>
         private sealed class IoRequest
         {
-            public IoRequest(LoopSocketStream stream, byte[] buffer, int offset, int count, bool isWrite)
+            public IoRequest(LoopSocketStream stream, byte[] buffer, int offset, int count, bool isWrite, bool onLoop)
             {
                 Stream = stream;
                 Buffer = buffer;
                 Offset = offset;
                 Count = count;
                 IsWrite = isWrite;
+                Completion = new TaskCompletionSource<int>(onLoop ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
             public LoopSocketStream Stream { get; }
@@ -478,7 +512,7 @@ namespace AsyncFetch.Engine.Connections
 
             public bool IsWrite { get; }
 
-            public TaskCompletionSource<int> Completion { get; } = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            public TaskCompletionSource<int> Completion { get; }
 
             public void Fail(Exception e) => Completion.TrySetException(e);
         }

@@ -23,14 +23,19 @@ namespace AsyncFetch.Engine.Tls
     ///   loop when it is small, from the pool when a large body must be encrypted. Received bytes are read with
     ///   SslStream.ReadAsync into a pooled 16 KiB buffer (held only while a response is read) and delivered like plain
     ///   reads. A read whose bytes are already there completes at once on the loop (a few records decrypted inline, at
-    ///   most <see cref="ReadsPerPass"/> in a row); otherwise its completion is posted back.
+    ///   most <see cref="ReadsPerPass"/> in a row). A read that has to wait is loop-driven too: the
+    ///   <see cref="LoopSocketStream"/> completes the inner read on the loop when the socket is ready, SslStream decrypts
+    ///   there and completes its Task on the loop, and the transport takes the bytes inline (<see cref="OnReadCompleted"/>):
+    ///   no thread hop, no Post. Writes the same. A completion on another thread (a large body encrypted on the pool, or
+    ///   SslStream finishing elsewhere) is posted back.
     /// - Paused, no new read starts; a read already pending that completes meanwhile is held, undelivered, until
     ///   reading resumes.
     /// - Going idle keeps a read pending (<see cref="GoIdle"/>): SslStream may hold bytes the server sent after the
     ///   response, which readiness cannot report, and such a connection must not carry another request.
     /// - Completions come back through <see cref="EventLoop.PostWhenDone"/>, which observes every Task; once the loop
     ///   has stopped nothing more runs (its shutdown closed the transport). Each first checks that its operation is still
-    ///   the current one: a timeout, cancellation or shutdown may have closed the transport meanwhile. Closing (on the
+    ///   the current one: a timeout, cancellation or shutdown may have closed the transport meanwhile (completions that
+    ///   happen on the loop run inline, with the same checks). Closing (on the
     ///   loop) aborts the stream, so pending Tasks fault, and disposes the SslStream before the socket goes.
     /// Loop thread only (the certificate check runs inside SslStream on the pool).
     /// </summary>
@@ -40,18 +45,22 @@ namespace AsyncFetch.Engine.Tls
         private const int ReadsPerPass = 16; // synchronous reads in a row before the loop gives other sockets a turn
         private const int IdleReadSize = 1024; // the read an idle transport keeps pending (see GoIdle)
 
-        private static readonly Action<Task, object?> ReadDoneCallback = (t, s) => ((TlsTransport)s!).OnReadDone();
-        private static readonly Action<Task, object?> WriteDoneCallback = (t, s) => ((TlsTransport)s!).OnWriteDone();
         private static readonly Action<object?> ContinueReadCallback = s => ((TlsTransport)s!).OnContinueRead();
+        private static readonly Action<object?> ReadPostedCallback = s => ((TlsTransport)s!).OnReadDone();
+        private static readonly Action<object?> WritePostedCallback = s => ((TlsTransport)s!).OnWriteDone();
 
         private static readonly LocalCertificateSelectionCallback SelectionCallback =
             (sender, targetHost, localCertificates, remoteCertificate, acceptableIssuers) => TlsSettings.SelectClientCertificate(localCertificates, acceptableIssuers)!;
 
         private readonly LoopSocketStream _stream;
-        private readonly SslStream _ssl;
+        private SslStream _ssl = null!; // made by StartHandshake, which follows the constructor at once
         private readonly string _host;
         private readonly bool _skipCheck;
         private readonly X509Certificate2Collection? _trustedRoots;
+        private readonly Action _onReadCompleted;
+        private readonly Action _onWriteCompleted;
+        private Task? _awaitedRead; // the read (write) whose continuation is registered: one at a time, kept past Closing so it is observed
+        private Task? _awaitedWrite;
         private volatile string? _rejection; // written by the validation callback on the pool
         private Task<int>? _read;
         private int _readStart;
@@ -73,12 +82,20 @@ namespace AsyncFetch.Engine.Tls
             _skipCheck = skipCertificateCheck;
             _trustedRoots = trustedRoots;
             _stream = new LoopSocketStream(loop, socket, Key);
-            _ssl = new SslStream(_stream, false, ValidateServerCertificate, SelectionCallback);
+            _onReadCompleted = OnReadCompleted;
+            _onWriteCompleted = OnWriteCompleted;
         }
 
-        /// <summary>Starts the handshake on the thread pool, with <paramref name="clientCertificates"/> to offer; the Task ends with it.</summary>
+        /// <summary>
+        /// Starts the handshake on the thread pool, with <paramref name="clientCertificates"/> to offer; the Task ends with it.
+        /// The certificate selection callback is given to SslStream only when there are certificates to offer: with one,
+        /// .NET on Linux makes a fresh OpenSSL context for every connection, so TLS sessions are never resumed (a new
+        /// connection to an origin seen before would always pay a full handshake).
+        /// </summary>
         public Task StartHandshake(X509CertificateCollection? clientCertificates)
         {
+            bool offer = clientCertificates != null && clientCertificates.Count > 0;
+            _ssl = new SslStream(_stream, false, ValidateServerCertificate, offer ? SelectionCallback : null);
             SslStream ssl = _ssl;
             string host = _host;
             X509CertificateCollection certificates = clientCertificates ?? new X509CertificateCollection();
@@ -158,7 +175,8 @@ namespace AsyncFetch.Engine.Tls
             else
             {
                 _write = write;
-                Loop.PostWhenDone(write, WriteDoneCallback, this);
+                _awaitedWrite = write;
+                write.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWriteCompleted);
             }
         }
 
@@ -248,7 +266,7 @@ namespace AsyncFetch.Engine.Tls
             _stream.Abort(); // pending reads and writes fail now, on the loop; nothing touches the socket after this
             try
             {
-                _ssl.Dispose();
+                _ssl?.Dispose();
             }
             catch (Exception)
             {
@@ -438,12 +456,60 @@ namespace AsyncFetch.Engine.Tls
             }
         }
 
-        /// <summary>A read that did not finish at once: it is the pending read, and its completion comes back through Post.</summary>
+        /// <summary>
+        /// A read that did not finish at once: it is the pending read. Its continuation (no allocation: a delegate bound
+        /// once per transport, stored by the Task as is) runs where the read completes: see <see cref="OnReadCompleted"/>.
+        /// </summary>
         private void AwaitRead(Task<int> read, int start)
         {
             _read = read;
             _readStart = start;
-            Loop.PostWhenDone(read, ReadDoneCallback, this);
+            _awaitedRead = read;
+            read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReadCompleted);
+        }
+
+        /// <summary>
+        /// The pending read finished, on the thread that completed it: on the loop (the socket's readiness completed the
+        /// inner read and SslStream decrypted inline) it is taken at once; from elsewhere it is posted. Runs inside the
+        /// stream's readiness handling, so a throw is the transport's fault, not the stream's.
+        /// </summary>
+        private void OnReadCompleted()
+        {
+            _ = _awaitedRead!.Exception; // observed here, whatever becomes of it (the transport may be closed by now)
+            if (!Loop.IsLoopThread)
+            {
+                Loop.Post(ReadPostedCallback, this); // refused once the loop has stopped: its shutdown closed the transport
+                return;
+            }
+
+            try
+            {
+                OnReadDone();
+            }
+            catch (Exception e)
+            {
+                OnFault(e);
+            }
+        }
+
+        /// <summary>The pending write finished: as <see cref="OnReadCompleted"/>.</summary>
+        private void OnWriteCompleted()
+        {
+            _ = _awaitedWrite!.Exception;
+            if (!Loop.IsLoopThread)
+            {
+                Loop.Post(WritePostedCallback, this);
+                return;
+            }
+
+            try
+            {
+                OnWriteDone();
+            }
+            catch (Exception e)
+            {
+                OnFault(e);
+            }
         }
     }
 }
