@@ -51,8 +51,8 @@ namespace AsyncFetch.HtmlBench
             int tableLinks = remaining / 3;
             int inlineLinks = remaining - tableLinks;
             // the fixed parts take about 900 bytes and each link about 55; paragraphs of ~60 words fill the rest
-            int bodyBudget = Math.Max(0, targetBytes - 900 - links * 55);
-            int paragraphs = Math.Max(1, bodyBudget / 290);
+            int bodyBudget = Math.Max(0, targetBytes - 700 - links * 45);
+            int paragraphs = Math.Max(1, bodyBudget / 275);
             for (int p = 0; p < paragraphs; p++)
             {
                 sb.Append(p % 3 == 0 ? "<p class=text>" : "<p>");

@@ -58,20 +58,27 @@ namespace AsyncFetch.HtmlBench
 
             var page = new Uri("http://127.0.0.1:8080/shop/list/index.html");
             Console.WriteLine();
-            Console.WriteLine($"| pages | mean size | library | links/page | µs/page (median of {runs}) | KB allocated/page (median) |");
+            Console.WriteLine($"| pages | mean size | library | links/page | µs/page, median of {runs} [min–max] | KB allocated/page (median) |");
             Console.WriteLine("|---|---|---|---|---|---|");
             foreach ((string setName, List<byte[]> pages) in sets)
             {
                 double meanKb = pages.Average(p => p.Length) / 1024.0;
-                foreach ((string name, Extractor run) in extractors)
+                int reps = Math.Max(1, (int)(4_000_000 / Math.Max(1, pages.Sum(p => (long)p.Length))));
+                var links = new long[extractors.Length];
+                var micros = extractors.Select(_ => new List<double>()).ToArray();
+                var allocs = extractors.Select(_ => new List<double>()).ToArray();
+                for (int e = 0; e < extractors.Length; e++)
                 {
-                    long links = pages.Sum(p => (long)run(p, page).Count); // also the warm-up pass
-                    int reps = Math.Max(1, (int)(4_000_000 / Math.Max(1, pages.Sum(p => (long)p.Length))));
-                    for (int w = 0; w < reps; w++) foreach (byte[] p in pages) run(p, page);
-                    var micros = new List<double>();
-                    var allocs = new List<double>();
-                    for (int r = 0; r < runs; r++)
+                    links[e] = pages.Sum(p => (long)extractors[e].Run(p, page).Count); // also the first warm-up pass
+                    for (int w = 0; w < reps; w++) foreach (byte[] p in pages) extractors[e].Run(p, page);
+                }
+
+                // the libraries alternate run by run, so a change in the machine's load falls on both
+                for (int r = 0; r < runs; r++)
+                {
+                    for (int e = 0; e < extractors.Length; e++)
                     {
+                        Extractor run = extractors[e].Run;
                         GC.Collect();
                         GC.WaitForPendingFinalizers();
                         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -80,11 +87,14 @@ namespace AsyncFetch.HtmlBench
                         sw.Stop();
                         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
                         double n = (double)reps * pages.Count;
-                        micros.Add(sw.Elapsed.TotalMilliseconds * 1000.0 / n);
-                        allocs.Add(allocated / n / 1024.0);
+                        micros[e].Add(sw.Elapsed.TotalMilliseconds * 1000.0 / n);
+                        allocs[e].Add(allocated / n / 1024.0);
                     }
+                }
 
-                    Console.WriteLine($"| {setName} | {meanKb:F1} KB | {name} | {links / (double)pages.Count:F1} | {Median(micros):F1} | {Median(allocs):F1} |");
+                for (int e = 0; e < extractors.Length; e++)
+                {
+                    Console.WriteLine($"| {setName} | {meanKb:F1} KB | {extractors[e].Name} | {links[e] / (double)pages.Count:F1} | {Median(micros[e]):F1} [{micros[e].Min():F1}–{micros[e].Max():F1}] | {Median(allocs[e]):F1} |");
                 }
             }
 
