@@ -266,7 +266,7 @@ namespace AsyncFetch
                 return true;
             }
 
-            foreach (FetchLink link in result.Links)
+            foreach (FetchLink link in result.GetLinks())
             {
                 LinksFound++;
                 Discover(at, link.Href, page.Depth + 1, at.AbsoluteUri, 0, isLink: true);

@@ -1,7 +1,7 @@
 namespace AsyncFetch
 {
     /// <summary>
-    /// One link of an HTML page (<see cref="FetchResult.Links"/>): an &lt;a&gt; or &lt;area&gt; element with an href
+    /// One link of an HTML page (<see cref="FetchResult.GetLinks"/>): an &lt;a&gt; or &lt;area&gt; element with an href
     /// attribute, in document order. Immutable; safe to read from any thread.
     /// </summary>
     public sealed class FetchLink

@@ -12,12 +12,14 @@ namespace AsyncFetch
         /// <summary>
         /// The links of an HTML response (Content-Type text/html or application/xhtml+xml): every &lt;a&gt; and
         /// &lt;area&gt; with an href, in document order, resolved against <see cref="Uri"/> and the page's first
-        /// &lt;base href&gt;; <c>$result.Links.Href</c> lists them. Parsed on first use, then kept; parsing never throws.
+        /// &lt;base href&gt;. Parsed on first use, then kept; parsing never throws. A method, not a property, so that
+        /// serializers that list properties (ConvertTo-Json) do not parse every page: PowerShell shows it as the
+        /// Links property (<c>$result.Links.Href</c>), which Export-Csv and ConvertTo-Json leave out.
         /// Empty for any other response, a failure, or a body that was written to a file or discarded.
         /// </summary>
-        public IReadOnlyList<FetchLink> Links => GetHtmlLinks()?.Links ?? Array.Empty<FetchLink>();
+        public IReadOnlyList<FetchLink> GetLinks() => GetHtmlLinks()?.Links ?? Array.Empty<FetchLink>();
 
-        /// <summary>True once the links were parsed (tests: nothing is parsed until <see cref="Links"/> is read).</summary>
+        /// <summary>True once the links were parsed (tests: nothing is parsed until <see cref="GetLinks"/> is read).</summary>
         internal bool LinksParsed => Volatile.Read(ref _links) != null;
 
         /// <summary>

@@ -67,7 +67,7 @@ namespace AsyncFetch.PowerShell
             new Member("Referrer", "System.String", true, r => r.Referrer),
             new Member("Content", "System.Object", false, ContentOf),
             new Member("Input", "System.Object", false, r => r.Input),
-            new Member("Links", "System.Collections.Generic.IReadOnlyList`1[[AsyncFetch.FetchLink]]", false, r => r.Links),
+            new Member("Links", "System.Collections.Generic.IReadOnlyList`1[[AsyncFetch.FetchLink]]", false, r => r.GetLinks()),
         };
 
         private static readonly Dictionary<string, Member> ByName = Index();

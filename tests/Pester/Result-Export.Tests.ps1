@@ -94,6 +94,14 @@ Describe 'Export-Csv and ConvertTo-Json of results' {
         $row.Headers | Should -Not -Match 's3cr3tvalue' -Because 'the cookie value is a credential (the URL that set it is not)'
     }
 
+    It 'ConvertTo-Json leaves the links of an HTML page out, and they are there by name' {
+        $page = Invoke-AsyncFetch "$base/links/page"
+        $page.ContentType | Should -BeLike 'text/html*'
+        $page | ConvertTo-Json -Depth 3 -WarningAction SilentlyContinue | Should -Not -Match '"Links"'
+        $page.Links.Count | Should -BeGreaterThan 0
+        $page.Links[0].Href | Should -Match '^http://'
+    }
+
     It 'writes error kinds by name' {
         ($rows | Where-Object RequestedUri -like '*reset*').ErrorKind | Should -Be 'ConnectionLost'
         $json = $results | ConvertTo-Json -WarningAction SilentlyContinue

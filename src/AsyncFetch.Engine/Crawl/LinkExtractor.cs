@@ -7,7 +7,7 @@ namespace AsyncFetch.Engine.Crawl
 {
     /// <summary>
     /// The links of an HTML page: every &lt;a href&gt; and &lt;area href&gt; in document order, resolved against the
-    /// page URL and the document's first &lt;base href&gt;, as <see cref="FetchResult.Links"/> shows them; and the
+    /// page URL and the document's first &lt;base href&gt;, as <see cref="FetchResult.GetLinks"/> shows them; and the
     /// page's &lt;link rel=canonical&gt;, which the crawler uses to count a page reachable under two URLs once.
     ///
     /// Parsing is HtmlAgilityPack's (bench/RESULTS.md, "HTML link extraction", says why that one): comments, script,
@@ -15,7 +15,7 @@ namespace AsyncFetch.Engine.Crawl
     /// case. No link is found by pattern matching over the text. Other &lt;link&gt; elements (stylesheets, icons)
     /// are not links to follow and are left out, as Invoke-WebRequest leaves them out of its Links.
     ///
-    /// Pure computation: runs on whichever thread asks (the pipeline thread for <see cref="FetchResult.Links"/>),
+    /// Pure computation: runs on whichever thread asks (the pipeline thread for <see cref="FetchResult.GetLinks"/>),
     /// never on the loop thread; no shared state.
     /// </summary>
     internal static class LinkExtractor

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace AsyncFetch.Engine.Tests.Crawl
 {
-    /// <summary>FetchResult.Links: parsed only when read, only for HTML bodies, once.</summary>
+    /// <summary>FetchResult.GetLinks: parsed only when read, only for HTML bodies, once.</summary>
     public sealed class FetchResultLinksTests
     {
         private static FetchResult Result(string? contentType, string? body, string url = "http://h.test/a/b.html")
@@ -27,12 +27,12 @@ namespace AsyncFetch.Engine.Tests.Crawl
             Assert.NotNull(result.Content);
             Assert.False(result.LinksParsed);
 
-            IReadOnlyList<FetchLink> links = result.Links;
+            IReadOnlyList<FetchLink> links = result.GetLinks();
             Assert.True(result.LinksParsed);
             Assert.Equal(2, links.Count);
             Assert.Equal("http://h.test/a/c.html", links[0].Href);
             Assert.Equal("http://h.test/d", links[1].Href);
-            Assert.Same(links, result.Links);
+            Assert.Same(links, result.GetLinks());
         }
 
         [Theory]
@@ -43,7 +43,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
         public void A_response_without_an_html_body_has_no_links_and_parses_nothing(string? contentType, string? body)
         {
             FetchResult result = Result(contentType, body);
-            Assert.Empty(result.Links);
+            Assert.Empty(result.GetLinks());
             Assert.False(result.LinksParsed);
         }
 
@@ -51,7 +51,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
         public void A_failure_has_no_links()
         {
             var request = new FetchRequest(new Uri("http://h.test/"));
-            Assert.Empty(FetchResult.CreateFailure(request, FetchErrorKind.Connect, "refused").Links);
+            Assert.Empty(FetchResult.CreateFailure(request, FetchErrorKind.Connect, "refused").GetLinks());
         }
 
         [Fact]
@@ -59,7 +59,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
         {
             FetchResult result = Result("text/html", "<a href=next>n</a>");
             result.Uri = new Uri("http://h.test/moved/here/");
-            Assert.Equal("http://h.test/moved/here/next", result.Links[0].Href);
+            Assert.Equal("http://h.test/moved/here/next", result.GetLinks()[0].Href);
         }
     }
 }
