@@ -124,6 +124,16 @@ namespace AsyncFetch.Engine.Tests.Crawl
         }
 
         [Fact]
+        public void MaxPages_reached_requests_no_more_robots_txt()
+        {
+            var options = new FetchCrawlOptions { MaxPages = 1, Scope = FetchCrawlScope.Any };
+            FetchCrawl crawl = NewCrawl(options);
+            Assert.Empty(Crawl(crawl, "/a", "http://other.test/b"));
+            Assert.Equal(0, crawl.RobotsFetched);
+            Assert.True(crawl.IsIdle);
+        }
+
+        [Fact]
         public void Spellings_of_one_url_are_requested_once_and_counted_as_duplicates()
         {
             FetchCrawl crawl = NewCrawl(NoRobots());
