@@ -2,8 +2,9 @@
     One crawl of the generated site with Invoke-AsyncFetch's crawl mode, for bench/crawl:
         pwsh -NoProfile -File AsyncFetchCrawl.ps1 -Url http://127.0.0.1:PORT/ -ModulePath out/AsyncFetch
     The crawl itself is
-        Invoke-AsyncFetch $Url -Follow SameHost -MaxPages 1000000 -NoContent -ThrottleLimit 64
-    (robots.txt obeyed, the crawl mode's default), streamed into a counter; nothing collected. Prints one line
+        Invoke-AsyncFetch $Url -Follow SameHost -Depth 1000000 -MaxPages 1000000 -NoContent -ThrottleLimit 64 -PerHostLimit 64
+    (robots.txt obeyed, the crawl mode's default; no depth limit and 64 requests to the one host, as the Scrapy and
+    wget2 runs are configured), streamed into a counter; nothing collected. Prints one line
     RESULT {json} like bench/clients/scrapy_crawl.py: HTML pages (200, text/html), the distinct ones among them (URL
     normalized), all results, disallowed URLs fetched, failures, and the crawl's own seconds.
     A module whose Invoke-AsyncFetch has no -Follow prints "skipped: the module has no crawl mode" and exits 0.
@@ -36,7 +37,7 @@ function Get-NormalizedPath([uri] $u) {
 $pages = 0; $results = 0; $failures = 0; $disallowed = 0
 $distinct = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Invoke-AsyncFetch $Url -Follow SameHost -MaxPages $MaxPages -NoContent -ThrottleLimit $Concurrency -ErrorAction SilentlyContinue -ErrorVariable +failed |
+Invoke-AsyncFetch $Url -Follow SameHost -Depth 1000000 -MaxPages $MaxPages -NoContent -ThrottleLimit $Concurrency -PerHostLimit $Concurrency -ErrorAction SilentlyContinue -ErrorVariable +failed |
     ForEach-Object {
         $results++
         $type = if ($_.PSObject.Properties['ContentType']) { [string]$_.ContentType } else { [string]$_.Headers.'Content-Type' }

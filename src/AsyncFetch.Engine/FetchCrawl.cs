@@ -448,7 +448,9 @@ namespace AsyncFetch
             if (origin.Rules == null)
             {
                 origin.Held.Enqueue(page);
-                if (!origin.RobotsRequested)
+                // Past the page limit nothing more is requested, so no robots.txt either: the URL just waits (it is
+                // saved as open, and a resumed crawl asks for the robots.txt then).
+                if (!origin.RobotsRequested && !LimitReached)
                 {
                     origin.RobotsRequested = true;
                     var robots = _newRequest(new Uri(origin.Key + "/robots.txt"));

@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using static AsyncFetch.Engine.Tests.Support.CrawlTestUtil;
+
+namespace AsyncFetch.Engine.Tests.Crawl
+{
+    /// <summary>
+    /// FetchCrawl and robots.txt (RFC 9309): fetched once per origin before any discovered URL of it, obeyed by
+    /// status (2xx parsed, 4xx allow all, 5xx and no answer disallow all), its Crawl-delay spacing the origin's URLs.
+    /// </summary>
+    public sealed class FetchCrawlRobotsTests
+    {
+        private const string Start = "http://h.test/";
+
+        /// <summary>A robots-obeying crawl whose start page was answered with links to <paramref name="hrefs"/>; returns the robots.txt request it then hands out.</summary>
+        private static FetchRequest StartWithLinks(FetchCrawl crawl, params string[] hrefs)
+        {
+            Assert.True(crawl.AddStart(new FetchRequest(Start)));
+            Assert.True(crawl.TryNext(out FetchRequest start));
+            Assert.False(crawl.IsControl(start));
+            Assert.True(crawl.TakeResult(Page(start, hrefs)));
+            Assert.True(crawl.TryNext(out FetchRequest robots));
+            Assert.True(crawl.IsControl(robots));
+            return robots;
+        }
+
+        [Fact]
+        public void The_first_discovered_url_of_an_origin_brings_its_robots_txt_first_and_holds_the_urls_until_it_arrives()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b");
+
+            Assert.Equal("http://h.test/robots.txt", robots.Uri!.AbsoluteUri);
+            Assert.Equal(1, crawl.RobotsFetched);
+            Assert.False(crawl.TryNext(out _)); // the pages wait for robots.txt
+            Assert.Equal(2, crawl.Waiting);
+            Assert.False(crawl.IsIdle);
+
+            Assert.False(crawl.TakeResult(Robots(robots, "User-agent: *\nDisallow:\n")), "a robots.txt result is not the caller's to write");
+            List<FetchRequest> pages = Drain(crawl);
+            Assert.Equal(new[] { "http://h.test/a", "http://h.test/b" }, Urls(pages));
+            Assert.All(pages, p => Assert.False(crawl.IsControl(p)));
+            Assert.Equal(1, crawl.RobotsFetched);
+            Assert.Equal(3, crawl.Requested); // robots.txt not counted
+        }
+
+        [Fact]
+        public void Each_origin_gets_its_own_robots_txt_once()
+        {
+            FetchCrawl crawl = NewCrawl(new FetchCrawlOptions { Scope = FetchCrawlScope.Any });
+            FetchRequest first = StartWithLinks(crawl, "/a", "http://other.test/x", "/b", "http://other.test/y");
+            Assert.True(crawl.TryNext(out FetchRequest second));
+            Assert.True(crawl.IsControl(second));
+            Assert.False(crawl.TryNext(out _));
+            Assert.Equal(new[] { "http://h.test/robots.txt", "http://other.test/robots.txt" }, Urls(new[] { first, second }));
+            Assert.Equal(2, crawl.RobotsFetched);
+
+            crawl.TakeResult(Robots(second, string.Empty));
+            Assert.Equal(new[] { "http://other.test/x", "http://other.test/y" }, Urls(Drain(crawl)));
+            crawl.TakeResult(Robots(first, string.Empty));
+            Assert.Equal(new[] { "http://h.test/a", "http://h.test/b" }, Urls(Drain(crawl)));
+        }
+
+        [Fact]
+        public void Links_robots_txt_disallows_are_dropped_and_counted()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/private/x", "/public/y", "/private/z/", "/privateer");
+            crawl.TakeResult(Robots(robots, "User-agent: *\nDisallow: /private/\n"));
+
+            Assert.Equal(new[] { "http://h.test/public/y", "http://h.test/privateer" }, Urls(Drain(crawl)));
+            Assert.Equal(2, crawl.Disallowed);
+            Assert.True(crawl.IsIdle);
+        }
+
+        [Fact]
+        public void The_group_of_the_robots_user_agent_applies()
+        {
+            FetchCrawl crawl = NewCrawl(new FetchCrawlOptions { RobotsUserAgent = "MyBot" });
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b");
+            crawl.TakeResult(Robots(robots, "User-agent: *\nDisallow: /\n\nUser-agent: mybot\nDisallow: /b\n"));
+
+            Assert.Equal(new[] { "http://h.test/a" }, Urls(Drain(crawl)));
+            Assert.Equal(1, crawl.Disallowed);
+        }
+
+        [Fact]
+        public void A_404_robots_txt_allows_everything()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/private/b");
+            crawl.TakeResult(Answer(robots, 404, "text/html", "User-agent: *\nDisallow: /\n"));
+
+            Assert.Equal(new[] { "http://h.test/a", "http://h.test/private/b" }, Urls(Drain(crawl)));
+            Assert.Equal(0, crawl.Disallowed);
+        }
+
+        [Fact]
+        public void A_503_robots_txt_disallows_everything()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b");
+            crawl.TakeResult(Answer(robots, 503, "text/plain", string.Empty));
+
+            Assert.Empty(Drain(crawl));
+            Assert.Equal(2, crawl.Disallowed);
+            Assert.True(crawl.IsIdle);
+        }
+
+        [Fact]
+        public void A_robots_txt_that_cannot_be_fetched_disallows_everything()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b");
+            Assert.False(crawl.TakeResult(Failure(robots, FetchErrorKind.Timeout)));
+
+            Assert.Empty(Drain(crawl));
+            Assert.Equal(2, crawl.Disallowed);
+            Assert.True(crawl.IsIdle);
+        }
+
+        [Fact]
+        public void A_start_url_is_requested_even_where_robots_txt_disallows_it()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/private/linked");
+            crawl.TakeResult(Robots(robots, "User-agent: *\nDisallow: /private/\n"));
+            Assert.Empty(Drain(crawl));
+            Assert.Equal(1, crawl.Disallowed);
+
+            Assert.True(crawl.AddStart(new FetchRequest("http://h.test/private/asked")));
+            Assert.Equal(new[] { "http://h.test/private/asked" }, Urls(Drain(crawl)));
+            Assert.Equal(1, crawl.Disallowed);
+        }
+
+        [Fact]
+        public void Without_RespectRobots_no_robots_txt_is_requested()
+        {
+            FetchCrawl crawl = NewCrawl(NoRobots());
+            crawl.AddStart(new FetchRequest(Start));
+            Assert.True(crawl.TryNext(out FetchRequest start));
+            crawl.TakeResult(Page(start, "/a", "/private/b"));
+
+            List<FetchRequest> pages = Drain(crawl);
+            Assert.Equal(new[] { "http://h.test/a", "http://h.test/private/b" }, Urls(pages));
+            Assert.All(pages, p => Assert.False(crawl.IsControl(p)));
+            Assert.Equal(0, crawl.RobotsFetched);
+        }
+
+        [Fact]
+        public void A_crawl_delay_holds_the_origins_next_url_and_NextDelay_says_how_long()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b", "/c");
+            Assert.Null(crawl.NextDelay(DateTime.UtcNow)); // nothing held by a delay yet (only by robots.txt)
+            crawl.TakeResult(Robots(robots, "User-agent: *\nCrawl-delay: 1\n"));
+
+            Assert.True(crawl.TryNext(out FetchRequest first));
+            Assert.Equal("http://h.test/a", first.Uri!.AbsoluteUri);
+            Assert.False(crawl.TryNext(out _), "the next URL of the origin waits for the crawl delay");
+            TimeSpan? wait = crawl.NextDelay(DateTime.UtcNow);
+            Assert.NotNull(wait);
+            Assert.True(wait > TimeSpan.Zero && wait <= TimeSpan.FromSeconds(1), $"wait {wait}");
+            Assert.Equal(2, crawl.Waiting);
+            Assert.False(crawl.IsIdle);
+            Assert.Equal(TimeSpan.Zero, crawl.NextDelay(DateTime.UtcNow.AddSeconds(2)));
+        }
+
+        [Fact]
+        public void A_url_held_by_a_crawl_delay_goes_once_the_delay_passed_and_not_before()
+        {
+            const double delaySeconds = 0.2;
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b");
+            crawl.TakeResult(Robots(robots, "User-agent: AsyncFetch\nCrawl-delay: 0.2\n"));
+
+            DateTime before = DateTime.UtcNow;
+            Assert.True(crawl.TryNext(out FetchRequest first));
+            Assert.Equal("http://h.test/a", first.Uri!.AbsoluteUri);
+
+            FetchRequest? second = null;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (second == null && DateTime.UtcNow < deadline)
+            {
+                if (crawl.TryNext(out FetchRequest next))
+                {
+                    second = next;
+                    break;
+                }
+
+                TimeSpan? wait = crawl.NextDelay(DateTime.UtcNow);
+                Assert.NotNull(wait);
+                System.Threading.Thread.Sleep(wait.Value > TimeSpan.Zero ? wait.Value : TimeSpan.FromMilliseconds(1));
+            }
+
+            DateTime after = DateTime.UtcNow;
+            Assert.NotNull(second);
+            Assert.Equal("http://h.test/b", second!.Uri!.AbsoluteUri);
+            Assert.True(after - before >= TimeSpan.FromSeconds(delaySeconds), $"handed out after {(after - before).TotalMilliseconds} ms");
+            Assert.Null(crawl.NextDelay(DateTime.UtcNow)); // nothing held any more
+            Assert.True(crawl.IsIdle);
+        }
+
+        [Fact]
+        public void A_crawl_delay_of_another_agents_group_does_not_apply()
+        {
+            FetchCrawl crawl = NewCrawl();
+            FetchRequest robots = StartWithLinks(crawl, "/a", "/b", "/c");
+            crawl.TakeResult(Robots(robots, "User-agent: slowbot\nCrawl-delay: 30\n\nUser-agent: *\nAllow: /\n"));
+
+            Assert.Equal(3, Drain(crawl).Count);
+            Assert.Null(crawl.NextDelay(DateTime.UtcNow));
+        }
+    }
+}
