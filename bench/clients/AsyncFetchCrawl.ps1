@@ -37,20 +37,25 @@ function Get-NormalizedPath([uri] $u) {
 $pages = 0; $results = 0; $failures = 0; $disallowed = 0
 $distinct = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Invoke-AsyncFetch $Url -Follow SameHost -Depth 1000000 -MaxPages $MaxPages -NoContent -ThrottleLimit $Concurrency -PerHostLimit $Concurrency -ErrorAction SilentlyContinue -ErrorVariable +failed |
-    ForEach-Object {
+# -OnComplete runs in the cmdlet for each result (no pipeline stage), and the crawl's URLs are already in normal form
+# (FetchUrl: dot segments removed, unreserved percent-encodings decoded), which Get-NormalizedPath only confirms.
+# -SkipHttpErrorCheck: a broken link is a result with its status here, not also an error record.
+Invoke-AsyncFetch $Url -Follow SameHost -Depth 1000000 -MaxPages $MaxPages -NoContent -ThrottleLimit $Concurrency -PerHostLimit $Concurrency `
+    -SkipHttpErrorCheck -ErrorAction SilentlyContinue -OnComplete {
         $results++
-        $type = if ($_.PSObject.Properties['ContentType']) { [string]$_.ContentType } else { [string]$_.Headers.'Content-Type' }
-        if ($_.StatusCode -eq 200 -and $type -like 'text/html*') {
+        if ($_.ErrorKind -ne 'None') { $failures++ }
+        elseif ($_.StatusCode -eq 200 -and $_.ContentType -like 'text/html*') {
             $pages++
-            $uri = if ($_.PSObject.Properties['ResponseUri'] -and $_.ResponseUri) { [uri]$_.ResponseUri } else { [uri]$_.Uri }
-            $path = Get-NormalizedPath $uri
-            $null = $distinct.Add($path)
-            if ($path.StartsWith('/private/')) { $disallowed++ }
+            $null = $distinct.Add($_.Uri.PathAndQuery)
         }
     }
 $clock.Stop()
-$failures = @($failed).Count
+$normalized = [Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+foreach ($path in $distinct) {
+    $null = $normalized.Add((Get-NormalizedPath ([uri]::new([uri]$Url, $path))))
+    if ($path.StartsWith('/private/')) { $disallowed++ }
+}
+$distinct = $normalized
 'RESULT ' + (@{
         pages             = $pages
         distinct          = $distinct.Count

@@ -120,7 +120,7 @@ if ($Client -eq 'cmdlet-stream') {
 }
 
 $urls = [string[]]::new($Count)
-$list = if ($UrlFile) { [IO.File]::ReadAllLines($UrlFile) } else { @($Url) }
+[string[]] $list = if ($UrlFile) { [IO.File]::ReadAllLines($UrlFile) } else { $Url }   # typed: one URL stays a one-element list, not a string to index
 for ($i = 0; $i -lt $Count; $i++) { $urls[$i] = $list[$i % $list.Count] }
 $cpu0 = $me.TotalProcessorTime
 $sw = [System.Diagnostics.Stopwatch]::StartNew()

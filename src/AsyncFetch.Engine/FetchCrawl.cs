@@ -61,6 +61,12 @@ namespace AsyncFetch
         /// <summary>Links outside the scope, the include patterns or the exclude patterns, or not http(s).</summary>
         public long OutOfScope { get; private set; }
 
+        /// <summary>
+        /// Pages whose &lt;link rel=canonical&gt; names a URL the crawl had already seen: one page under two URLs, whose
+        /// links are followed once (from the first). A canonical URL first seen this way is not fetched itself.
+        /// </summary>
+        public long CanonicalDuplicates { get; private set; }
+
         /// <summary>URLs robots.txt disallowed.</summary>
         public long Disallowed { get; private set; }
 
@@ -266,6 +272,11 @@ namespace AsyncFetch
                 return true;
             }
 
+            if (IsCanonicalDuplicate(result, page))
+            {
+                return true;
+            }
+
             foreach (FetchLink link in result.GetLinks())
             {
                 LinksFound++;
@@ -327,6 +338,34 @@ namespace AsyncFetch
                 _queued[p.Key] = p;
                 Enqueue(p, now);
             }
+        }
+
+        /// <summary>True when the page names as canonical another URL already seen (its links are then not followed again); a canonical URL not seen yet becomes seen, so it is not fetched as a page of its own.</summary>
+        private bool IsCanonicalDuplicate(FetchResult result, Pending page)
+        {
+            string? canonical = result.GetHtmlLinks()?.Canonical;
+            if (canonical == null || !Uri.TryCreate(canonical, UriKind.Absolute, out Uri? target)
+                || !FetchUrl.TryNormalize(target, out string key) || key == page.Key
+                || (result.Uri != null && FetchUrl.TryNormalize(result.Uri, out string at) && key == at))
+            {
+                return false;
+            }
+
+            if (_seen.Add(key))
+            {
+                return false;
+            }
+
+            if (_queued.TryGetValue(key, out Pending? waiting))
+            {
+                // Not fetched yet: this page stands for it.
+                waiting.Issued = true;
+                _queued.Remove(key);
+                return false;
+            }
+
+            CanonicalDuplicates++;
+            return true;
         }
 
         private void Discover(Uri page, string href, int depth, string? referrer, int hops, bool isLink)
@@ -438,6 +477,11 @@ namespace AsyncFetch
 
         private void Enqueue(Pending page, DateTime now)
         {
+            if (page.Issued)
+            {
+                return; // stood for by a page that named it canonical
+            }
+
             if (!_options.RespectRobots)
             {
                 Ready(page);

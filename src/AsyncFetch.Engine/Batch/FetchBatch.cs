@@ -30,6 +30,7 @@ namespace AsyncFetch.Engine.Batch
         private readonly FetchLimiter _limiter;
         private readonly int _window;
         private readonly bool _ordered;
+        private readonly Action<FetchResult>? _prepare;
         private readonly bool _coalesce;
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly object _lock = new object();
@@ -62,6 +63,7 @@ namespace AsyncFetch.Engine.Batch
             _ordered = options.Ordered;
             _coalesce = options.CoalesceIdenticalGets || engine.Options.CoalesceIdenticalGets;
             _reorder = _ordered ? new FetchResult?[_window] : Array.Empty<FetchResult?>();
+            _prepare = options.PrepareResult;
             _onResult = r => OnResult(r, -1);
         }
 
@@ -319,9 +321,34 @@ namespace AsyncFetch.Engine.Batch
             }
         }
 
-        /// <summary>Loop thread (or the submitting thread for a request refused at once): record and queue.</summary>
+        /// <summary>Loop thread (or the submitting thread for a request refused at once): record and queue, after <see cref="FetchBatchOptions.PrepareResult"/> on the pool when there is one.</summary>
         [MethodImpl(Hot.Path)]
         private void OnResult(FetchResult result, long sequence)
+        {
+            if (_prepare == null)
+            {
+                Publish(result, sequence);
+                return;
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(
+                state =>
+                {
+                    var (batch, prepared, place) = ((FetchBatch, FetchResult, long))state!;
+                    try
+                    {
+                        batch._prepare!(prepared);
+                    }
+                    finally
+                    {
+                        batch.Publish(prepared, place);
+                    }
+                },
+                (this, result, sequence));
+        }
+
+        [MethodImpl(Hot.Path)]
+        private void Publish(FetchResult result, long sequence)
         {
             lock (_lock)
             {

@@ -36,6 +36,13 @@ namespace AsyncFetch.Engine.Batch
         /// </summary>
         public bool CoalesceIdenticalGets { get; set; }
 
+        /// <summary>
+        /// Work done for each result on a thread-pool thread before the result is queued for taking, so that it runs
+        /// beside the loop and the thread that takes results instead of on either: a crawl parses the links of its
+        /// pages there. Null (the default): results are queued as they complete. It must not throw.
+        /// </summary>
+        public Action<FetchResult>? PrepareResult { get; set; }
+
         internal int EffectivePerHostLimit => PerHostLimit > 0 ? PerHostLimit : MaxConcurrency;
 
         /// <summary>The window in effect: <see cref="Window"/>, or when it is 0, four times the concurrency and at least 64.</summary>

@@ -336,6 +336,7 @@ namespace AsyncFetch.PowerShell.Commands
             PerHostRateLimit = PerHostRateLimit,
             Ordered = ordered,
             CoalesceIdenticalGets = CoalesceRequests.IsPresent || IsCrawl,
+            PrepareResult = IsCrawl ? ParseLinks : null,
         };
 
         /// <summary>Offers the common HTTP methods for -Method.</summary>

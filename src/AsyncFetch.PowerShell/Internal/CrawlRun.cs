@@ -137,7 +137,7 @@ namespace AsyncFetch.PowerShell.Internal
 
         /// <summary>The "seen" and "found" figures of a crawl, for -Verbose at the end.</summary>
         public string Describe() =>
-            $"Crawl: {_crawl.Requested} URLs requested, {_crawl.LinksFound} links found, {_crawl.Duplicates} already seen, "
+            $"Crawl: {_crawl.Requested} URLs requested, {_crawl.LinksFound} links found, {_crawl.Duplicates} already seen, {_crawl.CanonicalDuplicates} pages whose canonical URL was seen, "
             + $"{_crawl.OutOfScope} out of scope, {_crawl.Disallowed} disallowed by robots.txt ({_crawl.RobotsFetched} fetched); "
             + $"{_crawl.SeenUrls} distinct URLs in a seen-set of {_crawl.SeenBytes / 1024} KiB.";
     }

@@ -398,6 +398,32 @@ namespace AsyncFetch.Engine.Tests.Crawl
             Assert.Equal("http://h.test/b", x.Referrer);
         }
 
+        private static FetchResult CanonicalPage(FetchRequest request, string canonical, params string[] hrefs) =>
+            Answer(request, 200, "text/html", "<html><head><link rel=\"canonical\" href=\"" + canonical + "\"></head><body>"
+                + string.Concat(hrefs.Select(h => "<a href=\"" + h + "\">x</a>")) + "</body></html>");
+
+        [Fact]
+        public void A_page_whose_canonical_url_was_seen_is_counted_once_and_its_links_are_not_followed_again()
+        {
+            FetchCrawl crawl = NewCrawl(NoRobots());
+            List<FetchRequest> pages = Crawl(crawl, "/article", "/article?utm=1");
+            crawl.TakeResult(CanonicalPage(For(pages, "http://h.test/article"), "/article", "/next"));
+            crawl.TakeResult(CanonicalPage(For(pages, "http://h.test/article?utm=1"), "http://h.test/article", "/other"));
+            Assert.Equal(1, crawl.CanonicalDuplicates);
+            Assert.Equal(new[] { "http://h.test/next" }, Urls(Drain(crawl)));
+        }
+
+        [Fact]
+        public void A_canonical_url_not_fetched_yet_is_not_fetched_as_a_page_of_its_own()
+        {
+            FetchCrawl crawl = NewCrawl(NoRobots());
+            List<FetchRequest> pages = Crawl(crawl, "/print/7");
+            crawl.TakeResult(CanonicalPage(For(pages, "http://h.test/print/7"), "/item/7", "/item/8"));
+            Assert.Equal(new[] { "http://h.test/item/8" }, Urls(Drain(crawl)));
+            Assert.Equal(0, crawl.CanonicalDuplicates);
+            Assert.Equal(0, crawl.Waiting);
+        }
+
         [Fact]
         public void Urls_held_for_robots_txt_are_saved_and_wait_for_it_again_after_loading()
         {
