@@ -114,6 +114,23 @@ namespace AsyncFetch.PowerShell.Commands
             return options;
         }
 
+        /// <summary>
+        /// The crawl of -Follow with the command's request defaults for the URLs it finds, its state file beside the
+        /// journal, and, with -Resume, the state a stopped run saved taken up.
+        /// </summary>
+        private protected CrawlRun OpenCrawlRun(RequestDefaults defaults, Func<FetchResult, IEnumerable<string>?>? follow)
+        {
+            var crawl = new FetchCrawl(BuildCrawlOptions(follow), uri => defaults.Apply(new FetchRequest(uri) { Tag = uri.AbsoluteUri }, overrideExisting: true));
+            string? statePath = JournalPath == null ? null : OutputPaths.ToFileSystemPath(this, JournalPath) + ".crawl";
+            var run = new CrawlRun(crawl, statePath, NoContent.IsPresent);
+            if (Resume)
+            {
+                run.Resume();
+            }
+
+            return run;
+        }
+
         /// <summary>The script block of -Follow, or null when -Follow is a scope.</summary>
         private protected ScriptBlock? FollowScript => (Follow is PSObject pso ? pso.BaseObject : Follow) as ScriptBlock;
 

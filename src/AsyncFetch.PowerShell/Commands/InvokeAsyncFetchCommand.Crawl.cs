@@ -23,17 +23,10 @@ namespace AsyncFetch.PowerShell.Commands
 
             ScriptBlock? script = FollowScript;
             Func<FetchResult, IEnumerable<string>?>? follow = script == null ? null : result => RunFollow(script, result);
-            RequestDefaults defaults = _defaults;
-            var crawl = new FetchCrawl(BuildCrawlOptions(follow), uri => defaults.Apply(new FetchRequest(uri) { Tag = uri.AbsoluteUri }, overrideExisting: true));
-            string? statePath = JournalPath == null ? null : OutputPaths.ToFileSystemPath(this, JournalPath) + ".crawl";
-            _crawl = new CrawlRun(crawl, statePath, NoContent.IsPresent);
-            if (Resume)
+            _crawl = OpenCrawlRun(_defaults, follow);
+            if (_verbose && _crawl.ResumeDescription != null)
             {
-                _crawl.Resume();
-                if (_verbose && _crawl.ResumeDescription != null)
-                {
-                    WriteVerbose(_crawl.ResumeDescription);
-                }
+                WriteVerbose(_crawl.ResumeDescription);
             }
         }
 

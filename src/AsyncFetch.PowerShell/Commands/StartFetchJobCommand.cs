@@ -79,16 +79,7 @@ namespace AsyncFetch.PowerShell.Commands
                 follow = runner.Run;
             }
 
-            RequestDefaults defaults = _defaults;
-            var crawl = new FetchCrawl(BuildCrawlOptions(follow), uri => defaults.Apply(new FetchRequest(uri) { Tag = uri.AbsoluteUri }, overrideExisting: true));
-            string? statePath = JournalPath == null ? null : OutputPaths.ToFileSystemPath(this, JournalPath) + ".crawl";
-            var run = new CrawlRun(crawl, statePath, NoContent.IsPresent);
-            if (Resume)
-            {
-                run.Resume();
-            }
-
-            job.Crawl = run;
+            job.Crawl = OpenCrawlRun(_defaults, follow);
         }
 
         protected override void ProcessRecord()

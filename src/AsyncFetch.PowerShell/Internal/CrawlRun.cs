@@ -118,15 +118,7 @@ namespace AsyncFetch.PowerShell.Internal
                     _crawl.SaveState(stream);
                 }
 
-                if (File.Exists(_statePath))
-                {
-                    File.Replace(temporary, _statePath, null);
-                }
-                else
-                {
-                    File.Move(temporary, _statePath);
-                }
-
+                SessionStore.Replace(temporary, _statePath);
                 return null;
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

@@ -228,7 +228,8 @@ namespace AsyncFetch.PowerShell.Internal
         private static string Required(XmlReader xml, string attribute) =>
             xml.GetAttribute(attribute) ?? throw new InvalidDataException($"A {xml.LocalName} element of the saved session has no {attribute}.");
 
-        private static void Replace(string temporary, string full)
+        /// <summary>Puts a finished temporary file in place of <paramref name="full"/> (replacing it, or moving it there when there is none).</summary>
+        internal static void Replace(string temporary, string full)
         {
             if (File.Exists(full))
             {
