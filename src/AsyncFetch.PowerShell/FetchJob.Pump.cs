@@ -44,7 +44,7 @@ namespace AsyncFetch.PowerShell
 
                     if (!_stopping)
                     {
-                        Crawl?.Feed(_batch, _recorder, _includeSkipped);
+                        AddError(Crawl?.Feed(_batch, _recorder, _includeSkipped));
                     }
 
                     if (sinceProgress.Elapsed >= ProgressInterval)

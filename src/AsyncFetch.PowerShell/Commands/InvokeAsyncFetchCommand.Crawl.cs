@@ -49,7 +49,13 @@ namespace AsyncFetch.PowerShell.Commands
         }
 
         /// <summary>Hands the crawl's requests to the batch while it has room (no-op outside a crawl).</summary>
-        private void FeedCrawl() => _crawl?.Feed(_batch!, _recorder!, IncludeSkipped.IsPresent);
+        private void FeedCrawl()
+        {
+            if (_crawl?.Feed(_batch!, _recorder!, IncludeSkipped.IsPresent) is ErrorRecord error)
+            {
+                WriteError(error); // the crawl state could not be saved beside the journal; the crawl goes on
+            }
+        }
 
         /// <summary>True while a crawl still has URLs of its own to send.</summary>
         private bool CrawlBusy => _crawl != null && !_crawl.IsIdle;

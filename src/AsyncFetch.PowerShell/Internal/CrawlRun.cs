@@ -66,8 +66,8 @@ namespace AsyncFetch.PowerShell.Internal
             return write;
         }
 
-        /// <summary>Hands the crawl's next requests to the batch while it has room.</summary>
-        public void Feed(FetchBatch batch, RunRecorder recorder, bool includeSkipped)
+        /// <summary>Hands the crawl's next requests to the batch while it has room; saves the state when due and returns the error to write when that fails.</summary>
+        public ErrorRecord? Feed(FetchBatch batch, RunRecorder recorder, bool includeSkipped)
         {
             while (batch.CanSubmit && _crawl.TryNext(out FetchRequest request))
             {
@@ -88,7 +88,7 @@ namespace AsyncFetch.PowerShell.Internal
                 }
             }
 
-            SaveIfDue(force: false);
+            return SaveIfDue(force: false);
         }
 
         /// <summary>True when the crawl has nothing more to send (with the batch drained, the run is over).</summary>
