@@ -49,15 +49,21 @@ namespace AsyncFetch.Engine.Tests.Connections
 
             Assert.StartsWith("GET /big HTTP/1.1\r\n", await ReadHeadAsync(harness.Far));
             byte[] body = Pattern(BodySize);
-            StreamFeeder feeder = StreamFeeder.Start(harness.Far, Response(body));
+            // Paused in the middle: the server sends 512 KiB and holds; the pause comes; then it sends the rest, which
+            // the small socket buffers cannot hold. (Pausing while the server streams would race a fast reader.)
+            var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            StreamFeeder feeder = beforeResponse
+                ? StreamFeeder.Start(harness.Far, Response(body))
+                : StreamFeeder.StartHolding(harness.Far, Response(body), 512 * 1024, release.Task);
             if (!beforeResponse)
             {
-                await Until(() => feeder.Written >= 512 * 1024, "the first 512 KiB to go out");
+                await feeder.Held.Task.WaitAsync(Patience);
                 await OnLoop(engine.Loop, () =>
                 {
                     connection.PauseReading();
                     connection.PauseReading();
                 });
+                release.SetResult(true);
             }
 
             await feeder.WaitStalledAsync();

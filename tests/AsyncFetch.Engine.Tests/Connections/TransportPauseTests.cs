@@ -29,7 +29,10 @@ namespace AsyncFetch.Engine.Tests.Connections
             var owner = new RecordingOwner(harness.Transport) { PauseAfter = pauseInsideDelivery ? 256 * 1024 : -1 };
             await harness.ReceiveInto(loop, owner);
             byte[] data = Pattern(Size);
-            StreamFeeder feeder = StreamFeeder.Start(harness.Far, data, harness.EndSending);
+            var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            StreamFeeder feeder = pauseInsideDelivery
+                ? StreamFeeder.Start(harness.Far, data, harness.EndSending)
+                : StreamFeeder.StartHolding(harness.Far, data, 256 * 1024, release.Task, harness.EndSending);
 
             if (pauseInsideDelivery)
             {
@@ -38,12 +41,16 @@ namespace AsyncFetch.Engine.Tests.Connections
             else
             {
                 // Between deliveries, from a loop callback (as a disk writer that fell behind would), twice: idempotent.
+                // The far end holds after 256 KiB until the pause is in place: pausing while it streams would race a
+                // fast reader.
+                await feeder.Held.Task.WaitAsync(Patience);
                 await Until(() => owner.Received >= 256 * 1024, "the first 256 KiB");
                 await OnLoop(loop, () =>
                 {
                     harness.Transport.PauseReading();
                     harness.Transport.PauseReading();
                 });
+                release.SetResult(true);
             }
 
             long atPause = await OnLoop(loop, () => owner.Received);

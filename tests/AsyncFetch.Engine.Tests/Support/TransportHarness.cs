@@ -112,12 +112,19 @@ namespace AsyncFetch.Engine.Tests.Support
     {
         private long _written;
 
-        private StreamFeeder(Stream stream, byte[] data, Action? end)
+        private StreamFeeder(Stream stream, byte[] data, Action? end, int holdAt, Task? hold)
         {
-            Done = Task.Run(() =>
+            Done = Task.Run(async () =>
             {
                 for (int offset = 0; offset < data.Length; offset += 8192)
                 {
+                    if (hold != null && offset == holdAt)
+                    {
+                        stream.Flush();
+                        Held.TrySetResult(true);
+                        await hold.ConfigureAwait(false);
+                    }
+
                     int count = Math.Min(8192, data.Length - offset);
                     stream.Write(data, offset, count);
                     Interlocked.Add(ref _written, count);
@@ -128,12 +135,23 @@ namespace AsyncFetch.Engine.Tests.Support
             });
         }
 
+        /// <summary>Completes when the writer has stopped at its hold point, everything before it written.</summary>
+        public TaskCompletionSource<bool> Held { get; } = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public long Written => Interlocked.Read(ref _written);
 
         public Task Done { get; }
 
         /// <summary>Starts writing <paramref name="data"/> to <paramref name="stream"/>; <paramref name="end"/> runs after the last byte.</summary>
-        public static StreamFeeder Start(Stream stream, byte[] data, Action? end = null) => new StreamFeeder(stream, data, end);
+        public static StreamFeeder Start(Stream stream, byte[] data, Action? end = null) => new StreamFeeder(stream, data, end, 0, null);
+
+        /// <summary>
+        /// Starts writing <paramref name="data"/>, stopping after the first <paramref name="holdAt"/> bytes (a multiple
+        /// of 8192) until <paramref name="hold"/> completes: a test can act at a known point of the stream instead of
+        /// racing the reader.
+        /// </summary>
+        public static StreamFeeder StartHolding(Stream stream, byte[] data, int holdAt, Task hold, Action? end = null) =>
+            new StreamFeeder(stream, data, end, holdAt, hold);
 
         /// <summary>Waits until the writer has made no progress for a while (nobody reads what it sends) or has finished.</summary>
         public async Task WaitStalledAsync()
