@@ -129,7 +129,7 @@ namespace AsyncFetch
                 return false;
             }
 
-            _startHosts.Add(request.Uri.Host);
+            _startHosts.Add(request.Uri.IdnHost);
             if (!_seen.Add(key))
             {
                 Duplicates++;
@@ -277,12 +277,63 @@ namespace AsyncFetch
                 return true;
             }
 
+            string referrer = at.AbsoluteUri;
             foreach (FetchLink link in result.GetLinks())
             {
                 LinksFound++;
-                Discover(at, link.Href, page.Depth + 1, at.AbsoluteUri, 0, isLink: true);
+                link.PrepareForCrawl();
+                if (link.CrawlKey == null)
+                {
+                    OutOfScope++;
+                    continue;
+                }
+
+                DiscoverKey(link.CrawlKey, link.CrawlHost!, page.Depth + 1, referrer, 0);
             }
 
+            return true;
+        }
+
+        /// <summary>
+        /// Parses the links of <paramref name="result"/> and normalizes them, on the caller's thread: meant for
+        /// <see cref="AsyncFetch.Engine.Batch.FetchBatchOptions.PrepareResult"/>, which runs it on the thread pool as results complete, so that
+        /// <see cref="TakeResult"/> (on the crawl's one thread) has only look-ups left. Never throws.
+        /// </summary>
+        public static void PrepareResult(FetchResult result)
+        {
+            if (result == null || !result.IsResponse)
+            {
+                return;
+            }
+
+            foreach (FetchLink link in result.GetLinks())
+            {
+                link.PrepareForCrawl();
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="href"/> (resolved against <paramref name="page"/> when given) as the crawl compares URLs
+        /// (<see cref="FetchUrl.Normalize"/>) and its host; false when it is not an http(s) URL.
+        /// </summary>
+        internal static bool TryCrawlKey(Uri? page, string href, out string? key, out string? host)
+        {
+            key = host = null;
+            if (string.IsNullOrEmpty(href))
+            {
+                return false;
+            }
+
+            Uri? target;
+            if (!(page == null ? Uri.TryCreate(href, UriKind.Absolute, out target) : Uri.TryCreate(page, href, out target))
+                || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+                || !FetchUrl.TryNormalize(target, out string normalized))
+            {
+                return false;
+            }
+
+            key = normalized;
+            host = target.IdnHost;
             return true;
         }
 
@@ -370,9 +421,7 @@ namespace AsyncFetch
 
         private void Discover(Uri page, string href, int depth, string? referrer, int hops, bool isLink)
         {
-            if (string.IsNullOrEmpty(href) || !Uri.TryCreate(page, href, out Uri? target)
-                || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-                || !FetchUrl.TryNormalize(target, out string key))
+            if (!TryCrawlKey(page, href, out string? key, out string? host))
             {
                 if (isLink)
                 {
@@ -382,8 +431,13 @@ namespace AsyncFetch
                 return;
             }
 
-            var normalized = new Uri(key);
-            if (_options.Follow == null && !InScope(normalized, key))
+            DiscoverKey(key!, host!, depth, referrer, hops);
+        }
+
+        /// <summary>A URL found (normalized, with its host): counted, and queued unless out of scope or seen.</summary>
+        private void DiscoverKey(string key, string host, int depth, string? referrer, int hops)
+        {
+            if (_options.Follow == null && !InScope(host, key))
             {
                 OutOfScope++;
                 return;
@@ -406,24 +460,24 @@ namespace AsyncFetch
                 return;
             }
 
-            var found = new Pending(normalized, key, depth, referrer, hops, null);
+            var found = new Pending(new Uri(key), key, depth, referrer, hops, null);
             _queued[key] = found;
             Enqueue(found, DateTime.UtcNow);
         }
 
-        private bool InScope(Uri uri, string key)
+        private bool InScope(string host, string key)
         {
             switch (_options.Scope)
             {
                 case FetchCrawlScope.SameHost:
-                    if (!_startHosts.Contains(uri.Host))
+                    if (!_startHosts.Contains(host))
                     {
                         return false;
                     }
 
                     break;
                 case FetchCrawlScope.SameSite:
-                    if (!InSite(uri.Host))
+                    if (!InSite(host))
                     {
                         return false;
                     }

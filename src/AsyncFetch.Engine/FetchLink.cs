@@ -43,5 +43,36 @@ namespace AsyncFetch
 
         /// <inheritdoc/>
         public override string ToString() => Href;
+
+        /// <summary>
+        /// The link as the crawler compares it (<see cref="FetchUrl.Normalize"/>), or null when it is not an http(s)
+        /// URL; set by <see cref="PrepareForCrawl"/>.
+        /// </summary>
+        internal string? CrawlKey { get; private set; }
+
+        /// <summary>The host of <see cref="CrawlKey"/> (<see cref="System.Uri.IdnHost"/>), for the crawl's scope.</summary>
+        internal string? CrawlHost { get; private set; }
+
+        internal bool PreparedForCrawl { get; private set; }
+
+        /// <summary>
+        /// Resolves and normalizes the link once (<see cref="FetchCrawl.PrepareResult"/> does it on a pool thread
+        /// before the crawl takes the result), so that the crawl's own thread has only look-ups left.
+        /// </summary>
+        internal void PrepareForCrawl()
+        {
+            if (PreparedForCrawl)
+            {
+                return;
+            }
+
+            if (FetchCrawl.TryCrawlKey(null, Href, out string? key, out string? host))
+            {
+                CrawlKey = key;
+                CrawlHost = host;
+            }
+
+            PreparedForCrawl = true;
+        }
     }
 }

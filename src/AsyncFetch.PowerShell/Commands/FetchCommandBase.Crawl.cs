@@ -51,15 +51,6 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public SwitchParameter IgnoreRobots { get; set; }
 
-        /// <summary>A crawl's pages are parsed on the thread pool as they complete, beside the loop and the thread that takes results.</summary>
-        private static readonly Action<FetchResult> ParseLinks = result =>
-        {
-            if (result.IsResponse)
-            {
-                result.GetLinks();
-            }
-        };
-
         /// <summary>True when the command crawls (-Follow).</summary>
         private protected bool IsCrawl => Follow != null;
 

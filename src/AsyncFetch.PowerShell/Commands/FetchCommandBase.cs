@@ -336,7 +336,7 @@ namespace AsyncFetch.PowerShell.Commands
             PerHostRateLimit = PerHostRateLimit,
             Ordered = ordered,
             CoalesceIdenticalGets = CoalesceRequests.IsPresent || IsCrawl,
-            PrepareResult = IsCrawl ? ParseLinks : null,
+            PrepareResult = IsCrawl ? FetchCrawl.PrepareResult : null, // links parsed and normalized on the pool as pages complete
         };
 
         /// <summary>Offers the common HTTP methods for -Method.</summary>

@@ -155,6 +155,45 @@ namespace AsyncFetch.Engine.Tests.Crawl
         }
 
         [Fact]
+        public void PrepareResult_normalizes_the_links_beforehand_and_the_crawl_takes_them_as_it_would_have()
+        {
+            string[] hrefs = { "/a/b", "http://H.TEST/a/b", "/a/./c", "mailto:x@h.test", "http://other.test/e", "/d#top" };
+            var outcomes = new List<string>();
+            foreach (bool prepared in new[] { false, true })
+            {
+                FetchCrawl crawl = NewCrawl(NoRobots(FetchCrawlScope.SameHost));
+                Assert.True(crawl.AddStart(new FetchRequest(Start)));
+                Assert.True(crawl.TryNext(out FetchRequest start));
+                FetchResult page = Page(start, hrefs);
+                if (prepared)
+                {
+                    FetchCrawl.PrepareResult(page);
+                    Assert.All(page.GetLinks(), link => Assert.True(link.PreparedForCrawl));
+                    Assert.Equal("http://h.test/a/c", page.GetLinks()[2].CrawlKey);
+                    Assert.Null(page.GetLinks()[3].CrawlKey); // mailto: is no crawl target
+                }
+
+                Assert.True(crawl.TakeResult(page));
+                outcomes.Add(string.Join(" ", Urls(Drain(crawl))) + $" dup={crawl.Duplicates} out={crawl.OutOfScope} found={crawl.LinksFound}");
+            }
+
+            Assert.Equal("http://h.test/a/b http://h.test/a/c http://h.test/d dup=1 out=2 found=6", outcomes[0]);
+            Assert.Equal(outcomes[0], outcomes[1]);
+        }
+
+        [Fact]
+        public void SameHost_compares_hosts_as_the_wire_spells_them_so_an_international_start_host_keeps_its_links()
+        {
+            FetchCrawl crawl = NewCrawl(NoRobots(FetchCrawlScope.SameHost));
+            Assert.True(crawl.AddStart(new FetchRequest("http://bücher.test/")));
+            Assert.True(crawl.TryNext(out FetchRequest start));
+            Assert.True(crawl.TakeResult(Page(start, "/a", "http://xn--bcher-kva.test/b", "http://other.test/c")));
+
+            Assert.Equal(new[] { "http://xn--bcher-kva.test/a", "http://xn--bcher-kva.test/b" }, Urls(Drain(crawl)));
+            Assert.Equal(1, crawl.OutOfScope);
+        }
+
+        [Fact]
         public void SameHost_follows_the_start_hosts_on_any_port_and_scheme_only()
         {
             FetchCrawl crawl = NewCrawl(NoRobots(FetchCrawlScope.SameHost));
