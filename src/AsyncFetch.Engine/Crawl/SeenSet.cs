@@ -80,8 +80,7 @@ namespace AsyncFetch.Engine.Crawl
                 throw new ArgumentNullException(nameof(normalizedUrl));
             }
 
-            ulong hash = XxHash64.HashUtf8(normalizedUrl);
-            return hash == 0 ? ZeroStandIn : hash;
+            return Stored(XxHash64.HashUtf8(normalizedUrl));
         }
 
         /// <summary>Adds the URL (its normal form: <see cref="FetchUrl.Normalize"/>); false when it was there already (or another with its hash).</summary>
@@ -93,28 +92,10 @@ namespace AsyncFetch.Engine.Crawl
         /// <summary>Adds a hash from <see cref="Hash"/>; false when it was there already.</summary>
         public bool AddHash(ulong hash)
         {
-            if (hash == 0)
+            hash = Stored(hash);
+            if (Probe(hash, out int i))
             {
-                hash = ZeroStandIn;
-            }
-
-            ulong[] slots = _slots;
-            int mask = slots.Length - 1;
-            int i = (int)(hash >> _shift);
-            while (true)
-            {
-                ulong slot = slots[i];
-                if (slot == hash)
-                {
-                    return false;
-                }
-
-                if (slot == 0)
-                {
-                    break;
-                }
-
-                i = (i + 1) & mask;
+                return false;
             }
 
             if (_count >= _limit)
@@ -124,7 +105,7 @@ namespace AsyncFetch.Engine.Crawl
             }
             else
             {
-                slots[i] = hash;
+                _slots[i] = hash;
             }
 
             _count++;
@@ -132,27 +113,27 @@ namespace AsyncFetch.Engine.Crawl
         }
 
         /// <summary>True when a hash from <see cref="Hash"/> is in the set.</summary>
-        public bool ContainsHash(ulong hash)
-        {
-            if (hash == 0)
-            {
-                hash = ZeroStandIn;
-            }
+        public bool ContainsHash(ulong hash) => Probe(Stored(hash), out _);
 
+        /// <summary>The value a hash is kept as: 0 marks an empty slot, so a hash of 0 is kept as <see cref="ZeroStandIn"/>.</summary>
+        private static ulong Stored(ulong hash) => hash == 0 ? ZeroStandIn : hash;
+
+        /// <summary>
+        /// Linear probing from the hash's home slot: true with the slot that holds <paramref name="hash"/>, else false
+        /// with the empty slot where it would go.
+        /// </summary>
+        private bool Probe(ulong hash, out int index)
+        {
             ulong[] slots = _slots;
             int mask = slots.Length - 1;
             int i = (int)(hash >> _shift);
             while (true)
             {
                 ulong slot = slots[i];
-                if (slot == hash)
+                if (slot == hash || slot == 0)
                 {
-                    return true;
-                }
-
-                if (slot == 0)
-                {
-                    return false;
+                    index = i;
+                    return slot == hash;
                 }
 
                 i = (i + 1) & mask;
