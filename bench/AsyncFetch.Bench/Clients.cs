@@ -106,9 +106,17 @@ namespace AsyncFetch.Bench
 
             var process = Process.GetCurrentProcess();
             TimeSpan cpu0 = process.TotalProcessorTime;
+            long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+            int gen0 = GC.CollectionCount(0);
             var sw = Stopwatch.StartNew();
             (int errors, long bytes, IDisposable used) = await run(url, count, concurrency, outDir);
             sw.Stop();
+            if (Environment.GetEnvironmentVariable("BENCH_DIAG") == "1")
+            {
+                // Managed allocation of the whole process during the timed run (both clients run in-process): bytes per request and gen0 collections.
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
+                Console.Error.WriteLine($"diag: {client} allocated {allocated / Math.Max(1, count):N0} bytes per request, {GC.CollectionCount(0) - gen0} gen0 collections");
+            }
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
 
