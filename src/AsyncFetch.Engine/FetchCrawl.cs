@@ -327,13 +327,14 @@ namespace AsyncFetch
             Uri? target;
             if (!(page == null ? Uri.TryCreate(href, UriKind.Absolute, out target) : Uri.TryCreate(page, href, out target))
                 || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-                || !FetchUrl.TryNormalize(target, out string normalized))
+                || !FetchUrl.TryNormalize(target, out string normalized)
+                || !FetchUrl.TryIdnHost(target, out string idnHost))
             {
                 return false;
             }
 
             key = normalized;
-            host = target.IdnHost;
+            host = idnHost;
             return true;
         }
 

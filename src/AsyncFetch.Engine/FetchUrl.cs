@@ -89,7 +89,12 @@ namespace AsyncFetch
                 sb.Append('@');
             }
 
-            sb.Append(Host(uri));
+            if (!TryHost(uri, out string host))
+            {
+                return false;
+            }
+
+            sb.Append(host);
             if (!uri.IsDefaultPort)
             {
                 sb.Append(':').Append(uri.Port.ToString(CultureInfo.InvariantCulture));
@@ -108,8 +113,26 @@ namespace AsyncFetch
             return true;
         }
 
-        /// <summary>The host as the engine connects to it: lower-case, punycode for an internationalized name; an IPv6 literal bracketed.</summary>
-        private static string Host(Uri uri)
+        /// <summary>
+        /// <see cref="Uri.IdnHost"/>, or false when the host is one .NET parses but cannot convert (a character IDNA
+        /// forbids, such as a zero-width space): IdnHost throws for those.
+        /// </summary>
+        internal static bool TryIdnHost(Uri uri, out string host)
+        {
+            try
+            {
+                host = uri.IdnHost;
+                return true;
+            }
+            catch (UriFormatException)
+            {
+                host = string.Empty;
+                return false;
+            }
+        }
+
+        /// <summary>The host as the engine connects to it: lower-case, punycode for an internationalized name; an IPv6 literal bracketed. False when it has none (<see cref="TryIdnHost"/>).</summary>
+        private static bool TryHost(Uri uri, out string result)
         {
             if (uri.HostNameType == UriHostNameType.IPv6)
             {
@@ -120,10 +143,18 @@ namespace AsyncFetch
                     host = host.Substring(0, zone) + "%25" + host.Substring(zone + 1); // a zone ID's % is written %25 (RFC 6874)
                 }
 
-                return host.StartsWith("[", StringComparison.Ordinal) ? host : "[" + host + "]";
+                result = host.StartsWith("[", StringComparison.Ordinal) ? host : "[" + host + "]";
+                return true;
             }
 
-            return uri.IdnHost.ToLowerInvariant();
+            if (!TryIdnHost(uri, out string idn))
+            {
+                result = string.Empty;
+                return false;
+            }
+
+            result = idn.ToLowerInvariant();
+            return true;
         }
 
         /// <summary>

@@ -85,5 +85,48 @@ namespace AsyncFetch.Engine.Tests
             Assert.Empty(resolved);
             Assert.Empty(server.Connections);
         }
+
+        /// <summary>A zero-width space: Uri parses the host, but Uri.IdnHost throws for it (IDNA forbids the character).</summary>
+        private static readonly string ForbiddenHost = "\u200B";
+
+        [Fact]
+        public void The_premise_holds_Uri_parses_an_IDNA_forbidden_host_and_IdnHost_throws()
+        {
+            Assert.True(Uri.TryCreate($"http://{ForbiddenHost}/", UriKind.Absolute, out Uri? uri));
+            Assert.Throws<UriFormatException>(() => uri!.IdnHost);
+        }
+
+        [Fact]
+        public void An_IDNA_forbidden_host_is_an_invalid_request_for_that_request_only()
+        {
+            var options = new FetchEngineOptions { Timeout = TimeSpan.FromSeconds(3), ConnectTimeout = TimeSpan.FromSeconds(2) };
+            using var engine = new FetchEngine(options);
+            using var server = RawServer.Answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            Task<FetchResult> bad = engine.FetchAsync(new FetchRequest(new Uri($"http://{ForbiddenHost}/x")));
+            Task<FetchResult> good = engine.FetchAsync(new FetchRequest(server.Url("/")));
+            Assert.True(Task.WaitAll(new Task[] { bad, good }, TimeSpan.FromSeconds(10)));
+            Assert.Equal(FetchErrorKind.InvalidRequest, bad.Result.ErrorKind);
+            Assert.Equal(200, good.Result.StatusCode);
+            Assert.False(FetchUrl.TryNormalize($"http://{ForbiddenHost}/x", out _));
+        }
+
+        [Fact]
+        public async Task A_redirect_to_an_IDNA_forbidden_host_fails_that_request_and_the_engine_goes_on()
+        {
+            using var server = new RawServer(async (c, token) =>
+            {
+                await c.SendAsync(Encoding.UTF8.GetBytes($"HTTP/1.1 302 Found\r\nLocation: http://{ForbiddenHost}/next\r\nContent-Length: 0\r\n\r\n"), token);
+            });
+
+            var options = new FetchEngineOptions { Timeout = TimeSpan.FromSeconds(3), ConnectTimeout = TimeSpan.FromSeconds(2) };
+            using var engine = new FetchEngine(options);
+            FetchResult redirected = await engine.FetchAsync(new FetchRequest(server.Url("/"))).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotEqual(FetchErrorKind.None, redirected.ErrorKind);
+            Assert.NotEqual(FetchErrorKind.Timeout, redirected.ErrorKind);
+
+            using var second = RawServer.Answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            FetchResult after = await engine.FetchAsync(new FetchRequest(second.Url("/"))).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(200, after.StatusCode);
+        }
     }
 }

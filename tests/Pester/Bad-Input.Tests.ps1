@@ -53,6 +53,19 @@ Describe 'An input whose Url property cannot be read' {
     }
 }
 
+Describe 'A host name that IDNA forbids' {
+    It 'Invoke-AsyncFetch: a zero-width-space host fails as AsyncFetch.InvalidRequest and the batch goes on' {
+        # .NET parses such a host, but converting it to ASCII throws; it ended the whole command before.
+        $inputs = "$base/bytes/2?n=1", "http://$([char]0x200B)/x", "$base/bytes/2?n=3"
+        $results = @($inputs | Invoke-AsyncFetch -Ordered -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $results.Count | Should -Be 3
+        $results[0].StatusCode | Should -Be 200
+        $results[1].ErrorKind | Should -Be 'InvalidRequest'
+        $results[2].StatusCode | Should -Be 200
+        @($errs | ForEach-Object { Get-ErrorId $_ }) | Should -Be @('AsyncFetch.InvalidRequest')
+    }
+}
+
 Describe '-Proxy errors do not show the proxy password' {
     It '<Command> <Case>: AsyncFetch.InvalidProxy, without the password anywhere in the record' -ForEach @(
         @{ Command = 'Invoke-AsyncFetch'; Case = 'https:// proxy'; Extra = @{ Proxy = 'https://alice:Pr0xyS3cret@proxy.invalid:3128' } }

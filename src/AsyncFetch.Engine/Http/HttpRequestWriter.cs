@@ -33,6 +33,11 @@ namespace AsyncFetch.Engine.Http
         [MethodImpl(Hot.Path)]
         public static bool HasAsciiHost(Uri uri)
         {
+            if (uri.HostNameType != UriHostNameType.IPv6 && !FetchUrl.TryIdnHost(uri, out _))
+            {
+                return false; // a host IDNA forbids (a zero-width space, say): IdnHost throws for it
+            }
+
             foreach (char c in HostHeader(uri))
             {
                 if (c <= 0x20 || c >= 0x7F)

@@ -182,6 +182,22 @@ namespace AsyncFetch.Engine.Tests.Crawl
         }
 
         [Fact]
+        public void A_link_to_an_IDNA_forbidden_host_is_out_of_scope_and_neither_preparing_nor_taking_the_page_throws()
+        {
+            // Uri parses "http://\u200B/" but its IdnHost throws; on the pool thread of PrepareResult that ended the process.
+            FetchCrawl crawl = NewCrawl(NoRobots(FetchCrawlScope.Any));
+            Assert.True(crawl.AddStart(new FetchRequest(Start)));
+            Assert.True(crawl.TryNext(out FetchRequest start));
+            FetchResult page = Page(start, "/a", "http://\u200B/x", "http://&#x200b;/y");
+            FetchCrawl.PrepareResult(page);
+            Assert.True(crawl.TakeResult(page));
+
+            Assert.Equal(new[] { "http://h.test/a" }, Urls(Drain(crawl)));
+            Assert.Equal(2, crawl.OutOfScope);
+            Assert.False(crawl.AddStart(new FetchRequest(new Uri("http://\u200B/"))));
+        }
+
+        [Fact]
         public void SameHost_compares_hosts_as_the_wire_spells_them_so_an_international_start_host_keeps_its_links()
         {
             FetchCrawl crawl = NewCrawl(NoRobots(FetchCrawlScope.SameHost));
