@@ -23,6 +23,14 @@ namespace AsyncFetch.Engine.Crawl
         /// <summary>The longest <see cref="FetchLink.Text"/> kept, in characters.</summary>
         internal const int MaxTextLength = 1024;
 
+        /// <summary>
+        /// The deepest element nesting parsed. HtmlAgilityPack closes open elements recursively and matches end tags in
+        /// time that grows with the square of the depth: a hostile page of 100,000 unclosed &lt;div&gt;s overflowed the
+        /// stack (which ends the process) and 200,000 closed ones did not finish in minutes. Deeper markup is refused
+        /// at once, and the page has no links. Real pages nest a few dozen levels.
+        /// </summary>
+        internal const int MaxNesting = 1024;
+
         /// <summary>True for the media types whose bodies have links: text/html and application/xhtml+xml.</summary>
         internal static bool IsHtml(string? contentType)
         {
@@ -49,7 +57,7 @@ namespace AsyncFetch.Engine.Crawl
         /// <summary>The links of the markup <paramref name="html"/>, resolved against <paramref name="page"/>.</summary>
         internal static HtmlLinks Extract(string html, Uri page)
         {
-            var document = new HtmlDocument { OptionUseIdAttribute = false };
+            var document = new HtmlDocument { OptionUseIdAttribute = false, OptionMaxNestedChildNodes = MaxNesting };
             document.LoadHtml(html);
 
             // Collected first and resolved after: a <base href> anywhere in the document, also after the links,

@@ -48,6 +48,35 @@ namespace AsyncFetch.Engine.Tests.Crawl
         }
 
         [Fact]
+        public void A_page_nested_deeper_than_the_parser_takes_has_no_links_and_is_refused_at_once()
+        {
+            // 100,000 unclosed elements overflowed the stack of the thread parsing them (the process ended) before the cap.
+            var hostile = new StringBuilder();
+            hostile.Insert(0, "<div>", 100_000).Append("<a href=/deep>d</a>");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Empty(Result("text/html", hostile.ToString()).GetLinks());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+
+            // Nesting within the cap parses as before, closed or not.
+            string nested = new StringBuilder().Insert(0, "<div>", 1000).Append("<a href=/in>i</a>").ToString();
+            Assert.Equal(new[] { "http://h.test/in" }, HrefsOf(Result("text/html", nested)));
+            string closed = new StringBuilder().Insert(0, "<span>", 1000).Append("<a href=/c>c</a>").ToString()
+                + new StringBuilder().Insert(0, "</span>", 1000);
+            Assert.Equal(new[] { "http://h.test/c" }, HrefsOf(Result("text/html", closed)));
+        }
+
+        private static string[] HrefsOf(FetchResult result)
+        {
+            var hrefs = new List<string>();
+            foreach (FetchLink link in result.GetLinks())
+            {
+                hrefs.Add(link.Href);
+            }
+
+            return hrefs.ToArray();
+        }
+
+        [Fact]
         public void A_failure_has_no_links()
         {
             var request = new FetchRequest(new Uri("http://h.test/"));
