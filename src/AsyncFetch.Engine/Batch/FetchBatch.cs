@@ -339,10 +339,14 @@ namespace AsyncFetch.Engine.Batch
                     {
                         batch._prepare!(prepared);
                     }
-                    finally
+                    catch (Exception e)
                     {
-                        batch.Publish(prepared, place);
+                        // On a pool thread an escaping exception would end the process: reported as the engine's
+                        // completion callbacks are (FetchEngine.CallbackFailed), and the result is taken as it is.
+                        batch._engine.ReportCallbackFailure(e);
                     }
+
+                    batch.Publish(prepared, place);
                 },
                 (this, result, sequence));
         }

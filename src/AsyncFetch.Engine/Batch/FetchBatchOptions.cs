@@ -39,7 +39,8 @@ namespace AsyncFetch.Engine.Batch
         /// <summary>
         /// Work done for each result on a thread-pool thread before the result is queued for taking, so that it runs
         /// beside the loop and the thread that takes results instead of on either: a crawl parses the links of its
-        /// pages there. Null (the default): results are queued as they complete. It must not throw.
+        /// pages there. Null (the default): results are queued as they complete. It should not throw: an exception goes to
+        /// <see cref="FetchEngine.CallbackFailed"/> and the result is handed out as it is.
         /// </summary>
         public Action<FetchResult>? PrepareResult { get; set; }
 

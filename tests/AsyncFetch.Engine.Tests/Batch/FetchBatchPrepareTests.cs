@@ -51,5 +51,32 @@ namespace AsyncFetch.Engine.Tests.Batch
                 Assert.Equal(Enumerable.Range(0, 40), results.Select(r => (int)r.Input!));
             }
         }
+
+        [Fact]
+        public void A_preparation_that_throws_is_reported_and_its_result_is_still_handed_out()
+        {
+            // An exception escaping the pool thread would end the process (the test host with it).
+            var reported = new ConcurrentBag<Exception>();
+            using FetchEngine engine = NewEngine();
+            engine.CallbackFailed += reported.Add;
+            using var batch = new FetchBatch(engine, new FetchBatchOptions
+            {
+                MaxConcurrency = 4,
+                PrepareResult = r =>
+                {
+                    if ((int)r.Input! % 2 == 0)
+                    {
+                        throw new InvalidOperationException("preparation failed");
+                    }
+                },
+            });
+            List<FetchRequest> inputs = Enumerable.Range(0, 10).Select(i => new FetchRequest(_f.Url("/delay/0")) { Tag = i }).ToList();
+
+            List<FetchResult> results = Run(batch, inputs);
+
+            Assert.Equal(Enumerable.Range(0, 10), results.Select(r => (int)r.Input!).OrderBy(i => i));
+            Assert.All(results, r => Assert.Equal(200, r.StatusCode));
+            Assert.Equal(5, reported.Count(e => e.Message == "preparation failed"));
+        }
     }
 }
