@@ -230,6 +230,39 @@ Describe 'Sessions across runs (-SessionPath, Save and Load)' {
         $back.Cookies.GetCookies([uri]'https://www.example.test/other').Count | Should -Be 0 -Because 'the path is kept'
     }
 
+    It 'a cookie set with a Domain attribute is still sent to that domain and its subdomains after Save and Load' {
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $s.Cookies.SetCookies([uri]'http://www.example.test/', 'dom=1; Domain=example.test; Path=/')
+        $s.Cookies.SetCookies([uri]'http://www.example.test/', 'host=2; Path=/')
+        $s.Cookies.GetCookies([uri]'http://api.example.test/')['dom'].Value | Should -Be '1' -Because 'the premise: the jar sends it to a sibling subdomain'
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'domain-cookie.session'
+        $s.Save($path)
+
+        $back = [AsyncFetch.PowerShell.FetchSession]::Load($path)
+        $back.Cookies.GetCookies([uri]'http://api.example.test/')['dom'].Value | Should -Be '1'
+        $back.Cookies.GetCookies([uri]'http://www.example.test/')['dom'].Value | Should -Be '1'
+        $back.Cookies.GetCookies([uri]'http://www.example.test/')['host'].Value | Should -Be '2'
+        $back.Cookies.GetCookies([uri]'http://api.example.test/')['host'] | Should -BeNullOrEmpty -Because 'a host-only cookie stays host-only'
+    }
+
+    It 'a file name with a percent sign is read as written, not as a URL' {
+        $dir = (Resolve-Path TestDrive:).ProviderPath
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $s.UserAgent = 'percent/1'
+        $s.Save((Join-Path $dir 'sess%41.session'))
+        ([AsyncFetch.PowerShell.FetchSession]::Load((Join-Path $dir 'sess%41.session'))).UserAgent | Should -Be 'percent/1'
+    }
+
+    It 'well-formed XML that is not a saved session (<Case>) stops the command with AsyncFetch.SessionLoadFailed' -ForEach @(
+        @{ Case = 'another root element'; Xml = '<Other/>' }
+        @{ Case = 'a header without a name'; Xml = '<FetchSession version="1"><Header>x</Header></FetchSession>' }
+    ) {
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath "xml-$([guid]::NewGuid().ToString('N')).session"
+        $Xml | Set-Content -LiteralPath $path
+        { Invoke-AsyncFetch "$base/cookies" -SessionPath $path } | Should -Throw -ErrorId 'AsyncFetch.SessionLoadFailed,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        Get-Content -LiteralPath $path -Raw | Should -Be ($Xml + [Environment]::NewLine)
+    }
+
     It 'a file that is not a saved session stops the command with AsyncFetch.SessionLoadFailed' {
         $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'not-a-session.txt'
         'hello' | Set-Content -LiteralPath $path

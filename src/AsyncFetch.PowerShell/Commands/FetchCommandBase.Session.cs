@@ -71,7 +71,7 @@ namespace AsyncFetch.PowerShell.Commands
                 {
                     _session = System.IO.File.Exists(path) ? FetchSession.Load(path) : new FetchSession();
                 }
-                catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is System.Xml.XmlException || e is FormatException || e is CookieException)
+                catch (Exception e) when (e is System.IO.IOException || e is System.IO.InvalidDataException || e is UnauthorizedAccessException || e is System.Xml.XmlException || e is FormatException || e is CookieException)
                 {
                     ThrowTerminatingError(new ErrorRecord(new System.IO.InvalidDataException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.SessionLoadFailed, path, e.Message), e), ErrorIds.SessionLoadFailed, ErrorCategory.ReadError, SessionPath));
                 }

@@ -55,7 +55,9 @@ namespace AsyncFetch.PowerShell.Internal
         {
             var session = new FetchSession();
             var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
-            using XmlReader xml = XmlReader.Create(Path.GetFullPath(path), settings);
+            // A stream, not the path: XmlReader.Create(string) reads its argument as a URI and would decode "%41" in a file name.
+            using var file = new FileStream(Path.GetFullPath(path), FileMode.Open, FileAccess.Read, FileShare.Read);
+            using XmlReader xml = XmlReader.Create(file, settings);
             xml.MoveToContent();
             if (xml.LocalName != Root)
             {
@@ -127,7 +129,7 @@ namespace AsyncFetch.PowerShell.Internal
 
                 xml.WriteStartElement("Cookie");
                 xml.WriteAttributeString("name", cookie.Name);
-                xml.WriteAttributeString("domain", cookie.Domain);
+                xml.WriteAttributeString("domain", IsDomainCookie(session.Cookies, cookie) && !cookie.Domain.StartsWith(".", StringComparison.Ordinal) ? "." + cookie.Domain : cookie.Domain);
                 xml.WriteAttributeString("path", cookie.Path);
                 xml.WriteAttributeString("secure", cookie.Secure ? "true" : "false");
                 xml.WriteAttributeString("httpOnly", cookie.HttpOnly ? "true" : "false");
@@ -142,6 +144,37 @@ namespace AsyncFetch.PowerShell.Internal
 
             xml.WriteEndElement();
             xml.WriteEndDocument();
+        }
+
+        /// <summary>
+        /// True for a cookie the jar sends to subdomains too (a Set-Cookie with a Domain attribute). .NET keeps such a
+        /// cookie's Domain without its leading dot, like a host-only cookie's, so the jar is asked whether a made-up
+        /// subdomain of the cookie's domain would get it; the file then writes the domain with the dot.
+        /// </summary>
+        private static bool IsDomainCookie(CookieContainer jar, Cookie cookie)
+        {
+            string domain = cookie.Domain.TrimStart('.');
+            if (cookie.Domain.StartsWith(".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (domain.Length == 0 || IPAddress.TryParse(domain, out _)
+                || !Uri.TryCreate((cookie.Secure ? "https://" : "http://") + "asyncfetch-probe." + domain + (cookie.Path.StartsWith("/", StringComparison.Ordinal) ? cookie.Path : "/"), UriKind.Absolute, out Uri? probe))
+            {
+                return false;
+            }
+
+            foreach (Cookie sent in jar.GetCookies(probe))
+            {
+                if (sent.Name == cookie.Name && sent.Value == cookie.Value && sent.Path == cookie.Path
+                    && string.Equals(sent.Domain.TrimStart('.'), domain, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static void AddCookie(CookieContainer jar, XmlReader xml, DateTime now)
@@ -234,10 +267,16 @@ namespace AsyncFetch.PowerShell.Internal
             if (File.Exists(full))
             {
                 File.Replace(temporary, full, null);
+                return;
             }
-            else
+
+            try
             {
                 File.Move(temporary, full);
+            }
+            catch (IOException) when (File.Exists(full))
+            {
+                File.Replace(temporary, full, null); // another run put the file there between the check and the move
             }
         }
 
