@@ -554,6 +554,11 @@ namespace AsyncFetch
                     origin.RobotsRequested = true;
                     var robots = _newRequest(new Uri(origin.Key + "/robots.txt"));
                     robots.Tag = new RobotsTarget(origin);
+                    robots.Method = "GET"; // whatever the pages' requests are, robots.txt is read as rules, in memory
+                    robots.Body = null;
+                    robots.Content = null;
+                    robots.OutFile = null;
+                    robots.OutDirectory = null;
                     robots.MaximumRedirection = 5;
                     robots.DiscardBody = false;
                     _control.Enqueue(robots);

@@ -122,6 +122,15 @@ Describe 'Crawl limits and rules' {
         { Invoke-AsyncFetch "$base/" -Follow Nowhere } | Should -Throw -ErrorId 'AsyncFetch.InvalidFollow,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
     }
 
+    It '-Follow with a body written to a file, and a wildcard that cannot be matched, are refused before anything is fetched' {
+        $dir = Join-Path (Resolve-Path TestDrive:).ProviderPath 'crawl-out'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -OutDirectory $dir } | Should -Throw -ErrorId 'AsyncFetch.FollowWithOutFile,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -OutFile (Join-Path $dir 'p.html') } | Should -Throw -ErrorId 'AsyncFetch.FollowWithOutFile,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Start-FetchJob "$base/" -Follow SameHost -OutDirectory $dir } | Should -Throw -ErrorId 'AsyncFetch.FollowWithOutFile,AsyncFetch.PowerShell.Commands.StartFetchJobCommand'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -Include '*/[z-a]*' } | Should -Throw -ErrorId 'AsyncFetch.InvalidCrawlPattern,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        Test-Path -LiteralPath $dir | Should -BeFalse
+    }
+
     It 'a start URL given twice is crawled once' {
         $results = @("$base/", "$base/" | Invoke-AsyncFetch -Follow SameHost -Depth 0)
         $results.Count | Should -Be 1

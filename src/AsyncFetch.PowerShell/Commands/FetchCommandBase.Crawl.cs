@@ -54,9 +54,20 @@ namespace AsyncFetch.PowerShell.Commands
         /// <summary>True when the command crawls (-Follow).</summary>
         private protected bool IsCrawl => Follow != null;
 
-        /// <summary>Refuses crawl parameters without -Follow, and a -Follow that is neither a scope nor a script block.</summary>
+        /// <summary>Refuses crawl parameters without -Follow, and -Follow with a body written to a file (its links could not be read).</summary>
         private protected void CheckCrawlParameters()
         {
+            if (Follow != null)
+            {
+                foreach (string name in new[] { "OutFile", nameof(OutDirectory) })
+                {
+                    if (MyInvocation.BoundParameters.ContainsKey(name))
+                    {
+                        ThrowTerminatingError(new ErrorRecord(new ArgumentException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.FollowWithOutFile, name)), ErrorIds.FollowWithOutFile, ErrorCategory.InvalidArgument, name));
+                    }
+                }
+            }
+
             if (Follow == null)
             {
                 foreach (string name in new[] { nameof(Depth), nameof(MaxPages), nameof(Include), nameof(Exclude), nameof(IgnoreRobots) })
@@ -94,12 +105,12 @@ namespace AsyncFetch.PowerShell.Commands
 
             foreach (string pattern in Include ?? Array.Empty<string>())
             {
-                options.Include.Add(WildcardToRegex(pattern));
+                options.Include.Add(CrawlPattern(nameof(Include), pattern));
             }
 
             foreach (string pattern in Exclude ?? Array.Empty<string>())
             {
-                options.Exclude.Add(WildcardToRegex(pattern));
+                options.Exclude.Add(CrawlPattern(nameof(Exclude), pattern));
             }
 
             return options;
@@ -155,6 +166,20 @@ namespace AsyncFetch.PowerShell.Commands
         }
 
         /// <summary>A PowerShell wildcard pattern (* ? [a-z], ` escapes) as a case-insensitive regular expression over the whole URL.</summary>
+        /// <summary>A wildcard of -Include or -Exclude as a regular expression; one that cannot be (a range such as [z-a]) is a parameter error.</summary>
+        private Regex CrawlPattern(string parameter, string pattern)
+        {
+            try
+            {
+                return WildcardToRegex(pattern);
+            }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.InvalidCrawlPattern, parameter, pattern, e.Message), e), ErrorIds.InvalidCrawlPattern, ErrorCategory.InvalidArgument, pattern));
+                throw; // not reached: ThrowTerminatingError throws
+            }
+        }
+
         internal static Regex WildcardToRegex(string pattern)
         {
             var regex = new StringBuilder("^");

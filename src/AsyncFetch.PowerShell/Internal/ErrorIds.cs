@@ -33,6 +33,12 @@ namespace AsyncFetch.PowerShell.Internal
         /// <summary>-Depth, -MaxPages, -Include, -Exclude or -IgnoreRobots without -Follow (terminating).</summary>
         public const string CrawlParameterNeedsFollow = Prefix + "CrawlParameterNeedsFollow";
 
+        /// <summary>-Follow with -OutFile or -OutDirectory: the pages' links would be in files (terminating).</summary>
+        public const string FollowWithOutFile = Prefix + "FollowWithOutFile";
+
+        /// <summary>An -Include or -Exclude wildcard that cannot be matched (terminating).</summary>
+        public const string InvalidCrawlPattern = Prefix + "InvalidCrawlPattern";
+
         /// <summary>-Follow is neither a scope name nor a script block (terminating).</summary>
         public const string InvalidFollow = Prefix + "InvalidFollow";
 

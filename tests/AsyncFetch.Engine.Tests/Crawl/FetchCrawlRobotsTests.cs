@@ -45,6 +45,26 @@ namespace AsyncFetch.Engine.Tests.Crawl
         }
 
         [Fact]
+        public void Robots_txt_is_a_plain_GET_kept_in_memory_whatever_the_page_requests_are()
+        {
+            // With -OutDirectory the robots.txt body went to a file, the rules read as empty, and disallowed URLs were fetched.
+            var crawl = new FetchCrawl(new FetchCrawlOptions(), uri => new FetchRequest(uri)
+            {
+                Method = "POST",
+                Body = new byte[] { 1 },
+                OutDirectory = "/tmp/pages",
+                OutFile = "/tmp/page.html",
+            });
+            FetchRequest robots = StartWithLinks(crawl, "/a");
+            Assert.Equal("GET", robots.Method);
+            Assert.Null(robots.Body);
+            Assert.Null(robots.Content);
+            Assert.Null(robots.OutDirectory);
+            Assert.Null(robots.OutFile);
+            Assert.False(robots.DiscardBody);
+        }
+
+        [Fact]
         public void Each_origin_gets_its_own_robots_txt_once()
         {
             FetchCrawl crawl = NewCrawl(new FetchCrawlOptions { Scope = FetchCrawlScope.Any });
