@@ -153,7 +153,7 @@ namespace AsyncFetch
             op.Prepare(uri!);
             if (coalesce)
             {
-                op.CoalesceKey = CoalesceKey.For(request, uri!, op.Limiter);
+                op.CoalesceKey = CoalesceKey.For(request, uri!, op.Limiter, op.Cookies);
             }
 
             _pending.TryAdd(op, 0);

@@ -17,7 +17,9 @@ namespace AsyncFetch.Engine.Requests
     /// <item>the same settings that shape the response or its handling: DiscardBody, MaxResponseBytes, Timeout,
     /// ConnectTimeout, OperationTimeout, MaximumRedirection, PreserveAuthorizationOnRedirect, AllowInsecureRedirect,
     /// MaximumRetryCount, RetryInterval, SkipCertificateCheck, AllowUnencryptedAuthentication;</item>
-    /// <item>the very same objects (by reference) for Credential, CookieContainer, Proxy and ClientCertificates.</item>
+    /// <item>the very same objects (by reference) for Credential, CookieContainer, Proxy and ClientCertificates, and the
+    /// same Cookie header from that jar when the request was submitted (a jar changed between two submissions, a login
+    /// say, would have sent different cookies).</item>
     /// </list>
     ///
     /// Tag (the caller's own object) is not part of it. Made on the submitting thread, compared on the loop; immutable
@@ -28,18 +30,23 @@ namespace AsyncFetch.Engine.Requests
         private readonly string _url;
         private readonly FetchRequest _request;
         private readonly FetchLimiter _limiter;
+        private readonly string? _cookies;
         private readonly int _hash;
 
-        private CoalesceKey(string url, FetchRequest request, FetchLimiter limiter)
+        private CoalesceKey(string url, FetchRequest request, FetchLimiter limiter, string? cookies)
         {
             _url = url;
             _request = request;
             _limiter = limiter;
+            _cookies = cookies;
             _hash = StringComparer.Ordinal.GetHashCode(url) ^ request.Headers.Count;
         }
 
-        /// <summary>The key of <paramref name="request"/> (whose absolute URL is <paramref name="uri"/>), or null when it may not be shared.</summary>
-        public static CoalesceKey? For(FetchRequest request, Uri uri, FetchLimiter limiter)
+        /// <summary>
+        /// The key of <paramref name="request"/> (whose absolute URL is <paramref name="uri"/>, whose cookies come from
+        /// <paramref name="jar"/>), or null when it may not be shared.
+        /// </summary>
+        public static CoalesceKey? For(FetchRequest request, Uri uri, FetchLimiter limiter, System.Net.CookieContainer? jar)
         {
             if (request.Method != "GET" || request.Body != null || request.Content != null || request.HasOutputTarget
                 || !FetchUrl.TryNormalize(uri, out string url))
@@ -47,7 +54,7 @@ namespace AsyncFetch.Engine.Requests
                 return null;
             }
 
-            return new CoalesceKey(url, request, limiter);
+            return new CoalesceKey(url, request, limiter, CookieJar.HeaderFor(jar, uri));
         }
 
         /// <summary>The normal form of the URL.</summary>
@@ -90,6 +97,7 @@ namespace AsyncFetch.Engine.Requests
                 && a.AllowUnencryptedAuthentication == b.AllowUnencryptedAuthentication
                 && ReferenceEquals(a.Credential, b.Credential)
                 && ReferenceEquals(a.CookieContainer, b.CookieContainer)
+                && string.Equals(_cookies, other._cookies, StringComparison.Ordinal)
                 && ReferenceEquals(a.Proxy, b.Proxy)
                 && ReferenceEquals(a.ClientCertificates, b.ClientCertificates);
         }

@@ -88,6 +88,25 @@ namespace AsyncFetch.Engine.Tests.Requests
         }
 
         [Fact]
+        public async Task A_cookie_jar_that_changed_between_two_gets_makes_them_different_requests()
+        {
+            // Same jar object both times, but a cookie arrived in between (a login): the second would send it.
+            using FetchEngine engine = Coalescing();
+            var jar = new System.Net.CookieContainer();
+            Uri url = _f.Url("/delay/421");
+            Task<FetchResult> before = engine.FetchAsync(new FetchRequest(url) { CookieContainer = jar });
+            jar.Add(url, new System.Net.Cookie("session", "logged-in"));
+            Task<FetchResult> after = engine.FetchAsync(new FetchRequest(url) { CookieContainer = jar });
+            Task<FetchResult> same = engine.FetchAsync(new FetchRequest(url) { CookieContainer = jar });
+            FetchResult[] results = await Task.WhenAll(before, after, same);
+
+            Assert.All(results, r => Assert.Equal(200, r.StatusCode));
+            Assert.Equal(2, Arrivals("/delay/421"));
+            Assert.False(results[1].Coalesced);
+            Assert.True(results[2].Coalesced, "the same jar with the same cookies still shares");
+        }
+
+        [Fact]
         public async Task Each_result_of_a_shared_redirected_get_has_the_chain_and_the_final_url()
         {
             using FetchEngine engine = Coalescing();
