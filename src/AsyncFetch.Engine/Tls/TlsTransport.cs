@@ -273,9 +273,11 @@ namespace AsyncFetch.Engine.Tls
                 // Disposing only releases the TLS context; nothing to report for a connection being closed.
             }
 
-            if (_read == null && _buffer != null)
+            if ((_read == null || _read.IsCompleted) && _buffer != null)
             {
-                ArrayPool<byte>.Shared.Return(_buffer); // not while a read may still write into it
+                // Not while a read may still write into it. A read begun on the loop (the idle read, say) has failed
+                // inline in Abort above, so its buffer goes back too; only one begun elsewhere may still be running.
+                ArrayPool<byte>.Shared.Return(_buffer);
             }
 
             _buffer = null;
