@@ -67,8 +67,7 @@ namespace AsyncFetch.PowerShell.Commands
                     }
                 }
             }
-
-            if (Follow == null)
+            else
             {
                 foreach (string name in new[] { nameof(Depth), nameof(MaxPages), nameof(Include), nameof(Exclude), nameof(IgnoreRobots) })
                 {
@@ -165,7 +164,6 @@ namespace AsyncFetch.PowerShell.Commands
             }
         }
 
-        /// <summary>A PowerShell wildcard pattern (* ? [a-z], ` escapes) as a case-insensitive regular expression over the whole URL.</summary>
         /// <summary>A wildcard of -Include or -Exclude as a regular expression; one that cannot be (a range such as [z-a]) is a parameter error.</summary>
         private Regex CrawlPattern(string parameter, string pattern)
         {
@@ -180,6 +178,7 @@ namespace AsyncFetch.PowerShell.Commands
             }
         }
 
+        /// <summary>A PowerShell wildcard pattern (* ? [a-z], ` escapes) as a case-insensitive regular expression over the whole URL.</summary>
         internal static Regex WildcardToRegex(string pattern)
         {
             var regex = new StringBuilder("^");

@@ -129,7 +129,7 @@ namespace AsyncFetch.PowerShell.Internal
 
                 xml.WriteStartElement("Cookie");
                 xml.WriteAttributeString("name", cookie.Name);
-                xml.WriteAttributeString("domain", IsDomainCookie(session.Cookies, cookie) && !cookie.Domain.StartsWith(".", StringComparison.Ordinal) ? "." + cookie.Domain : cookie.Domain);
+                xml.WriteAttributeString("domain", IsDomainCookie(session.Cookies, cookie) ? "." + cookie.Domain.TrimStart('.') : cookie.Domain);
                 xml.WriteAttributeString("path", cookie.Path);
                 xml.WriteAttributeString("secure", cookie.Secure ? "true" : "false");
                 xml.WriteAttributeString("httpOnly", cookie.HttpOnly ? "true" : "false");
@@ -153,12 +153,12 @@ namespace AsyncFetch.PowerShell.Internal
         /// </summary>
         private static bool IsDomainCookie(CookieContainer jar, Cookie cookie)
         {
-            string domain = cookie.Domain.TrimStart('.');
             if (cookie.Domain.StartsWith(".", StringComparison.Ordinal))
             {
                 return true;
             }
 
+            string domain = cookie.Domain;
             if (domain.Length == 0 || IPAddress.TryParse(domain, out _)
                 || !Uri.TryCreate((cookie.Secure ? "https://" : "http://") + "asyncfetch-probe." + domain + (cookie.Path.StartsWith("/", StringComparison.Ordinal) ? cookie.Path : "/"), UriKind.Absolute, out Uri? probe))
             {
