@@ -124,12 +124,12 @@ namespace AsyncFetch
         /// </summary>
         public bool AddStart(FetchRequest request)
         {
-            if (request?.Uri == null || !FetchUrl.TryNormalize(request.Uri, out string key))
+            if (request?.Uri == null || !FetchUrl.TryNormalize(request.Uri, out string key, out string host))
             {
                 return false;
             }
 
-            _startHosts.Add(request.Uri.IdnHost);
+            _startHosts.Add(host);
             if (!_seen.Add(key))
             {
                 Duplicates++;
@@ -327,14 +327,13 @@ namespace AsyncFetch
             Uri? target;
             if (!(page == null ? Uri.TryCreate(href, UriKind.Absolute, out target) : Uri.TryCreate(page, href, out target))
                 || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-                || !FetchUrl.TryNormalize(target, out string normalized)
-                || !FetchUrl.TryIdnHost(target, out string idnHost))
+                || !FetchUrl.TryNormalize(target, out string normalized, out string normalHost))
             {
                 return false;
             }
 
             key = normalized;
-            host = idnHost;
+            host = normalHost;
             return true;
         }
 
@@ -378,9 +377,9 @@ namespace AsyncFetch
                 int depth = reader.ReadInt32();
                 string referrer = reader.ReadString();
                 int hops = reader.ReadInt32();
-                string key = FetchUrl.TryNormalize(uri, out string normalized) ? normalized : uri.AbsoluteUri;
-                open.Add(new Pending(uri, key, depth, referrer.Length == 0 ? null : referrer, hops, null));
-                _startHosts.Add(uri.Host);
+                bool normal = FetchUrl.TryNormalize(uri, out string normalized, out string host);
+                open.Add(new Pending(uri, normal ? normalized : uri.AbsoluteUri, depth, referrer.Length == 0 ? null : referrer, hops, null));
+                _startHosts.Add(normal ? host : uri.Host); // spelled as AddStart and the links spell hosts
             }
 
             _seen = SeenSet.Load(stream); // before any start URL (AddStart): the resumed crawl's seen URLs are all there

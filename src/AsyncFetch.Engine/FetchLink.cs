@@ -50,7 +50,7 @@ namespace AsyncFetch
         /// </summary>
         internal string? CrawlKey { get; private set; }
 
-        /// <summary>The host of <see cref="CrawlKey"/> (<see cref="System.Uri.IdnHost"/>), for the crawl's scope.</summary>
+        /// <summary>The host of <see cref="CrawlKey"/> as the normal form spells it, for the crawl's scope.</summary>
         internal string? CrawlHost { get; private set; }
 
         internal bool PreparedForCrawl { get; private set; }

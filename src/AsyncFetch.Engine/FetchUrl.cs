@@ -65,9 +65,16 @@ namespace AsyncFetch
         }
 
         /// <summary>The normal form of <paramref name="uri"/>; false (and null) when it is not an absolute http or https URL with a host.</summary>
-        public static bool TryNormalize(Uri? uri, out string normalized)
+        public static bool TryNormalize(Uri? uri, out string normalized) => TryNormalize(uri, out normalized, out _);
+
+        /// <summary>
+        /// <see cref="TryNormalize(Uri?, out string)"/>, with the host as the normal form spells it (lower case, punycode
+        /// for an internationalized name, an IPv6 literal bracketed), for comparing hosts the same way.
+        /// </summary>
+        internal static bool TryNormalize(Uri? uri, out string normalized, out string host)
         {
             normalized = null!;
+            host = null!;
             if (uri == null || !uri.IsAbsoluteUri || (uri.Scheme != "http" && uri.Scheme != "https")
                 || uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)
             {
@@ -89,7 +96,7 @@ namespace AsyncFetch
                 sb.Append('@');
             }
 
-            if (!TryHost(uri, out string host))
+            if (!TryHost(uri, out host))
             {
                 return false;
             }

@@ -33,12 +33,17 @@ namespace AsyncFetch.Engine.Http
         [MethodImpl(Hot.Path)]
         public static bool HasAsciiHost(Uri uri)
         {
-            if (uri.HostNameType != UriHostNameType.IPv6 && !FetchUrl.TryIdnHost(uri, out _))
+            string host;
+            if (uri.HostNameType == UriHostNameType.IPv6)
+            {
+                host = HostHeader(uri);
+            }
+            else if (!FetchUrl.TryIdnHost(uri, out host))
             {
                 return false; // a host IDNA forbids (a zero-width space, say): IdnHost throws for it
             }
 
-            foreach (char c in HostHeader(uri))
+            foreach (char c in host)
             {
                 if (c <= 0x20 || c >= 0x7F)
                 {
