@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using AsyncFetch.Engine.Connections;
+using AsyncFetch.Engine.Downloads;
 using AsyncFetch.Engine.Http;
 using AsyncFetch.Engine.Internal;
 using AsyncFetch.Engine.Loop;
@@ -21,6 +22,9 @@ namespace AsyncFetch
     /// </summary>
     public sealed class FetchEngine : IDisposable
     {
+        /// <summary>The longest Dispose waits for aborted downloads to delete their temporary files.</summary>
+        private static readonly TimeSpan CleanupWait = TimeSpan.FromSeconds(5);
+
         private static readonly Action<object?> StartCallback = s => ((FetchOperation)s!).Start();
         private static readonly Action<object?> CancelCallback = s => ((FetchOperation)s!).Cancel();
 
@@ -222,6 +226,10 @@ namespace AsyncFetch
             {
                 op.CompleteDetached(FetchErrorKind.Canceled, "The engine was disposed.");
             }
+
+            // A download aborted while its writer was creating or writing the temporary file deletes it when that
+            // operation returns: wait for it (bounded: a stalled disk must not hang the caller), so none is left behind.
+            DownloadSink.WaitForCleanups(CleanupWait);
         }
 
         internal void ReportCallbackFailure(Exception e)

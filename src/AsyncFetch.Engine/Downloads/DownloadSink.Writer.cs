@@ -253,8 +253,11 @@ namespace AsyncFetch.Engine.Downloads
             string? temp;
             string? placed;
             List<byte[]>? buffers = null;
+            bool owed;
             lock (_queue)
             {
+                owed = _cleanupOwed;
+                _cleanupOwed = false;
                 file = _file;
                 temp = _tempPath;
                 placed = _placedPath;
@@ -284,6 +287,15 @@ namespace AsyncFetch.Engine.Downloads
 
             TryDelete(temp);
             TryDelete(placed);
+            if (owed)
+            {
+                lock (s_cleanupsLock)
+                {
+                    s_cleanupsOwed--;
+                    Monitor.PulseAll(s_cleanupsLock);
+                }
+            }
+
             if (buffers != null)
             {
                 foreach (byte[] buffer in buffers)

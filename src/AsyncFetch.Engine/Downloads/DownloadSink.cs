@@ -48,7 +48,8 @@ namespace AsyncFetch.Engine.Downloads
     /// the request then fails with it (its Abort is a no-op). After Abort no callback comes. Abort deletes the temporary
     /// file (and a file renamed in the meantime: the request reports failure, so no file stays): at once, on the calling
     /// thread, when no file operation is in flight, so a failed request's result never arrives before its partial file
-    /// is gone; otherwise the writer does it as soon as its operation returns. When the loop has stopped (a post is
+    /// is gone; otherwise the writer does it as soon as its operation returns, and the engine's Dispose waits for that
+    /// (<see cref="WaitForCleanups"/>), so none stays once a command is over. When the loop has stopped (a post is
     /// refused), the writer cleans up the same way. Nothing is thrown on the pool: a file system error becomes a File
     /// failure and anything else an Internal one.
     /// </summary>
@@ -75,6 +76,10 @@ namespace AsyncFetch.Engine.Downloads
 
         private static int s_queuedInProcess;
 
+        /// <summary>Aborted downloads whose writer was mid-operation and still has a file to delete (see <see cref="WaitForCleanups"/>).</summary>
+        private static int s_cleanupsOwed;
+        private static readonly object s_cleanupsLock = new object();
+
         private readonly EventLoop _loop;
         private readonly IDownloadOwner _owner;
         private readonly FetchRequest _request;
@@ -96,6 +101,7 @@ namespace AsyncFetch.Engine.Downloads
         private bool _aborted;
         private bool _ended; // the writer is done; the outcome fields are set
         private bool _delivered; // the outcome reached the owner
+        private bool _cleanupOwed; // aborted while the writer was mid-operation: counted in s_cleanupsOwed until it releases
         private int _peakQueued;
 
         private DownloadSink(EventLoop loop, IDownloadOwner owner, FetchRequest request, Uri? responseUri, string? contentDisposition, string[]? decodings, long limit)
@@ -231,6 +237,14 @@ namespace AsyncFetch.Engine.Downloads
 
                 _aborted = true;
                 releaseNow = !_running;
+                if (!releaseNow)
+                {
+                    _cleanupOwed = true;
+                    lock (s_cleanupsLock)
+                    {
+                        s_cleanupsOwed++;
+                    }
+                }
             }
 
             if (_fill != null && _loop.IsLoopThread)
@@ -243,6 +257,29 @@ namespace AsyncFetch.Engine.Downloads
             {
                 Release(); // nothing in flight: gone before the request's result is delivered
             }
+        }
+
+        /// <summary>
+        /// Waits, at most <paramref name="timeout"/>, until every aborted download whose writer was mid-operation (creating or
+        /// writing its temporary file) has deleted that file: the engine waits for this when it is disposed, so no
+        /// ".partial" file of a failed request stays once a command is over. True when none is owed any more.
+        /// </summary>
+        internal static bool WaitForCleanups(TimeSpan timeout)
+        {
+            DateTime end = DateTime.UtcNow + timeout;
+            lock (s_cleanupsLock)
+            {
+                while (s_cleanupsOwed > 0)
+                {
+                    TimeSpan left = end - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero || !Monitor.Wait(s_cleanupsLock, left))
+                    {
+                        return s_cleanupsOwed == 0;
+                    }
+                }
+            }
+
+            return true;
         }
 
         /// <summary>True for the exceptions file system calls throw for bad paths, permissions and full disks.</summary>

@@ -136,9 +136,11 @@ namespace AsyncFetch.Engine.Tests.Downloads
 
             await LoopWait.OnLoop(_loop, sink.Abort);
             Assert.Equal(partial, Entries()); // the writer still holds it: it is deleted when its write returns
+            Assert.False(DownloadSink.WaitForCleanups(TimeSpan.FromMilliseconds(50)), "the owed cleanup was not counted");
 
             gate.Set();
-            Assert.True(await Eventually(() => Entries().Length == 0, Patience), "the temporary file stayed: " + string.Join(", ", Entries()));
+            Assert.True(DownloadSink.WaitForCleanups(Patience), "the engine's Dispose would not have waited for the cleanup");
+            Assert.Empty(Entries()); // gone by the time the wait returns
             await LoopWait.OnLoop(_loop, sink.Finish); // too late: nothing happens
             await Task.Delay(200); // room for a callback, were there one
             Assert.Equal(0, owner.Callbacks);

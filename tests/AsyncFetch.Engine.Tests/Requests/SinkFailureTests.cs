@@ -79,6 +79,10 @@ namespace AsyncFetch.Engine.Tests.Requests
             Assert.Equal(200, result.StatusCode);
             Assert.Null(result.GetBody());
             Assert.Null(result.OutFile);
+
+            // The writer may have been creating the temporary file when the limit was passed: it deletes it once that
+            // returns, and the engine's Dispose waits for it.
+            engine.Dispose();
             Assert.Empty(Directory.GetFileSystemEntries(_dir)); // no partial file stays
         }
 
