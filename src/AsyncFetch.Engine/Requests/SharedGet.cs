@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using AsyncFetch.Engine.Loop;
 
 namespace AsyncFetch.Engine.Requests
 {
@@ -8,7 +9,11 @@ namespace AsyncFetch.Engine.Requests
     /// Every member gets a result of its own (its own request, Tag, RequestedUri), with the shared response's status,
     /// headers (a copy), body and timings; the first member still waiting keeps the body array the response was read
     /// into, every other gets a copy, so no result can be changed through another. The shared GET's failure is every
-    /// member's failure. A member cancelled while it waits completes as Canceled alone: the GET goes on for the others;
+    /// member's failure, with one exception: a timeout. A member that joined late had not waited its own TimeoutSec yet
+    /// (alone, its clock would have started when it was submitted), so it is not failed with the others but joins
+    /// afresh: those members share a new GET, and time out, if they do, on their own clock (at most once more each: by
+    /// then they have waited longer than their TimeoutSec). A member
+    /// cancelled while it waits completes as Canceled alone: the GET goes on for the others;
     /// when the last member has been cancelled nobody wants it and it is cancelled too.
     ///
     /// Loop thread only (engine shutdown included); a loop that failed completes the members on its own.
@@ -38,6 +43,7 @@ namespace AsyncFetch.Engine.Requests
         {
             _members.Add(member);
             member.SharedGet = this;
+            member.JoinedAt = EventLoop.Now;
             _waiting++;
         }
 
@@ -65,6 +71,8 @@ namespace AsyncFetch.Engine.Requests
         {
             _done = true;
             _owner.Remove(this);
+            bool timedOut = result.ErrorKind == FetchErrorKind.Timeout;
+            List<FetchOperation>? late = null;
             bool first = true;
             foreach (FetchOperation member in _members)
             {
@@ -73,8 +81,23 @@ namespace AsyncFetch.Engine.Requests
                     continue; // cancelled while it waited, or failed by a shutdown
                 }
 
+                if (timedOut && member.JoinedTooLateForTimeout())
+                {
+                    (late ??= new List<FetchOperation>()).Add(member); // its own TimeoutSec has not run out
+                    continue;
+                }
+
                 member.CompleteShared(result, coalesced: !first);
                 first = false;
+            }
+
+            if (late != null)
+            {
+                foreach (FetchOperation member in late)
+                {
+                    member.SharedGet = null;
+                    _owner.Join(member); // a new shared GET for the late ones, sent now
+                }
             }
         }
     }

@@ -195,6 +195,26 @@ namespace AsyncFetch.Engine.Tests.Requests
             Assert.Equal(1, Arrivals("/delay/3407"));
         }
 
+        [Fact]
+        public async Task A_caller_that_joins_late_does_not_inherit_the_shared_requests_timeout()
+        {
+            using FetchEngine engine = Coalescing();
+            var timeout = TimeSpan.FromMilliseconds(800);
+            FetchRequest Slow(int tag) => new FetchRequest(_f.Url("/delay/1409")) { Timeout = timeout, Tag = tag };
+            Task<FetchResult> early = engine.FetchAsync(Slow(0));
+            await Task.Delay(500);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            FetchResult late = await engine.FetchAsync(Slow(1));
+            clock.Stop();
+            FetchResult first = await early;
+
+            Assert.Equal(FetchErrorKind.Timeout, first.ErrorKind);
+            Assert.Equal(FetchErrorKind.Timeout, late.ErrorKind);
+
+            // Alone it would have waited its whole TimeoutSec; sharing must not cut that short (it failed after ~300 ms).
+            Assert.True(clock.Elapsed >= timeout - TimeSpan.FromMilliseconds(20), $"the late caller timed out after {clock.ElapsedMilliseconds} ms");
+        }
+
         [Theory]
         [InlineData(0)] // the caller whose request went to the network
         [InlineData(1)] // one that waits for it
