@@ -221,6 +221,71 @@ namespace AsyncFetch.Engine.Tests.Crawl
             Assert.True(crawl.IsIdle);
         }
 
+        /// <summary>Takes requests until one comes, waiting as NextDelay says (bounded).</summary>
+        private static FetchRequest NextWithin(FetchCrawl crawl, TimeSpan limit)
+        {
+            DateTime deadline = DateTime.UtcNow + limit;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (crawl.TryNext(out FetchRequest next))
+                {
+                    return next;
+                }
+
+                TimeSpan? wait = crawl.NextDelay(DateTime.UtcNow);
+                Assert.NotNull(wait);
+                System.Threading.Thread.Sleep(wait.Value > TimeSpan.Zero ? wait.Value : TimeSpan.FromMilliseconds(1));
+            }
+
+            throw new TimeoutException("no request was handed out");
+        }
+
+        [Fact]
+        public void A_url_held_for_robots_txt_keeps_deeper_urls_of_other_origins_waiting_so_depths_stay_shortest()
+        {
+            FetchCrawl crawl = NewCrawl(new FetchCrawlOptions { Scope = FetchCrawlScope.Any });
+            FetchRequest robotsH = StartWithLinks(crawl, "/a", "http://g.test/b");
+            Assert.True(crawl.TryNext(out FetchRequest robotsG));
+            Assert.Equal("http://g.test/robots.txt", robotsG.Uri!.AbsoluteUri);
+
+            crawl.TakeResult(Robots(robotsG, "User-agent: *\nAllow: /\n")); // g.test answers first; h.test/a (depth 1) still held
+            FetchRequest b = Assert.Single(Drain(crawl));
+            crawl.TakeResult(Page(b, "/c"));
+            Assert.Empty(Drain(crawl)); // c, at depth 2 so far, waits for h.test/a (depth 1), which could lead to it
+
+            crawl.TakeResult(Robots(robotsH, "User-agent: *\nAllow: /\n"));
+            FetchRequest a = Assert.Single(Drain(crawl));
+            Assert.Equal("http://h.test/a", a.Uri!.AbsoluteUri);
+            crawl.TakeResult(Redirect(a, "http://g.test/c")); // it does: a redirect adds no depth
+            FetchRequest c = Assert.Single(Drain(crawl));
+            Assert.Equal("http://g.test/c", c.Uri!.AbsoluteUri);
+            Assert.Equal(1, c.Depth);
+            Assert.Equal(Start, c.Referrer);
+        }
+
+        [Fact]
+        public void NextDelay_does_not_count_a_held_url_whose_turn_waits_for_a_shallower_page()
+        {
+            FetchCrawl crawl = NewCrawl(new FetchCrawlOptions { Scope = FetchCrawlScope.Any });
+            FetchRequest robotsH = StartWithLinks(crawl, "/p", "http://g.test/a");
+            Assert.True(crawl.TryNext(out FetchRequest robotsG));
+            crawl.TakeResult(Robots(robotsG, "User-agent: *\nAllow: /\n"));
+            FetchRequest a = Assert.Single(Drain(crawl)); // depth 1, in flight until the end
+            crawl.TakeResult(Robots(robotsH, "User-agent: *\nCrawl-delay: 0.05\n"));
+            FetchRequest p = Assert.Single(Drain(crawl)); // depth 1 too: the origin's first request goes at once
+            crawl.TakeResult(Page(p, "/q"));
+
+            // q (depth 2) is held by the delay and, once that passed, by a (depth 1) in flight: a clock will not free it.
+            Assert.Null(crawl.NextDelay(DateTime.UtcNow.AddSeconds(5)));
+            Assert.False(crawl.IsIdle);
+
+            crawl.TakeResult(Page(a));
+            Assert.Equal(TimeSpan.Zero, crawl.NextDelay(DateTime.UtcNow.AddSeconds(5)));
+            FetchRequest q = NextWithin(crawl, TimeSpan.FromSeconds(30));
+            Assert.Equal("http://h.test/q", q.Uri!.AbsoluteUri);
+            Assert.Equal(2, q.Depth);
+        }
+
         [Fact]
         public void A_crawl_delay_of_another_agents_group_does_not_apply()
         {

@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text;
 using System.Text.RegularExpressions;
+using AsyncFetch.Engine.Crawl;
 using static AsyncFetch.Engine.Tests.Support.CrawlTestUtil;
 
 namespace AsyncFetch.Engine.Tests.Crawl
@@ -76,6 +78,8 @@ namespace AsyncFetch.Engine.Tests.Crawl
             Assert.All(level1, r => Assert.Equal(Start, r.Referrer));
 
             crawl.TakeResult(Page(level1[0], "c", "/"));
+            Assert.Empty(Drain(crawl)); // depth 2 waits for the rest of depth 1
+            crawl.TakeResult(Page(level1[1]));
             FetchRequest level2 = Assert.Single(Drain(crawl));
             Assert.Equal("http://h.test/dir/c", level2.Uri!.AbsoluteUri); // relative to its page
             Assert.Equal(2, level2.Depth);
@@ -405,8 +409,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
             FetchCrawl first = NewCrawl(NoRobots());
             List<FetchRequest> links = Crawl(first, "/a", "/b");
             first.TakeResult(Page(links[0], "/c", "/d", "/"));
-            Assert.True(first.TryNext(out FetchRequest c)); // c in flight; b in flight; d waits; a done
-            Assert.Equal("http://h.test/c", c.Uri!.AbsoluteUri);
+            Assert.Empty(Drain(first)); // a done; b in flight; c and d (depth 2) wait for it
 
             var state = new MemoryStream();
             first.SaveState(state);
@@ -414,43 +417,52 @@ namespace AsyncFetch.Engine.Tests.Crawl
             FetchCrawl resumed = NewCrawl(NoRobots());
             resumed.LoadState(state);
 
-            List<FetchRequest> open = Drain(resumed);
-            Assert.Equal(new[] { "http://h.test/b", "http://h.test/c", "http://h.test/d" }, Urls(open).OrderBy(u => u, StringComparer.Ordinal));
-            Assert.Equal(1, For(open, "http://h.test/b").Depth);
-            Assert.Equal(Start, For(open, "http://h.test/b").Referrer);
-            Assert.Equal(2, For(open, "http://h.test/d").Depth);
-            Assert.Equal("http://h.test/a", For(open, "http://h.test/d").Referrer);
+            FetchRequest b = Assert.Single(Drain(resumed)); // c and d wait for b again
+            Assert.Equal("http://h.test/b", b.Uri!.AbsoluteUri);
+            Assert.Equal(1, b.Depth);
+            Assert.Equal(Start, b.Referrer);
             Assert.Equal(first.SeenUrls, resumed.SeenUrls);
+            Assert.Equal(2, resumed.Waiting);
 
             Assert.False(resumed.AddStart(new FetchRequest(Start)));
             Assert.False(resumed.AddStart(new FetchRequest("http://h.test/a")));
             Assert.False(resumed.AddStart(new FetchRequest("http://h.test/d")));
             Assert.True(resumed.AddStart(new FetchRequest("http://h.test/new")));
+            FetchRequest started = Assert.Single(Drain(resumed));
+            Assert.Equal("http://h.test/new", started.Uri!.AbsoluteUri);
 
-            resumed.TakeResult(Page(For(open, "http://h.test/c"), "/a", "/e"));
-            List<FetchRequest> started = Drain(resumed);
-            Assert.Equal(new[] { "http://h.test/new" }, Urls(started)); // e (depth 3) waits while b (depth 1) and new (0) are in flight
-            resumed.TakeResult(Page(For(open, "http://h.test/b")));
-            Assert.Empty(Drain(resumed));
-            resumed.TakeResult(Page(started[0]));
-            Assert.Equal(new[] { "http://h.test/e" }, Urls(Drain(resumed)));
+            resumed.TakeResult(Page(b, "/a", "/e"));
+            Assert.Empty(Drain(resumed)); // depth 2 waits for the new start URL (depth 0)
+            resumed.TakeResult(Page(started));
+            List<FetchRequest> rest = Drain(resumed);
+            Assert.Equal(new[] { "http://h.test/c", "http://h.test/d", "http://h.test/e" }, Urls(rest).OrderBy(u => u, StringComparer.Ordinal));
+            Assert.All(rest, r => Assert.Equal(2, r.Depth));
+            Assert.Equal("http://h.test/a", For(rest, "http://h.test/d").Referrer);
+            Assert.Equal("http://h.test/b", For(rest, "http://h.test/e").Referrer);
         }
 
         [Fact]
-        public void A_url_waits_while_a_page_two_levels_shallower_is_in_flight_and_takes_a_shorter_depth_found_meanwhile()
+        public void A_url_waits_while_a_shallower_url_is_in_flight_and_takes_a_shorter_depth_found_meanwhile()
         {
             FetchCrawl crawl = NewCrawl(NoRobots());
-            List<FetchRequest> level1 = Crawl(crawl, "/a", "/b");         // a and b at depth 1, in flight
-            crawl.TakeResult(Page(For(level1, "http://h.test/a"), "/c")); // c at depth 2: may go (only depth 0 must be done)
-            List<FetchRequest> level2 = Drain(crawl);
-            Assert.Equal(new[] { "http://h.test/c" }, Urls(level2));
-            crawl.TakeResult(Page(For(level2, "http://h.test/c"), "/x"));  // x at depth 3 must wait: b (depth 1) is in flight
+            List<FetchRequest> level1 = Crawl(crawl, "/a", "/b", "/r");   // depth 1, in flight
+            crawl.TakeResult(Page(For(level1, "http://h.test/a"), "/c", "/x")); // c and x at depth 2 wait for b and r
             Assert.Empty(Drain(crawl));
-            crawl.TakeResult(Page(For(level1, "http://h.test/b"), "/x"));  // b links x too: x is at depth 2
+
+            // r is a redirect to c: a redirect adds no depth, so c is at depth 1, as r is.
+            crawl.TakeResult(Redirect(For(level1, "http://h.test/r"), "/c"));
+            FetchRequest c = Assert.Single(Drain(crawl));
+            Assert.Equal("http://h.test/c", c.Uri!.AbsoluteUri);
+            Assert.Equal(1, c.Depth);
+            Assert.Equal(Start, c.Referrer);
+
+            crawl.TakeResult(Page(For(level1, "http://h.test/b")));
+            Assert.Empty(Drain(crawl)); // x still waits for c, which could link it
+            crawl.TakeResult(Page(c, "/x"));
             FetchRequest x = Assert.Single(Drain(crawl));
             Assert.Equal("http://h.test/x", x.Uri!.AbsoluteUri);
             Assert.Equal(2, x.Depth);
-            Assert.Equal("http://h.test/b", x.Referrer);
+            Assert.Equal("http://h.test/a", x.Referrer); // found first from a, at the same depth
         }
 
         private static FetchResult CanonicalPage(FetchRequest request, string canonical, params string[] hrefs) =>
@@ -466,6 +478,100 @@ namespace AsyncFetch.Engine.Tests.Crawl
             crawl.TakeResult(CanonicalPage(For(pages, "http://h.test/article?utm=1"), "http://h.test/article", "/other"));
             Assert.Equal(1, crawl.CanonicalDuplicates);
             Assert.Equal(new[] { "http://h.test/next" }, Urls(Drain(crawl)));
+        }
+
+        [Fact]
+        public void A_page_whose_canonical_url_redirected_to_it_is_expanded_and_stands_for_that_url()
+        {
+            FetchCrawl crawl = NewCrawl(NoRobots());
+            FetchRequest old = Assert.Single(Crawl(crawl, "/old"));
+            crawl.TakeResult(Redirect(old, "/new"));
+            FetchRequest moved = Assert.Single(Drain(crawl));
+            Assert.Equal("http://h.test/new", moved.Uri!.AbsoluteUri);
+
+            // The URL that redirected here was seen, but never read as a page: this page's links are followed.
+            crawl.TakeResult(CanonicalPage(moved, "/old", "/next", "/copy"));
+            Assert.Equal(0, crawl.CanonicalDuplicates);
+            List<FetchRequest> next = Drain(crawl);
+            Assert.Equal(new[] { "http://h.test/next", "http://h.test/copy" }, Urls(next));
+
+            // A later page naming the same canonical URL is the duplicate.
+            crawl.TakeResult(CanonicalPage(For(next, "http://h.test/copy"), "http://h.test/old", "/other"));
+            Assert.Equal(1, crawl.CanonicalDuplicates);
+            Assert.Empty(Drain(crawl));
+        }
+
+        [Fact]
+        public void A_resumed_crawl_keeps_the_start_hosts_of_start_urls_it_finished_before()
+        {
+            FetchCrawl first = NewCrawl(NoRobots());
+            Assert.True(first.AddStart(new FetchRequest("http://k.test/")));
+            Assert.True(first.AddStart(new FetchRequest(Start)));
+            List<FetchRequest> starts = Drain(first);
+            first.TakeResult(Page(For(starts, "http://k.test/"))); // finished: not open in the saved state
+            first.TakeResult(Page(For(starts, Start), "/a"));
+            Assert.Single(Drain(first));
+
+            var state = new MemoryStream();
+            first.SaveState(state);
+            state.Position = 0;
+            FetchCrawl resumed = NewCrawl(NoRobots());
+            resumed.LoadState(state);
+            FetchRequest a = Assert.Single(Drain(resumed));
+
+            resumed.TakeResult(Page(a, "http://k.test/z", "http://elsewhere.test/"));
+            Assert.Equal(new[] { "http://k.test/z" }, Urls(Drain(resumed)));
+            Assert.Equal(1, resumed.OutOfScope);
+        }
+
+        [Fact]
+        public void A_resumed_crawl_knows_the_pages_whose_links_were_followed_before()
+        {
+            FetchCrawl first = NewCrawl(NoRobots());
+            List<FetchRequest> pages = Crawl(first, "/copy"); // the start page's links were followed
+            var state = new MemoryStream();
+            first.SaveState(state);
+            state.Position = 0;
+            FetchCrawl resumed = NewCrawl(NoRobots());
+            resumed.LoadState(state);
+
+            FetchRequest copy = Assert.Single(Drain(resumed));
+            resumed.TakeResult(CanonicalPage(copy, Start, "/other"));
+            Assert.Equal(1, resumed.CanonicalDuplicates);
+            Assert.Empty(Drain(resumed));
+        }
+
+        [Fact]
+        public void A_crawl_state_of_the_first_format_is_still_read()
+        {
+            var state = new MemoryStream();
+            using (var writer = new BinaryWriter(state, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write("AsyncFetch crawl state 1");
+                writer.Write(1);
+                writer.Write("http://h.test/b");
+                writer.Write(1);
+                writer.Write(Start);
+                writer.Write(0);
+            }
+
+            var seen = new SeenSet();
+            seen.Add(Start);
+            seen.Add("http://h.test/b");
+            seen.Add("http://k.test/");
+            seen.Save(state);
+            state.Position = 0;
+
+            FetchCrawl resumed = NewCrawl(NoRobots());
+            resumed.LoadState(state);
+            FetchRequest b = Assert.Single(Drain(resumed));
+            Assert.Equal("http://h.test/b", b.Uri!.AbsoluteUri);
+            Assert.Equal(1, b.Depth);
+
+            // That format kept no start hosts: the open URLs' stand in, and start URLs given again add theirs, seen or not.
+            Assert.False(resumed.AddStart(new FetchRequest("http://k.test/")));
+            resumed.TakeResult(Page(b, "/c", "http://k.test/z"));
+            Assert.Equal(new[] { "http://h.test/c", "http://k.test/z" }, Urls(Drain(resumed)));
         }
 
         [Fact]
