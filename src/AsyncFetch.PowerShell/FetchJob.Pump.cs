@@ -133,7 +133,8 @@ namespace AsyncFetch.PowerShell
 
         private void Submit(JobInput item)
         {
-            Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped, item.Problem);
+            // A crawl's start URLs are not skipped by the journal: its saved state decides (AddStart), and their hosts stay in scope.
+            Admission admission = _recorder.Admit(item.Outcome, item.Request, _includeSkipped, item.Problem, resumable: Crawl == null);
             if (admission.Immediate != null)
             {
                 _batch.TryAddCompleted(admission.Immediate); // the caller checked CanSubmit; keeps -Ordered and the counts

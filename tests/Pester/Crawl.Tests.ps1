@@ -154,4 +154,20 @@ Describe 'A crawl as a job, and resumed from its journal' {
         @($fetched | Sort-Object -Unique).Count | Should -Be $fetched.Count -Because 'nothing is fetched twice'
         $fetched.Count | Should -Be $manifest.robotsOn.requests
     }
+
+    It 'a crawl whose saved state is gone starts again from its start URLs, though the journal finished them (<Command>)' -TestCases @(
+        @{ Command = 'Invoke-AsyncFetch' }
+        @{ Command = 'Start-FetchJob' }
+    ) {
+        $journal = Join-Path (Resolve-Path TestDrive:).ProviderPath "lost-$Command.journal"
+        $first = @(Invoke-AsyncFetch "$base/" -Follow SameHost -Depth 100 -SkipHttpErrorCheck -JournalPath $journal -MaxPages 1)
+        $first.Count | Should -Be 1
+        Remove-Item -LiteralPath "$journal.crawl" # as if the run had been killed before its first save
+        $rest = if ($Command -eq 'Invoke-AsyncFetch') {
+            @(Invoke-AsyncFetch "$base/" -Follow SameHost -Depth 100 -SkipHttpErrorCheck -JournalPath $journal -Resume)
+        } else {
+            @(Start-FetchJob "$base/" -Follow SameHost -Depth 100 -SkipHttpErrorCheck -JournalPath $journal -Resume | Receive-FetchJob -Wait -AutoRemoveJob)
+        }
+        $rest.Count | Should -Be $manifest.robotsOn.requests
+    }
 }

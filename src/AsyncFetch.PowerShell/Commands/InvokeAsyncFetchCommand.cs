@@ -91,7 +91,8 @@ namespace AsyncFetch.PowerShell.Commands
             foreach (PSObject? input in Uri)
             {
                 RequestBuilder.Outcome outcome = RequestBuilder.FromInput(input, _defaults, out FetchRequest? built, out string? problem);
-                Admission admission = _recorder!.Admit(outcome, built, IncludeSkipped.IsPresent, problem);
+                // A crawl's start URLs are not skipped by the journal: its saved state decides (AddStart), and their hosts stay in scope.
+                Admission admission = _recorder!.Admit(outcome, built, IncludeSkipped.IsPresent, problem, resumable: _crawl == null);
                 if (admission.Immediate != null)
                 {
                     // Through the batch, so that -Ordered keeps its place and the statistics count it.

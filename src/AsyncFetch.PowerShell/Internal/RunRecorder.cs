@@ -65,7 +65,7 @@ namespace AsyncFetch.PowerShell.Internal
         /// What one input becomes: a request to send; a result at once (not a URL, credentials over plain http, or
         /// skipped by -Resume when <paramref name="includeSkipped"/>); or nothing (a blank or comment line, a skip nobody asked to see).
         /// <paramref name="problem"/>: the message of a NotAUrl input, when RequestBuilder had a better one.
-        /// <paramref name="resumable"/> false: never skipped by -Resume (a crawl's own URLs: its saved state decides).
+        /// <paramref name="resumable"/> false: never skipped by -Resume (a crawl's URLs, its start URLs included: its saved state decides).
         /// </summary>
         [MethodImpl(Hot.Path)]
         public Admission Admit(RequestBuilder.Outcome outcome, FetchRequest? request, bool includeSkipped, string? problem = null, bool resumable = true)
