@@ -153,6 +153,26 @@ Describe 'Plain http and -AllowUnencryptedAuthentication' {
     It 'a request without credentials is not concerned' {
         (Invoke-AsyncFetch "$base/bytes/1").StatusCode | Should -Be 200
     }
+
+    It '<Case> preserved from https onto a plain http redirect: the redirect is refused (AsyncFetch.Redirect) unless -AllowUnencryptedAuthentication' -ForEach @(
+        @{ Case = '-Authentication Bearer'; Extra = @{ Token = $token; Authentication = 'Bearer' }; UserInfo = $false }
+        @{ Case = '-Credential -Authentication Basic'; Extra = @{ Credential = $alice; Authentication = 'Basic' }; UserInfo = $false }
+        @{ Case = 'a password in the URL'; Extra = @{}; UserInfo = $true }
+    ) {
+        Reset-IdleServer $server
+        $from = if ($UserInfo) { $tlsBase -replace '^https://', 'https://alice:Alice-S3cret@' } else { $tlsBase }
+        $url = Get-RedirectUrl $from "$base/echo?hop=$([uri]::EscapeDataString($Case))"
+        $common = @{ SkipCertificateCheck = $true; AllowInsecureRedirect = $true; PreserveAuthorizationOnRedirect = $true }
+        $r = Invoke-AsyncFetch $url @Extra @common -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r.ErrorKind | Should -Be 'Redirect'
+        $r.ErrorMessage | Should -Match 'AllowUnencryptedAuthentication'
+        $r.ErrorMessage | Should -Not -Match 'Alice-S3cret@'
+        Get-ErrorId $errs[0] | Should -Be 'AsyncFetch.Redirect'
+        Get-ArrivalCount '/echo' | Should -Be 0 -Because 'the credentials never travel over plain http'
+
+        $sent = Get-Echo (Invoke-AsyncFetch $url @Extra @common -AllowUnencryptedAuthentication)
+        $sent.headers.Authorization | Should -Not -BeNullOrEmpty -Because 'allowed, they are preserved as asked'
+    }
 }
 
 Describe 'A user name and password in the URL' {

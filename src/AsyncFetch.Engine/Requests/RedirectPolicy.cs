@@ -17,7 +17,9 @@ namespace AsyncFetch.Engine.Requests
     ///   they stay dropped for the rest of the chain. A caller-set Host header is dropped too: it named the old host.
     /// - Refused (FetchErrorKind.Redirect): a Location that is no http(s) URL, https to http unless allowed, a
     ///   method and URL already requested in this chain (a loop: without a cookie jar the same request gets the
-    ///   same answer), more redirects than the maximum, and a target the request validation refuses.
+    ///   same answer), more redirects than the maximum, a target the request validation refuses, and a plain http
+    ///   target that would still get the request's credentials (preserved across origins) unless unencrypted
+    ///   authentication is allowed: the rule a request's first URL is held to holds for every hop.
     /// </summary>
     internal static class RedirectPolicy
     {
@@ -38,6 +40,7 @@ namespace AsyncFetch.Engine.Requests
             int maximum,
             bool preserveCredentials,
             bool allowInsecure,
+            bool allowUnencryptedAuthentication,
             out FetchRequest? next)
         {
             next = null;
@@ -77,6 +80,12 @@ namespace AsyncFetch.Engine.Requests
             if (invalid != null)
             {
                 return $"Cannot follow the redirect to '{Printable(target.AbsoluteUri)}': {invalid}";
+            }
+
+            string? unencrypted = FetchCredential.RefusalFor(candidate, allowUnencryptedAuthentication);
+            if (unencrypted != null)
+            {
+                return "Cannot follow the redirect: " + unencrypted;
             }
 
             next = candidate;

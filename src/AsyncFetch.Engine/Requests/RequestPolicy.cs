@@ -147,6 +147,7 @@ namespace AsyncFetch.Engine.Requests
                         MaximumRedirection,
                         Request.PreserveAuthorizationOnRedirect ?? o.PreserveAuthorizationOnRedirect,
                         Request.AllowInsecureRedirect ?? o.AllowInsecureRedirect,
+                        Request.AllowUnencryptedAuthentication ?? o.AllowUnencryptedAuthentication,
                         out FetchRequest? next);
                     if (refused != null)
                     {

@@ -8,8 +8,8 @@ namespace AsyncFetch.Engine.Tests.Requests
     public sealed class RedirectPolicyTests
     {
         private static string? Next(FetchRequest current, int status, string location, out FetchRequest? next,
-            IReadOnlyList<FetchRedirect>? chain = null, int maximum = 5, bool preserve = false, bool allowInsecure = false) =>
-            RedirectPolicy.Next(current, current.Uri!, status, location, chain, maximum, preserve, allowInsecure, out next);
+            IReadOnlyList<FetchRedirect>? chain = null, int maximum = 5, bool preserve = false, bool allowInsecure = false, bool allowUnencrypted = false) =>
+            RedirectPolicy.Next(current, current.Uri!, status, location, chain, maximum, preserve, allowInsecure, allowUnencrypted, out next);
 
         [Theory]
         [InlineData(301)]
@@ -42,6 +42,29 @@ namespace AsyncFetch.Engine.Tests.Requests
             Assert.Null(error);
             Assert.Equal(new Uri("http://secure.example/b"), next!.Uri);
             Assert.DoesNotContain(next.Headers, h => h.Key == "Authorization"); // the scheme changed: another origin
+        }
+
+        [Theory]
+        [InlineData("token")]
+        [InlineData("userinfo")]
+        public void Credentials_preserved_onto_plain_http_are_refused_unless_unencrypted_authentication_is_allowed(string kind)
+        {
+            var request = kind == "token"
+                ? new FetchRequest(new Uri("https://secure.example/a")) { Credential = FetchCredential.Bearer("t0ken") }
+                : new FetchRequest(new Uri("https://u:pw@secure.example/a"));
+            string? error = Next(request, 302, "http://other.example/b", out FetchRequest? next, preserve: true, allowInsecure: true);
+            Assert.NotNull(error);
+            Assert.Contains("plain http", error);
+            Assert.Contains("AllowUnencryptedAuthentication", error);
+            Assert.DoesNotContain("pw@", error);
+            Assert.Null(next);
+
+            Assert.Null(Next(request, 302, "http://other.example/b", out next, preserve: true, allowInsecure: true, allowUnencrypted: true));
+            Assert.NotNull(next!.GetCredential());
+
+            // Not preserved: the credentials stay behind, and the hop goes.
+            Assert.Null(Next(request, 302, "http://other.example/b", out next, allowInsecure: true));
+            Assert.Null(next!.GetCredential());
         }
 
         [Fact]
