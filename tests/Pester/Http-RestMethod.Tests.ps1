@@ -111,7 +111,7 @@ Describe 'Invoke-AsyncFetch -ParseContent' {
         $port = Get-UnusedPort
         $results = @(Invoke-AsyncFetch "$base/json", "http://127.0.0.1:$port/", "$base/xml" -ParseContent -Ordered -ErrorAction SilentlyContinue)
         $results.Count | Should -Be 3
-        foreach ($r in $results) { $r.PSObject.Properties.Name | Should -Contain 'ParsedContent' }
+        foreach ($r in $results) { $r.PSObject.Properties['ParsedContent'] | Should -Not -BeNullOrEmpty }
         $results[0].ParsedContent.name | Should -BeExactly 'AsyncFetch'
         $results[1].ErrorKind | Should -Be 'Connect'
         $results[1].ParsedContent | Should -BeNullOrEmpty
@@ -119,7 +119,17 @@ Describe 'Invoke-AsyncFetch -ParseContent' {
     }
 
     It 'adds nothing without the switch' {
-        (Invoke-AsyncFetch "$base/json").PSObject.Properties.Name | Should -Not -Contain 'ParsedContent'
+        (Invoke-AsyncFetch "$base/json").PSObject.Properties['ParsedContent'] | Should -BeNullOrEmpty
+    }
+
+    It 'keeps ParsedContent out of Export-Csv rows and Format-List *, as the body is' {
+        $results = @(Invoke-AsyncFetch "$base/json", "$base/xml", "$base/links/page" -ParseContent -Ordered)
+        $csv = @($results | ConvertTo-Csv -NoTypeInformation)
+        $csv.Count | Should -Be 4 -Because 'a header and one line per result'
+        $csv[0] | Should -Not -Match 'ParsedContent'
+        ($results[0] | Format-List * | Out-String) | Should -Not -Match 'ParsedContent'
+        $results[0].ParsedContent.name | Should -BeExactly 'AsyncFetch' -Because 'it is there by name'
+        ($results[0] | Select-Object StatusCode, ParsedContent).ParsedContent.name | Should -BeExactly 'AsyncFetch'
     }
 
     It 'writes AsyncFetch.ParseError for a body that is not the <Kind> its Content-Type declares, and goes on' -ForEach @(

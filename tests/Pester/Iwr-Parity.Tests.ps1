@@ -199,6 +199,7 @@ Describe 'Parameters whose Invoke-WebRequest namesakes mean something else' {
         @{ Command = 'Start-FetchJob'; Parameter = 'TimeoutSec' }
         @{ Command = 'Start-FetchJob'; Parameter = 'Resume' }
         @{ Command = 'Start-FetchJob'; Parameter = 'ConnectionTimeoutSeconds' }
+        @{ Command = 'New-FetchRequest'; Parameter = 'TimeoutSec' }
     ) {
         $text = (Get-Help $Command -Parameter $Parameter).description.Text -join ' '
         $text | Should -Match 'Invoke-WebRequest'

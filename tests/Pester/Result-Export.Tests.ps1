@@ -39,6 +39,24 @@ Describe 'Content like Invoke-WebRequest' {
         ($byPath['/json'].Content | ConvertFrom-Json).name | Should -Be 'AsyncFetch'
     }
 
+    It 'is a string or bytes as with Invoke-WebRequest, but for the +json types and application/ecmascript, which are text' {
+        $differ = 'application/problem+json', 'application/vnd.api+json', 'application/ecmascript'
+        $same = 'text/plain', 'text/html; charset=utf-8', 'application/json', 'text/json', 'application/xml', 'application/atom+xml',
+            'image/svg+xml', 'application/xml-dtd', 'application/javascript', 'application/x-javascript', 'text/javascript',
+            'application/octet-stream', 'application/x-www-form-urlencoded', 'image/png'
+        foreach ($type in @($same) + @($differ)) {
+            $url = "$base/content?body=abc&type=$([uri]::EscapeDataString($type))"
+            $iwr = (Invoke-WebRequest $url).Content.GetType().Name
+            $ours = (Invoke-AsyncFetch $url).Content.GetType().Name
+            if ($type -in $differ) {
+                $iwr | Should -Be 'Byte[]' -Because "Invoke-WebRequest gives bytes for '$type' (documented difference)"
+                $ours | Should -Be 'String' -Because "'$type' is text"
+            } else {
+                $ours | Should -Be $iwr -Because "'$type'"
+            }
+        }
+    }
+
     It 'follows the text rule of Invoke-WebRequest for content types' {
         $cases = [ordered]@{
             'text/html; charset=utf-8' = $true; 'application/json' = $true; 'application/problem+json' = $true

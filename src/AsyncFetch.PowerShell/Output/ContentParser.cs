@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
+using System.Reflection;
 using System.Xml;
 using AsyncFetch.PowerShell.Internal;
 
@@ -73,11 +74,34 @@ namespace AsyncFetch.PowerShell.Output
             }
             else
             {
-                wrapper.Properties.Add(new PSNoteProperty(PropertyName, parsed));
+                var property = new PSNoteProperty(PropertyName, parsed);
+                Hide(property);
+                wrapper.Properties.Add(property);
             }
 
             return error;
         }
+
+        /// <summary>
+        /// Leaves the parsed body out of what Export-Csv, Format-List * and Get-Member list, as the body (Content) is,
+        /// so a CSV row never holds a parsed document; $result.ParsedContent still reads it. PSMemberInfo.IsHidden (what
+        /// a class's "hidden" keyword sets) is not in the PowerShell 5.1 reference assemblies: set through reflection
+        /// where the running PowerShell has it.
+        /// </summary>
+        private static void Hide(PSMemberInfo member)
+        {
+            try
+            {
+                HiddenSetter?.Invoke(member, new object[] { true });
+            }
+            catch (TargetInvocationException)
+            {
+                // Listed, then: the value is the same either way.
+            }
+        }
+
+        private static readonly MethodInfo? HiddenSetter =
+            typeof(PSMemberInfo).GetProperty("IsHidden", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetSetMethod(nonPublic: true);
 
         /// <summary>Invoke-RestMethod's value for a body; <paramref name="isText"/> when it is the text itself.</summary>
         internal static object? Parse(byte[] body, string text, out bool isText)
