@@ -230,6 +230,27 @@ Describe 'Sessions across runs (-SessionPath, Save and Load)' {
         $back.Cookies.GetCookies([uri]'https://www.example.test/other').Count | Should -Be 0 -Because 'the path is kept'
     }
 
+    It 'Save and Load keep the proxy (addresses and bypass list, not its credentials) and a no-proxy setting' {
+        $s = [AsyncFetch.PowerShell.FetchSession]::new()
+        $proxy = [AsyncFetch.FetchProxy]::new([uri]'http://puser:ProxyS3cret@127.0.0.1:3128')
+        $proxy.HttpsProxy = [uri]'http://127.0.0.2:3129'
+        $proxy.Bypass.Add('.internal.test, 10.0.0.0/8')
+        $s.Proxy = $proxy
+        $path = Join-Path (Resolve-Path TestDrive:).ProviderPath 'proxy.session'
+        $s.Save($path)
+        Get-Content -Raw -LiteralPath $path | Should -Not -Match 'ProxyS3cret|puser'
+
+        $back = [AsyncFetch.PowerShell.FetchSession]::Load($path)
+        $back.Proxy.HttpProxy | Should -Be ([uri]'http://127.0.0.1:3128/')
+        $back.Proxy.HttpsProxy | Should -Be ([uri]'http://127.0.0.2:3129/')
+        @($back.Proxy.Bypass) | Should -Be @('.internal.test, 10.0.0.0/8')
+        $back.Proxy.Credential | Should -BeNullOrEmpty
+
+        $s.Proxy = [AsyncFetch.FetchProxy]::Direct
+        $s.Save($path)
+        [object]::ReferenceEquals([AsyncFetch.PowerShell.FetchSession]::Load($path).Proxy, [AsyncFetch.FetchProxy]::Direct) | Should -BeTrue
+    }
+
     It 'a cookie set with a Domain attribute is still sent to that domain and its subdomains after Save and Load' {
         $s = [AsyncFetch.PowerShell.FetchSession]::new()
         $s.Cookies.SetCookies([uri]'http://www.example.test/', 'dom=1; Domain=example.test; Path=/')

@@ -14,9 +14,9 @@ namespace AsyncFetch.PowerShell.Internal
     /// <summary>
     /// Writes a <see cref="FetchSession"/> to a file and reads it back, so that a session outlives the process: a
     /// scheduled script that logs in once keeps its cookies for the next run. What is kept: the cookies (session
-    /// cookies too, as curl's cookie jar does; expired ones are dropped), the default headers and the user agent.
-    /// What is not: credentials, the proxy and client certificates, which the script gives again (they are secrets or
-    /// machine state, not session state). Cookie values are secrets, so on Linux and macOS the file is created
+    /// cookies too, as curl's cookie jar does; expired ones are dropped), the default headers, the user agent and the
+    /// proxy (its addresses and bypass list; a "no proxy" setting too). What is not: credentials (the proxy's included)
+    /// and client certificates, which the script gives again (they are secrets or machine state, not session state). Cookie values are secrets, so on Linux and macOS the file is created
     /// readable by its owner only (mode 600) before anything is written to it; on Windows it takes the folder's ACL.
     /// The file is written to a temporary name beside it and renamed, so a run killed while saving leaves the old file.
     /// The format is a small XML document (version 1). Any thread; the caller serializes saves of one session.
@@ -92,6 +92,13 @@ namespace AsyncFetch.PowerShell.Internal
                     case "Cookie":
                         AddCookie(session.Cookies, xml, now);
                         break;
+                    case "NoProxy":
+                        session.Proxy = FetchProxy.Direct;
+                        xml.Skip();
+                        break;
+                    case "Proxy":
+                        session.Proxy = ReadProxy(xml);
+                        break;
                     default:
                         xml.Skip(); // an element of a later version: ignored
                         break;
@@ -119,6 +126,7 @@ namespace AsyncFetch.PowerShell.Internal
                 xml.WriteEndElement();
             }
 
+            WriteProxy(session.Proxy, xml);
             DateTime now = DateTime.UtcNow;
             foreach (Cookie cookie in AllCookies(session.Cookies))
             {
@@ -145,6 +153,84 @@ namespace AsyncFetch.PowerShell.Internal
             xml.WriteEndElement();
             xml.WriteEndDocument();
         }
+
+        /// <summary>The proxy's addresses (without user information) and bypass list; its credentials stay out of the file.</summary>
+        private static void WriteProxy(FetchProxy? proxy, XmlWriter xml)
+        {
+            if (proxy == null)
+            {
+                return;
+            }
+
+            if (ReferenceEquals(proxy, FetchProxy.Direct))
+            {
+                xml.WriteElementString("NoProxy", string.Empty);
+                return;
+            }
+
+            xml.WriteStartElement("Proxy");
+            if (proxy.HttpProxy != null)
+            {
+                xml.WriteAttributeString("http", WithoutUserInfo(proxy.HttpProxy));
+            }
+
+            if (proxy.HttpsProxy != null)
+            {
+                xml.WriteAttributeString("https", WithoutUserInfo(proxy.HttpsProxy));
+            }
+
+            foreach (string entry in proxy.Bypass)
+            {
+                xml.WriteElementString("Bypass", entry);
+            }
+
+            xml.WriteEndElement();
+        }
+
+        private static FetchProxy ReadProxy(XmlReader xml)
+        {
+            var proxy = new FetchProxy();
+            string? http = xml.GetAttribute("http");
+            string? https = xml.GetAttribute("https");
+            if (http != null)
+            {
+                proxy.HttpProxy = new Uri(http, UriKind.Absolute);
+            }
+
+            if (https != null)
+            {
+                proxy.HttpsProxy = new Uri(https, UriKind.Absolute);
+            }
+
+            if (xml.IsEmptyElement)
+            {
+                xml.Read();
+                return proxy;
+            }
+
+            xml.Read();
+            while (xml.NodeType != XmlNodeType.EndElement && !xml.EOF)
+            {
+                if (xml.NodeType == XmlNodeType.Element && xml.LocalName == "Bypass")
+                {
+                    proxy.Bypass.Add(xml.ReadElementContentAsString());
+                }
+                else if (xml.NodeType == XmlNodeType.Element)
+                {
+                    xml.Skip();
+                }
+                else
+                {
+                    xml.Read();
+                }
+            }
+
+            xml.Read(); // past </Proxy>
+            return proxy;
+        }
+
+        private static string WithoutUserInfo(Uri uri) =>
+            uri.GetComponents(UriComponents.AbsoluteUri & ~UriComponents.UserInfo, UriFormat.UriEscaped);
 
         /// <summary>
         /// True for a cookie the jar sends to subdomains too (a Set-Cookie with a Domain attribute). .NET keeps such a
