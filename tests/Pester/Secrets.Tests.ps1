@@ -108,6 +108,27 @@ Describe 'A run with secrets in its URLs and headers' {
     }
 }
 
+Describe 'Progress records' {
+    It 'show counts, never a URL password or a header value' {
+        $ps = [powershell]::Create()
+        try {
+            $script = 'param($ModulePath, $Url) $ProgressPreference = "Continue"; Import-Module $ModulePath; ' +
+                '1..20 | ForEach-Object { New-FetchRequest "$Url&i=$_" -Headers @{ Authorization = "Bearer H3ader-Secret" } } | ' +
+                'Invoke-AsyncFetch -ThrottleLimit 4 -SkipCertificateCheck | Measure-Object | ForEach-Object Count'
+            $null = $ps.AddScript($script).AddArgument((Get-AsyncFetchModulePath)).AddArgument((Add-Password "$tlsBase/delay/300?p=1"))
+            $async = $ps.BeginInvoke()
+            $async.AsyncWaitHandle.WaitOne(30000) | Should -BeTrue -Because 'the batch must finish'
+            $ps.EndInvoke($async)[0] | Should -Be 20
+            $progress = @($ps.Streams.Progress)
+            $progress.Count | Should -BeGreaterThan 0
+            Assert-NoSecret (($progress | ForEach-Object { $_.Activity; $_.StatusDescription; $_.CurrentOperation; $_ | Out-String }) -join "`n") 'progress'
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
+
 Describe 'Start-FetchJob' {
     AfterEach { Remove-FetchJobs }
 
