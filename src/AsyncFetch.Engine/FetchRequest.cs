@@ -297,9 +297,13 @@ namespace AsyncFetch
         }
 
         /// <summary>A copy with its own header list, so defaults can be filled in without touching the caller's object.</summary>
-        public FetchRequest Clone()
+        public FetchRequest Clone() => CopyTo(RawUri != null ? new FetchRequest(RawUri) : new FetchRequest(Uri!));
+
+        /// <summary>A <see cref="Clone()"/> aimed at <paramref name="uri"/>: the same method, body, headers and settings.</summary>
+        public FetchRequest Clone(Uri uri) => CopyTo(new FetchRequest(uri ?? throw new ArgumentNullException(nameof(uri))));
+
+        private FetchRequest CopyTo(FetchRequest copy)
         {
-            FetchRequest copy = RawUri != null ? new FetchRequest(RawUri) : new FetchRequest(Uri!);
             copy._method = _method;
             copy.IsMethodSet = IsMethodSet;
             copy.Body = Body;
@@ -339,7 +343,7 @@ namespace AsyncFetch
         }
 
         /// <summary>
-        /// The request for the next hop of a redirect: a <see cref="Clone"/> aimed at <paramref name="target"/>,
+        /// The request for the next hop of a redirect: a <see cref="Clone()"/> aimed at <paramref name="target"/>,
         /// turned into a bodiless GET (its Content-* headers dropped) when <paramref name="becomeGet"/>, without
         /// Authorization, Cookie and Proxy-Authorization and the credentials when <paramref name="dropCredentials"/>, and
         /// without a caller-set Host header when the origin changes (it named the old one). The hop keeps the credentials
