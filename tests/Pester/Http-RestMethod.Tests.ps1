@@ -302,3 +302,97 @@ Describe 'Request bodies' {
         { New-FetchRequest "$base/echo" -Method Post -Body $value -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'AsyncFetch.UnsupportedBody,*'
     }
 }
+
+Describe 'Hashtable and text bodies, byte for byte as Invoke-WebRequest sends them' {
+    BeforeAll {
+        function Get-Received($Echo) {
+            # What /echo received, in one line: method, query, Content-Type, the body (as UTF-8), its length and SHA-256.
+            "$($Echo.method) query=[$($Echo.query)] type=[$($Echo.headers.'Content-Type')] body=[$($Echo.body)] length=$($Echo.bodyLength) sha256=$($Echo.bodySha256)"
+        }
+
+        function Get-ViaWebRequest([string] $Uri, [hashtable] $Splat) {
+            Get-Received ((Invoke-WebRequest $Uri @Splat).Content | ConvertFrom-Json)
+        }
+
+        function Get-ViaAsyncFetch([string] $Uri, [hashtable] $Splat) {
+            # The same request from each command that takes -Body. A New-FetchRequest request is sent once with its own
+            # -Method and once without, taking the -Method of Invoke-AsyncFetch (the body's fate is decided then).
+            $own = @{} + $Splat
+            $own.Remove('Method')
+            $method = if ($Splat.Method) { $Splat.Method } else { 'Get' }
+            [ordered]@{
+                'Invoke-AsyncFetch'           = Get-Received (Get-Echo (Invoke-AsyncFetch $Uri @Splat))
+                'Start-FetchJob'              = Get-Received (Get-Echo (Receive-FetchJob (Start-FetchJob $Uri @Splat) -Wait -AutoRemoveJob))
+                'New-FetchRequest -Method'    = Get-Received (Get-Echo (New-FetchRequest $Uri @own -Method $method | Invoke-AsyncFetch))
+                'New-FetchRequest, no Method' = Get-Received (Get-Echo (New-FetchRequest $Uri @own | Invoke-AsyncFetch -Method $method))
+            }
+        }
+
+        function Get-Sha256([byte[]] $Bytes) {
+            [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant()
+        }
+    }
+
+    It 'sends <Name> as Invoke-WebRequest does' -ForEach @(
+        @{ Name = 'a GET with a hashtable: the form in the query, no body, no Content-Type'
+           Path = '/echo'; Splat = @{ Body = [ordered]@{ a = '1'; b = 'two' } }
+           Expected = 'GET query=[?a=1&b=two] type=[] body=[] length=0' }
+        @{ Name = 'a GET with a hashtable after the query the URL has'
+           Path = '/echo?z=0'; Splat = @{ Method = 'Get'; Body = [ordered]@{ a = '1' } }
+           Expected = 'GET query=[?z=0&a=1] type=[] body=[] length=0' }
+        @{ Name = 'a POST with a hashtable: the form as the body, as application/x-www-form-urlencoded'
+           Path = '/echo'; Splat = @{ Method = 'Post'; Body = [ordered]@{ name = 'a b'; n = 5 } }
+           Expected = 'POST query=[] type=[application/x-www-form-urlencoded] body=[name=a+b&n=5] length=12' }
+        @{ Name = 'a PUT with a hashtable: the form as the body, with no Content-Type'
+           Path = '/echo'; Splat = @{ Method = 'Put'; Body = [ordered]@{ name = 'a b' } }
+           Expected = 'PUT query=[] type=[] body=[name=a+b] length=8' }
+        @{ Name = 'a hashtable with a space and an & in a value, in a query'
+           Path = '/echo'; Splat = @{ Body = [ordered]@{ q = 'x y&z=1'; "k $([char]0xE9)" = '' } }
+           Expected = 'GET query=[?q=x+y%26z%3D1&k+%C3%A9=] type=[] body=[] length=0' }
+        @{ Name = 'a hashtable with a space and an & in a value, in a POST body'
+           Path = '/echo'; Splat = @{ Method = 'Post'; Body = [ordered]@{ q = 'x y&z=1'; "k $([char]0xE9)" = '' } }
+           Expected = 'POST query=[] type=[application/x-www-form-urlencoded] body=[q=x+y%26z%3D1&k+%C3%A9=] length=23' }
+        @{ Name = 'a hashtable with a collection and $null as values'
+           Path = '/echo'; Splat = @{ Method = 'Post'; Body = [ordered]@{ list = @(1, 2); none = $null } }
+           Expected = 'POST query=[] type=[application/x-www-form-urlencoded] body=[list=System.Object%5B%5D&none=] length=30' }
+    ) {
+        $viaWebRequest = Get-ViaWebRequest "$base$Path" $Splat
+        $viaWebRequest | Should -BeLike "$([WildcardPattern]::Escape($Expected)) sha256=*" -Because 'this is what Invoke-WebRequest sends'
+        $viaAsyncFetch = Get-ViaAsyncFetch "$base$Path" $Splat
+        foreach ($command in $viaAsyncFetch.Keys) {
+            $viaAsyncFetch[$command] | Should -BeExactly $viaWebRequest -Because "$command sends what Invoke-WebRequest sends"
+        }
+    }
+
+    It 'encodes a <Name> with the charset of -ContentType, as Invoke-WebRequest does' -ForEach @(
+        @{ Name = 'string'; Body = "$([char]0xE9)"; Bytes = [byte[]](0xE9) }
+        @{ Name = 'string[] (joined with $OFS)'; Body = @("$([char]0xE9)", 'b'); Bytes = [byte[]](0xE9, 0x20, 0x62) }
+    ) {
+        $splat = @{ Method = 'Post'; Body = $Body; ContentType = 'text/plain; charset=iso-8859-1' }
+        $viaWebRequest = Get-ViaWebRequest "$base/echo" $splat
+        $viaWebRequest | Should -BeLike "POST query=``[``] type=``[text/plain; charset=iso-8859-1``] body=* length=$($Bytes.Length) sha256=$(Get-Sha256 $Bytes)" -Because 'this is what Invoke-WebRequest sends'
+        $viaAsyncFetch = Get-ViaAsyncFetch "$base/echo" $splat
+        foreach ($command in $viaAsyncFetch.Keys) {
+            $viaAsyncFetch[$command] | Should -BeExactly $viaWebRequest -Because "$command sends what Invoke-WebRequest sends"
+        }
+    }
+
+    It 'takes the charset from a Content-Type in -Headers too (it is the one sent), and keeps UTF-8 without one' {
+        $latin1 = @{ Method = 'Post'; Body = "$([char]0xE9)"; Headers = @{ 'Content-Type' = 'text/plain; charset=iso-8859-1' } }
+        Get-Received (Get-Echo (Invoke-AsyncFetch "$base/echo" @latin1)) | Should -BeExactly (Get-ViaWebRequest "$base/echo" $latin1)
+        $both = @{ Method = 'Post'; Body = "$([char]0xE9)"; ContentType = 'text/plain; charset=utf-16'; Headers = @{ 'Content-Type' = 'text/plain; charset=iso-8859-1' } }
+        Get-Received (Get-Echo (Invoke-AsyncFetch "$base/echo" @both)) | Should -BeExactly (Get-ViaWebRequest "$base/echo" $latin1) -Because 'the charset is that of the Content-Type sent, which is the one in -Headers'
+        $utf8 = @{ Method = 'Post'; Body = "$([char]0xE9)"; ContentType = 'text/plain' }
+        $expected = Get-ViaWebRequest "$base/echo" $utf8
+        $expected | Should -BeLike '* length=2 *'
+        Get-Received (Get-Echo (Invoke-AsyncFetch "$base/echo" @utf8)) | Should -BeExactly $expected
+    }
+
+    It 'refuses a charset it does not know with AsyncFetch.UnsupportedBody, where Invoke-WebRequest refuses it too' {
+        $splat = @{ Method = 'Post'; Body = 'x'; ContentType = 'text/plain; charset=no-such-charset' }
+        { Invoke-WebRequest "$base/echo" @splat } | Should -Throw -ErrorId 'WebCmdletContentTypeException,*'
+        { Invoke-AsyncFetch "$base/echo" @splat -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'AsyncFetch.UnsupportedBody,*'
+        { Start-FetchJob "$base/echo" @splat -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'AsyncFetch.UnsupportedBody,*'
+        { New-FetchRequest "$base/echo" @splat -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'AsyncFetch.UnsupportedBody,*'
+    }
+}

@@ -66,10 +66,28 @@ Describe 'New-FetchRequest' {
             $req.Body.GetType() | Should -Be ([byte[]])
         }
 
-        It 'sends a hashtable -Body as a urlencoded form' {
+        It 'sends a hashtable -Body as a urlencoded form, encoded as Invoke-WebRequest encodes it' {
             $req = New-FetchRequest -Uri 'http://example.test/' -Method POST -Body ([ordered]@{ name = 'a b'; sym = ('&=' + [char]0xE9); n = 5 })
-            [System.Text.Encoding]::ASCII.GetString($req.Body) | Should -BeExactly 'name=a%20b&sym=%26%3D%C3%A9&n=5'
-            $req.ContentType | Should -BeExactly 'application/x-www-form-urlencoded'
+            [System.Text.Encoding]::ASCII.GetString($req.Body) | Should -BeExactly 'name=a+b&sym=%26%3D%C3%A9&n=5'
+            $req.ContentType | Should -BeNullOrEmpty -Because 'a POST without a Content-Type gets application/x-www-form-urlencoded when it is sent, whatever its body'
+        }
+
+        It 'puts a hashtable -Body into the query of a GET, after the query the URL has' {
+            $req = New-FetchRequest -Uri 'http://example.test/p?z=0' -Method GET -Body ([ordered]@{ name = 'a b'; sym = '&' })
+            $req.Uri.AbsoluteUri | Should -BeExactly 'http://example.test/p?z=0&name=a+b&sym=%26'
+            $req.Body | Should -BeNullOrEmpty
+            $req.ContentType | Should -BeNullOrEmpty
+        }
+
+        It 'leaves a hashtable -Body in the body without -Method: the sending command''s -Method decides' {
+            $req = New-FetchRequest -Uri 'http://example.test/p' -Body @{ a = 1 }
+            $req.Uri.AbsoluteUri | Should -BeExactly 'http://example.test/p'
+            [System.Text.Encoding]::ASCII.GetString($req.Body) | Should -BeExactly 'a=1'
+        }
+
+        It 'encodes a string -Body with the charset of -ContentType' {
+            $req = New-FetchRequest -Uri 'http://example.test/' -Method POST -Body "$([char]0xE9)$([char]0x20AC)" -ContentType 'text/plain; charset=windows-1252'
+            , $req.Body | Should -Be (, [byte[]](0xE9, 0x80))
         }
 
         It 'keeps an explicit -ContentType with a hashtable -Body' {

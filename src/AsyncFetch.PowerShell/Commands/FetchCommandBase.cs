@@ -51,9 +51,10 @@ namespace AsyncFetch.PowerShell.Commands
         public IDictionary? Headers { get; set; }
 
         /// <summary>
-        /// A request body: a string (sent as UTF-8), a byte array, an XML document, a hashtable (a urlencoded form), or
-        /// a collection (joined with $OFS, as Invoke-WebRequest does). With a JSON -ContentType, objects and
-        /// hashtables are sent as JSON (RequestBody.ToBytes).
+        /// A request body: a string (in the charset of the Content-Type, UTF-8 without one), a byte array, an XML
+        /// document, a hashtable (a urlencoded form; a GET sends it in the URL's query), or a collection (joined with
+        /// $OFS), as Invoke-WebRequest sends them. With a JSON -ContentType, objects and hashtables are sent as JSON
+        /// (RequestBody.ToBytes).
         /// </summary>
         [Parameter]
         public object? Body { get; set; }
@@ -215,12 +216,11 @@ namespace AsyncFetch.PowerShell.Commands
         private protected RequestDefaults BuildDefaults()
         {
             OpenSession();
-            string? contentType = ContentType;
             byte[]? body = null;
             FetchRequestBody? content = BuildContent(); // FetchCommandBase.Uploads.cs
             try
             {
-                body = content == null ? RequestBody.ToBytes(this, Body, ref contentType, Headers) : null;
+                body = content == null ? RequestBody.ToBytes(this, Body, ContentType, Headers) : null;
             }
             catch (ArgumentException e)
             {
@@ -234,7 +234,7 @@ namespace AsyncFetch.PowerShell.Commands
                 Body = body,
                 Content = content,
                 OperationTimeout = EngineOperationTimeout,
-                ContentType = contentType,
+                ContentType = ContentType,
                 UserAgent = UserAgent,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 ConnectTimeout = EngineConnectTimeout,

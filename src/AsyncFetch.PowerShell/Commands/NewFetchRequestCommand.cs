@@ -30,7 +30,7 @@ namespace AsyncFetch.PowerShell.Commands
         [Parameter]
         public IDictionary? Headers { get; set; }
 
-        /// <summary>A string (UTF-8), a byte array, an XML document, a hashtable (a urlencoded form), or a collection (joined with $OFS); with a JSON -ContentType, objects as JSON.</summary>
+        /// <summary>A string (in the charset of the Content-Type, UTF-8 without one), a byte array, an XML document, a hashtable (a urlencoded form; a GET sends it in the URL's query), or a collection (joined with $OFS); with a JSON -ContentType, objects as JSON.</summary>
         [Parameter]
         public object? Body { get; set; }
 
@@ -117,12 +117,11 @@ namespace AsyncFetch.PowerShell.Commands
 
         protected override void ProcessRecord()
         {
-            string? contentType = ContentType;
             byte[]? body;
             FetchRequestBody? content = _content ??= BuildContent(); // once: the same body for every input (NewFetchRequestCommand.Uploads.cs)
             try
             {
-                body = content == null ? RequestBody.ToBytes(this, Body, ref contentType, Headers) : null;
+                body = content == null ? RequestBody.ToBytes(this, Body, ContentType, Headers) : null;
             }
             catch (ArgumentException e)
             {
@@ -137,7 +136,7 @@ namespace AsyncFetch.PowerShell.Commands
             {
                 request.OperationTimeout = TimeSpan.FromSeconds(OperationTimeoutSeconds);
             }
-            request.ContentType = contentType;
+            request.ContentType = ContentType;
             request.UserAgent = UserAgent;
             request.Tag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? Tag : (object?)InputObject ?? Uri;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Method)))
@@ -196,6 +195,12 @@ namespace AsyncFetch.PowerShell.Commands
             }
 
             UseSession(request); // NewFetchRequestCommand.Session.cs
+            if (request.IsMethodSet)
+            {
+                // A GET sends a hashtable -Body in its URL's query. Without -Method, the sending command's decides.
+                request = RequestBody.FormInQuery(request);
+            }
+
             WriteObject(request);
         }
     }

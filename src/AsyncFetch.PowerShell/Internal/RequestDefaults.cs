@@ -79,7 +79,9 @@ namespace AsyncFetch.PowerShell.Internal
         /// Fills the request. For a request built from a URL the command's values are the request's values
         /// (<paramref name="overrideExisting"/>); a FetchRequest from New-FetchRequest keeps what it set and only
         /// takes what it left open. Headers: the request's own win over the command's of the same name. A POST that
-        /// ends up with no Content-Type gets Invoke-WebRequest's, application/x-www-form-urlencoded.
+        /// ends up with no Content-Type gets Invoke-WebRequest's, application/x-www-form-urlencoded. A GET whose body
+        /// was a hashtable sends it in its URL's query instead, as Invoke-WebRequest does: the request returned is then
+        /// a copy aimed at that URL (<see cref="RequestBody.FormInQuery"/>).
         /// </summary>
         [MethodImpl(Hot.Path)]
         public FetchRequest Apply(FetchRequest request, bool overrideExisting)
@@ -154,7 +156,7 @@ namespace AsyncFetch.PowerShell.Internal
                 request.ContentType = RequestBody.FormContentType; // Invoke-WebRequest's Content-Type for a POST given none
             }
 
-            return request;
+            return RequestBody.FormInQuery(request);
         }
 
         private string? Rooted(string? path) =>
