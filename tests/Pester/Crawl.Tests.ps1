@@ -131,6 +131,17 @@ Describe 'Crawl limits and rules' {
         Test-Path -LiteralPath $dir | Should -BeFalse
     }
 
+    It 'refuses a request body or a method other than GET with -Follow (AsyncFetch.FollowWithBody)' {
+        $file = Join-Path (Resolve-Path TestDrive:).ProviderPath 'body.txt'
+        Set-Content -LiteralPath $file -Value 'x'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -Body @{ q = 1 } } | Should -Throw -ErrorId 'AsyncFetch.FollowWithBody,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -InFile $file } | Should -Throw -ErrorId 'AsyncFetch.FollowWithBody,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -Form @{ a = 'b' } } | Should -Throw -ErrorId 'AsyncFetch.FollowWithBody,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Invoke-AsyncFetch "$base/" -Follow SameHost -Method POST } | Should -Throw -ErrorId 'AsyncFetch.FollowWithBody,AsyncFetch.PowerShell.Commands.InvokeAsyncFetchCommand'
+        { Start-FetchJob "$base/" -Follow SameHost -Method HEAD } | Should -Throw -ErrorId 'AsyncFetch.FollowWithBody,AsyncFetch.PowerShell.Commands.StartFetchJobCommand'
+        @(Invoke-AsyncFetch "$base/" -Follow SameHost -Method GET -MaxPages 2 -SkipHttpErrorCheck).Count | Should -Be 2 -Because 'GET is what a crawl sends'
+    }
+
     It 'a start URL given twice is crawled once' {
         $results = @("$base/", "$base/" | Invoke-AsyncFetch -Follow SameHost -Depth 0)
         $results.Count | Should -Be 1

@@ -54,7 +54,11 @@ namespace AsyncFetch.PowerShell.Commands
         /// <summary>True when the command crawls (-Follow).</summary>
         private protected bool IsCrawl => Follow != null;
 
-        /// <summary>Refuses crawl parameters without -Follow, and -Follow with a body written to a file (its links could not be read).</summary>
+        /// <summary>
+        /// Refuses crawl parameters without -Follow; and -Follow with a body written to a file (its links could not be
+        /// read), or with a request body or a method other than GET (a crawl reads pages: each discovered URL would be
+        /// sent that body, a GET's form in its query).
+        /// </summary>
         private protected void CheckCrawlParameters()
         {
             if (Follow != null)
@@ -64,6 +68,14 @@ namespace AsyncFetch.PowerShell.Commands
                     if (MyInvocation.BoundParameters.ContainsKey(name))
                     {
                         ThrowTerminatingError(new ErrorRecord(new ArgumentException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.FollowWithOutFile, name)), ErrorIds.FollowWithOutFile, ErrorCategory.InvalidArgument, name));
+                    }
+                }
+
+                foreach (string name in new[] { nameof(Body), nameof(InFile), nameof(Form), nameof(Method) })
+                {
+                    if (MyInvocation.BoundParameters.ContainsKey(name) && !(name == nameof(Method) && string.Equals(Method, "GET", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        ThrowTerminatingError(new ErrorRecord(new ArgumentException(string.Format(System.Globalization.CultureInfo.CurrentCulture, Strings.FollowWithBody, name)), ErrorIds.FollowWithBody, ErrorCategory.InvalidArgument, name));
                     }
                 }
             }

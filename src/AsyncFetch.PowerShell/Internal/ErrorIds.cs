@@ -35,6 +35,7 @@ namespace AsyncFetch.PowerShell.Internal
 
         /// <summary>-Follow with -OutFile or -OutDirectory: the pages' links would be in files (terminating).</summary>
         public const string FollowWithOutFile = Prefix + "FollowWithOutFile";
+        public const string FollowWithBody = Prefix + "FollowWithBody";
 
         /// <summary>An -Include or -Exclude wildcard that cannot be matched (terminating).</summary>
         public const string InvalidCrawlPattern = Prefix + "InvalidCrawlPattern";
