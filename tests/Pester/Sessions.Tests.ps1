@@ -1,7 +1,8 @@
 # Sessions and cookies with Invoke-WebRequest's parameters: -SessionVariable and -WebSession on Invoke-AsyncFetch and
 # Start-FetchJob; cookies across the redirects of a request and the requests of a command; a session's headers, user
-# agent and credentials; an Invoke-WebRequest WebRequestSession taken as it is; cookie values kept out of verbose
-# lines, the journal and the session's default view.
+# agent and credentials; an Invoke-WebRequest WebRequestSession taken as it is (its proxy, through a private
+# tinyproxy, and its certificates too); cookie values kept out of verbose lines, the journal and the session's default
+# view.
 # The server: plain http on 127.0.0.1 and 127.0.0.2 (/cookies echoes the Cookie field, /cookies/set sets and redirects).
 
 BeforeAll {
@@ -125,6 +126,91 @@ Describe 'An Invoke-WebRequest session' {
         (Get-Cookies (Invoke-AsyncFetch "$base/cookies" -WebSession $w)).fromiwr | Should -Be '1'
         $null = Invoke-AsyncFetch "$base/cookies/set?fromfetch=2" -WebSession $w
         ((Invoke-WebRequest "$base/cookies" -WebSession $w).Content | ConvertFrom-Json).cookies.fromfetch | Should -Be '2'
+    }
+}
+
+Describe 'The proxy and certificates of an Invoke-WebRequest session' {
+    # A private tinyproxy on 127.0.0.1 (as in Http-Proxy.Tests.ps1); the proxy tests are skipped without one.
+    BeforeAll {
+        $script:tinyproxyPath = Get-TinyproxyPath
+        $script:skipReason = (Get-Module TestHelpers).Invoke({ $script:TinyproxyUnavailable })
+        $script:proxy = $null
+        $script:authProxy = $null
+        if ($tinyproxyPath) {
+            $script:proxy = Start-Tinyproxy -Path $tinyproxyPath
+            $script:authProxy = Start-Tinyproxy -Path $tinyproxyPath -User 'sessuser' -Password 'Sess-Pr0xy'
+        }
+        $script:proxyCredential = [pscredential]::new('sessuser', (ConvertTo-SecureString 'Sess-Pr0xy' -AsPlainText -Force))
+        # The proxy environment variables would fill in a session that has no proxy: none while these run.
+        $script:savedProxyEnvironment = @{}
+        foreach ($name in 'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy') {
+            $savedProxyEnvironment[$name] = [Environment]::GetEnvironmentVariable($name)
+            [Environment]::SetEnvironmentVariable($name, $null)
+        }
+
+        function Skip-WithoutProxy {
+            if (-not $script:tinyproxyPath) { Set-ItResult -Skipped -Because $script:skipReason; return $true }
+            $false
+        }
+
+        function Get-ProxyLog($p) { Get-Content $p.Log -Raw -ErrorAction SilentlyContinue }
+    }
+
+    AfterAll {
+        foreach ($name in $savedProxyEnvironment.Keys) { [Environment]::SetEnvironmentVariable($name, $savedProxyEnvironment[$name]) }
+        Stop-Tinyproxy $proxy
+        Stop-Tinyproxy $authProxy
+    }
+
+    It 'a session made with -Proxy sends AsyncFetch''s requests through that proxy (loopback ones as its proxy object says)' {
+        if (Skip-WithoutProxy) { return }
+        $null = Invoke-WebRequest "$base/json" -SessionVariable w -Proxy $proxy.Uri
+        # A name nobody resolves: only the proxy sees it (tinyproxy answers with an error of its own).
+        $r = Invoke-AsyncFetch 'http://iwr-session.invalid/echo?via=iwr-proxy' -WebSession $w -ErrorAction SilentlyContinue
+        $r.ErrorKind | Should -Not -Be 'Dns' -Because 'the name is the proxy''s to resolve, not ours'
+        $r.Proxy | Should -Be $proxy.Uri
+        $r.RemoteEndPoint | Should -Be "127.0.0.1:$($proxy.Port)"
+        Get-ProxyLog $proxy | Should -Match ([regex]::Escape('GET http://iwr-session.invalid/echo?via=iwr-proxy'))
+        # PowerShell 7.4+ (and Windows PowerShell) send loopback destinations direct; 7.0 to 7.3 through the proxy.
+        $bypassed = $w.Proxy.IsBypassed([uri]$base)
+        $local = Invoke-AsyncFetch "$base/echo?via=iwr-loopback" -WebSession $w
+        $local.StatusCode | Should -Be 200
+        if ($bypassed) {
+            $local.Proxy | Should -BeNullOrEmpty
+            Get-ProxyLog $proxy | Should -Not -Match 'via=iwr-loopback'
+        } else {
+            $local.Proxy | Should -Be $proxy.Uri
+        }
+    }
+
+    It 'a session made with -Proxy and -ProxyCredential sends the proxy credentials' {
+        if (Skip-WithoutProxy) { return }
+        $null = Invoke-WebRequest "$base/json" -SessionVariable w -Proxy $authProxy.Uri -ProxyCredential $proxyCredential
+        $r = Invoke-AsyncFetch 'http://iwr-session.invalid/echo?via=iwr-auth' -WebSession $w -ErrorAction SilentlyContinue
+        $r.Proxy | Should -Be $authProxy.Uri
+        $r.StatusCode | Should -Not -Be 407 -Because 'the session''s proxy credentials go along'
+        Get-ProxyLog $authProxy | Should -Match ([regex]::Escape('GET http://iwr-session.invalid/echo?via=iwr-auth'))
+        $null = Invoke-WebRequest "$base/json" -SessionVariable bare -Proxy $authProxy.Uri
+        (Invoke-AsyncFetch 'http://iwr-session.invalid/echo?via=iwr-noauth' -WebSession $bare -ErrorAction SilentlyContinue).StatusCode | Should -Be 407
+    }
+
+    It 'a System.Net.WebProxy (Windows PowerShell''s proxy type) in a session is used, with its credentials' {
+        if (Skip-WithoutProxy) { return }
+        $w = [Microsoft.PowerShell.Commands.WebRequestSession]::new()
+        $w.Proxy = [System.Net.WebProxy]::new([uri]$authProxy.Uri)
+        $w.Proxy.Credentials = $proxyCredential.GetNetworkCredential()
+        $r = Invoke-AsyncFetch 'http://iwr-session.invalid/echo?via=net-webproxy' -WebSession $w -ErrorAction SilentlyContinue
+        $r.Proxy | Should -Be $authProxy.Uri
+        $r.StatusCode | Should -Not -Be 407
+        Get-ProxyLog $authProxy | Should -Match ([regex]::Escape('GET http://iwr-session.invalid/echo?via=net-webproxy'))
+    }
+
+    It 'a session made with -Certificate offers that certificate' {
+        $key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $made = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=iwr-session', $key, [System.Security.Cryptography.HashAlgorithmName]::SHA256).CreateSelfSigned([datetimeoffset]::UtcNow.AddDays(-1), [datetimeoffset]::UtcNow.AddDays(1))
+        $null = Invoke-WebRequest "$base/json" -SessionVariable w -Certificate $made
+        $request = New-FetchRequest "$base/echo" -WebSession $w
+        @($request.ClientCertificates | ForEach-Object GetCertHashString) | Should -Be @($made.GetCertHashString())
     }
 }
 
