@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text;
 
 namespace AsyncFetch
@@ -11,12 +12,15 @@ namespace AsyncFetch
     /// information without a password is often a token used as the user name, so it goes whole ("http://***@host/").
     /// Text without an '@' comes back as the same string, so the common case costs one scan and no allocation.
     /// Values of header fields that carry credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie) are
-    /// shown as "***". Pure functions: any thread.
+    /// shown as "***", and so are given secrets wherever they occur in a text (a job's command line). Pure functions: any thread.
     /// </summary>
     public static class FetchRedaction
     {
         /// <summary>What a password, token or credential header value is shown as.</summary>
         public const string Mask = "***";
+
+        /// <summary>The length under which <see cref="Text(string, IEnumerable{string})"/> leaves a secret alone.</summary>
+        public const int MinimumSecretLength = 4;
 
         /// <summary>
         /// <paramref name="text"/> (a URL, or a message with URLs in it) with the password of every URL's user
@@ -26,7 +30,7 @@ namespace AsyncFetch
         public static string? Text(string? text) => Redact(text, hideUserName: false);
 
         /// <summary>
-        /// <paramref name="uri"/> without its password (see <see cref="Text"/>); the same object when it has no user
+        /// <paramref name="uri"/> without its password (see <see cref="Text(string)"/>); the same object when it has no user
         /// information.
         /// </summary>
         public static Uri? Url(Uri? uri)
@@ -47,7 +51,80 @@ namespace AsyncFetch
         public static string? HeaderValue(string? name, string? value) => value != null && IsSecretHeader(name) ? Mask : value;
 
         /// <summary>
-        /// The work of <see cref="Text"/>; <paramref name="hideUserName"/> masks the user name too (proxy settings,
+        /// <paramref name="text"/> as <see cref="Text(string)"/> gives it, and with every occurrence of each of
+        /// <paramref name="secrets"/> (the values of credential headers, passwords and tokens the text may hold as they
+        /// were typed, see <see cref="HeaderSecrets"/>) replaced by <see cref="Mask"/>, the longest first. Secrets
+        /// shorter than <see cref="MinimumSecretLength"/> characters are left alone: they would mask ordinary words of
+        /// the text and hide next to nothing. Null stays null.
+        /// </summary>
+        public static string? Text(string? text, IEnumerable<string?>? secrets)
+        {
+            string? redacted = Text(text);
+            if (redacted == null || secrets == null)
+            {
+                return redacted;
+            }
+
+            var distinct = new List<string>();
+            foreach (string? secret in secrets)
+            {
+                if (secret != null && secret.Length >= MinimumSecretLength && secret != Mask && !distinct.Contains(secret))
+                {
+                    distinct.Add(secret);
+                }
+            }
+
+            distinct.Sort((a, b) => b.Length.CompareTo(a.Length)); // "Bearer t0ken" before "t0ken"
+            foreach (string secret in distinct)
+            {
+                if (redacted.IndexOf(secret, StringComparison.Ordinal) >= 0)
+                {
+                    redacted = redacted.Replace(secret, Mask);
+                }
+            }
+
+            return redacted;
+        }
+
+        /// <summary>
+        /// What to mask in a text for the value of header <paramref name="name"/> when it is a
+        /// <see cref="IsSecretHeader">secret one</see> (nothing for the others): the value, each item of a list
+        /// (", "-joined values, "; "-separated cookies), and the parts that may have been typed apart from the rest: the
+        /// credentials after an authentication scheme ("Bearer t0ken": "t0ken"), a cookie's value ("sid=abc123": "abc123").
+        /// For <see cref="Text(string, IEnumerable{string})"/>.
+        /// </summary>
+        public static IEnumerable<string> HeaderSecrets(string? name, string? value)
+        {
+            if (value == null || value.Length == 0 || !IsSecretHeader(name))
+            {
+                yield break;
+            }
+
+            yield return value;
+            bool cookie = name!.IndexOf("Cookie", StringComparison.OrdinalIgnoreCase) >= 0;
+            foreach (string raw in value.Split(cookie ? new[] { ',', ';' } : new[] { ',' }))
+            {
+                string item = raw.Trim();
+                if (item.Length == 0)
+                {
+                    continue;
+                }
+
+                if (item != value)
+                {
+                    yield return item;
+                }
+
+                int split = cookie ? item.IndexOf('=') : item.IndexOf(' ');
+                if (split >= 0 && split < item.Length - 1)
+                {
+                    yield return item.Substring(split + 1).Trim();
+                }
+            }
+        }
+
+        /// <summary>
+        /// The work of <see cref="Text(string)"/>; <paramref name="hideUserName"/> masks the user name too (proxy settings,
         /// whose messages never named the user), and then also user information without a password and without a scheme.
         /// </summary>
         internal static string? Redact(string? text, bool hideUserName)

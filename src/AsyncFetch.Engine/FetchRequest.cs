@@ -389,7 +389,7 @@ namespace AsyncFetch
             || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
             || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>The method and URL, without a password in the URL (<see cref="FetchRedaction.Text"/>).</summary>
+        /// <summary>The method and URL, without a password in the URL (<see cref="FetchRedaction.Text(string)"/>).</summary>
         public override string ToString() => Method + " " + FetchRedaction.Text(Uri?.OriginalString ?? RawUri);
     }
 }

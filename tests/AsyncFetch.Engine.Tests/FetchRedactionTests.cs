@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace AsyncFetch.Engine.Tests
 {
@@ -81,6 +82,37 @@ namespace AsyncFetch.Engine.Tests
             Assert.Equal(secret, FetchRedaction.IsSecretHeader(name));
             Assert.Equal(secret ? FetchRedaction.Mask : "value", FetchRedaction.HeaderValue(name, "value"));
             Assert.Null(FetchRedaction.HeaderValue(name, null));
+        }
+    
+
+        [Fact]
+        public void Given_secrets_are_masked_longest_first_with_url_passwords()
+        {
+            string text = "Start-FetchJob http://u:pw@h/ -Headers @{Authorization='Bearer t0ken-x'; Cookie='sid=c00kie'} # t0ken-x";
+            var secrets = new List<string>(FetchRedaction.HeaderSecrets("Authorization", "Bearer t0ken-x"));
+            secrets.AddRange(FetchRedaction.HeaderSecrets("Cookie", "sid=c00kie"));
+            Assert.Equal(
+                "Start-FetchJob http://u:***@h/ -Headers @{Authorization='***'; Cookie='***'} # ***",
+                FetchRedaction.Text(text, secrets));
+        }
+
+        [Fact]
+        public void Short_secrets_and_no_secrets_leave_the_text_alone()
+        {
+            Assert.Equal("a=xyz b", FetchRedaction.Text("a=xyz b", new[] { "xyz", null, string.Empty }));
+            Assert.Null(FetchRedaction.Text(null, new[] { "secret" }));
+            Assert.Equal("no secret here", FetchRedaction.Text("no secret here", null));
+        }
+
+        [Theory]
+        [InlineData("Authorization", "Bearer t0ken-x", "Bearer t0ken-x|t0ken-x")]
+        [InlineData("Cookie", "a=c00kie1; b=c00kie2", "a=c00kie1; b=c00kie2|a=c00kie1|c00kie1|b=c00kie2|c00kie2")]
+        [InlineData("Authorization", "Basic abc, Bearer def", "Basic abc, Bearer def|Basic abc|abc|Bearer def|def")]
+        [InlineData("X-Api-Key", "k3y-value", "")]
+        [InlineData("Cookie", "", "")]
+        public void Header_secrets_are_the_value_its_items_and_their_credentials(string name, string value, string expected)
+        {
+            Assert.Equal(expected, string.Join("|", FetchRedaction.HeaderSecrets(name, value)));
         }
     }
 }

@@ -21,7 +21,7 @@ namespace AsyncFetch.Engine.Journal
 
         /// <summary>
         /// The identity of a request: METHOD + " " + absolute URI (or the text given) + " " + SHA-256 of the body. The
-        /// URI is taken without its password (<see cref="FetchRedaction.Text"/>: "https://user:***@host/"): a journal
+        /// URI is taken without its password (<see cref="FetchRedaction.Text(string)"/>: "https://user:***@host/"): a journal
         /// is a file people copy around, and an unkeyed hash of a URL whose other parts are known would let anyone
         /// with the file test password guesses offline. So a URL keeps its identity when only its password changes,
         /// and -Resume still recognizes it; URLs without a password have the identity they always had.
