@@ -141,4 +141,22 @@ Describe 'Start-FetchJob' {
         $jobErrs.Count | Should -Be 1
         Assert-NoSecret (Get-RecordText $jobErrs[0]) 'the job''s error record'
     }
+
+    It 'keeps credential header values, tokens and passwords typed on the line out of the job''s Command (<Case>)' -ForEach @(
+        @{ Case = '-Headers'; Code = '$job = Start-FetchJob $u -Headers @{ Authorization = ''Bearer H3ader-Secret''; Cookie = "sid=C00kie-Secret" }' }
+        @{ Case = 'a list of cookies'; Code = '$job = Start-FetchJob $u -Headers @{ Cookie = ''a=C00kie-Secret'', ''b=Pa55-Secret'' }' }
+        @{ Case = 'a value set before'; Code = '$t = ''Bearer H3ader-Secret''; $job = Start-FetchJob $u -Headers @{ Authorization = $t }' }
+        @{ Case = 'a piped New-FetchRequest'; Code = '$job = New-FetchRequest $u -Headers @{ ''Proxy-Authorization'' = ''Basic H3ader-Secret'' } | Start-FetchJob' }
+        @{ Case = 'a -WebSession'; Code = '$s = [AsyncFetch.PowerShell.FetchSession]::new(); $s.Headers[''Cookie''] = ''sid=C00kie-Secret''; $job = Start-FetchJob $u -WebSession $s' }
+        @{ Case = '-Token'; Code = '$job = Start-FetchJob $u -Authentication Bearer -Token (ConvertTo-SecureString ''T0ken-Secret'' -AsPlainText -Force) -AllowUnencryptedAuthentication' }
+    ) {
+        $u = "$base/echo"
+        . ([scriptblock]::Create($Code)) # the job's Command is this line
+        $job.Command | Should -Match '\*\*\*'
+        Assert-NoSecret $job.Command 'the job''s Command'
+        Assert-NoSecret (Get-Job -Id $job.Id | Format-List -Property * | Out-String -Width 400) 'Get-Job | Format-List'
+        $r = $job | Receive-FetchJob -Wait
+        $r.StatusCode | Should -Be 200
+        $r.Content | Should -Match 'Secret' -Because 'only what is shown is masked, not what is sent'
+    }
 }

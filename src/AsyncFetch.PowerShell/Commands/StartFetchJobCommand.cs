@@ -39,8 +39,11 @@ namespace AsyncFetch.PowerShell.Commands
         {
             System.Collections.Generic.Dictionary<string, object?> usingValues = new System.Collections.Generic.Dictionary<string, object?>();
             bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v) && ((SwitchParameter)v).IsPresent;
-            // The job's Command, shown by Get-Job: the line as typed, without the password of a URL in it.
-            string command = FetchRedaction.Text(MyInvocation.Line?.Trim()) is string line && line.Length > 0
+            // The job's Command, shown by Get-Job: the line as typed, without the password of a URL in it nor the
+            // credential header values, tokens and passwords the command was given (masked before it is shortened).
+            string? typed = MyInvocation.Line?.Trim();
+            var secrets = CommandSecrets.Collect(typed, Headers, WebSession, Uri, Token, Credential, ProxyCredential);
+            string command = FetchRedaction.Text(typed, secrets) is string line && line.Length > 0
                 ? (line.Length > 120 ? line.Substring(0, 117) + "..." : line)
                 : "Start-FetchJob";
             string? onComplete = OnComplete == null ? null : UsingCapture.Rewrite(OnComplete.ToString(), this, out usingValues);
