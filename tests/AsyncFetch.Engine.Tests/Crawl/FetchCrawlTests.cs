@@ -28,6 +28,17 @@ namespace AsyncFetch.Engine.Tests.Crawl
             return Drain(crawl);
         }
 
+        /// <summary>A new crawl (with <paramref name="options"/>) loaded from the state <paramref name="first"/> saves now.</summary>
+        private static FetchCrawl Resumed(FetchCrawl first, FetchCrawlOptions? options)
+        {
+            var state = new MemoryStream();
+            first.SaveState(state);
+            state.Position = 0;
+            FetchCrawl resumed = NewCrawl(options);
+            resumed.LoadState(state);
+            return resumed;
+        }
+
         [Fact]
         public void A_start_url_given_twice_is_requested_once()
         {
@@ -411,11 +422,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
             first.TakeResult(Page(links[0], "/c", "/d", "/"));
             Assert.Empty(Drain(first)); // a done; b in flight; c and d (depth 2) wait for it
 
-            var state = new MemoryStream();
-            first.SaveState(state);
-            state.Position = 0;
-            FetchCrawl resumed = NewCrawl(NoRobots());
-            resumed.LoadState(state);
+            FetchCrawl resumed = Resumed(first, NoRobots());
 
             FetchRequest b = Assert.Single(Drain(resumed)); // c and d wait for b again
             Assert.Equal("http://h.test/b", b.Uri!.AbsoluteUri);
@@ -512,11 +519,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
             first.TakeResult(Page(For(starts, Start), "/a"));
             Assert.Single(Drain(first));
 
-            var state = new MemoryStream();
-            first.SaveState(state);
-            state.Position = 0;
-            FetchCrawl resumed = NewCrawl(NoRobots());
-            resumed.LoadState(state);
+            FetchCrawl resumed = Resumed(first, NoRobots());
             FetchRequest a = Assert.Single(Drain(resumed));
 
             resumed.TakeResult(Page(a, "http://k.test/z", "http://elsewhere.test/"));
@@ -529,11 +532,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
         {
             FetchCrawl first = NewCrawl(NoRobots());
             List<FetchRequest> pages = Crawl(first, "/copy"); // the start page's links were followed
-            var state = new MemoryStream();
-            first.SaveState(state);
-            state.Position = 0;
-            FetchCrawl resumed = NewCrawl(NoRobots());
-            resumed.LoadState(state);
+            FetchCrawl resumed = Resumed(first, NoRobots());
 
             FetchRequest copy = Assert.Single(Drain(resumed));
             resumed.TakeResult(CanonicalPage(copy, Start, "/other"));
@@ -594,11 +593,7 @@ namespace AsyncFetch.Engine.Tests.Crawl
             first.TakeResult(Page(start, "/a", "/b"));
             Assert.Equal(2, first.Waiting);
 
-            var state = new MemoryStream();
-            first.SaveState(state);
-            state.Position = 0;
-            FetchCrawl resumed = NewCrawl();
-            resumed.LoadState(state);
+            FetchCrawl resumed = Resumed(first, null);
 
             Assert.True(resumed.TryNext(out FetchRequest robots));
             Assert.True(resumed.IsControl(robots));
