@@ -21,25 +21,10 @@ namespace AsyncFetch.PowerShell.Internal
         public static List<string> Collect(string? line, IDictionary? headers, FetchSession? session, IEnumerable<PSObject?>? uris, SecureString? token, params PSCredential?[] credentials)
         {
             var secrets = new List<string>();
-            if (headers != null)
+            // A list value is joined with ", " there, and HeaderSecrets gives each item of it too.
+            foreach (KeyValuePair<string, string> h in RequestBuilder.HeaderList(headers))
             {
-                foreach (DictionaryEntry e in headers)
-                {
-                    string name = Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-                    object? value = Unwrap(e.Value);
-                    if (value is IEnumerable items && !(value is string))
-                    {
-                        foreach (object? item in items)
-                        {
-                            AddHeader(secrets, name, Convert.ToString(Unwrap(item), System.Globalization.CultureInfo.InvariantCulture));
-                        }
-                    }
-                }
-
-                foreach (KeyValuePair<string, string> h in RequestBuilder.HeaderList(headers))
-                {
-                    AddHeader(secrets, h.Key, h.Value);
-                }
+                AddHeader(secrets, h.Key, h.Value);
             }
 
             if (session != null)
